@@ -1,0 +1,93 @@
+// Package amigate holds the product's domain types: a call as the CRM sees
+// it and the call events that become webhooks. The packages under internal/
+// talk to each other in these types; only cmd/api wires them together.
+package amigate
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Direction of a call.
+const (
+	DirectionInbound  = "inbound"
+	DirectionOutbound = "outbound"
+	DirectionInternal = "internal"
+)
+
+// States of a call.
+const (
+	StateDialing      = "dialing"
+	StateRinging      = "ringing"
+	StateAnswered     = "answered"
+	StateOnHold       = "on_hold"
+	StateTransferring = "transferring"
+	StateEnded        = "ended"
+)
+
+// Dispositions of an ended call.
+const (
+	DispositionAnswered  = "answered"
+	DispositionNoAnswer  = "no_answer"
+	DispositionBusy      = "busy"
+	DispositionFailed    = "failed"
+	DispositionCanceled  = "canceled"
+	DispositionAbandoned = "abandoned"
+)
+
+// Call is one conversation, however many channels it spreads over. Its JSON
+// form is the call object of the API and of every webhook.
+type Call struct {
+	ID              string          `json:"id"`
+	Linkedid        string          `json:"linkedid,omitempty"`
+	Direction       string          `json:"direction,omitempty" enums:"inbound,outbound,internal"`
+	State           string          `json:"state" enums:"dialing,ringing,answered,on_hold,transferring,ended"`
+	Customer        *Party          `json:"customer,omitempty"`
+	Agent           *Agent          `json:"agent,omitempty"`
+	Extensions      []string        `json:"extensions,omitempty"` // every agent extension that took part
+	Queue           string          `json:"queue,omitempty"`
+	DID             string          `json:"did,omitempty"`
+	StartedAt       time.Time       `json:"started_at"`
+	AnsweredAt      *time.Time      `json:"answered_at,omitempty"`
+	EndedAt         *time.Time      `json:"ended_at,omitempty"`
+	DurationSeconds float64         `json:"duration_seconds"`
+	TalkSeconds     float64         `json:"talk_seconds"`
+	HangupCause     *int            `json:"hangup_cause,omitempty"`
+	HangupCauseText string          `json:"hangup_cause_text,omitempty"`
+	Disposition     string          `json:"disposition,omitempty" enums:"answered,no_answer,busy,failed,canceled,abandoned"`
+	Channels        []Channel       `json:"channels"`
+	Metadata        json.RawMessage `json:"metadata,omitempty" swaggertype:"object"`
+}
+
+// Party is the customer side of a call.
+type Party struct {
+	Number string `json:"number"`
+	Name   string `json:"name,omitempty"`
+}
+
+// Agent is the agent side of a call.
+type Agent struct {
+	Extension string `json:"extension"`
+	Name      string `json:"name,omitempty"`
+}
+
+// Channel is one Asterisk channel of a call.
+type Channel struct {
+	Name     string `json:"name"`
+	Uniqueid string `json:"uniqueid"`
+	State    string `json:"state"`
+}
+
+// HasExtension reports whether the agent extension ext takes part in the
+// call: what a token restricted by its ext claim may see and act on.
+func (c *Call) HasExtension(ext string) bool {
+	if c.Agent != nil && c.Agent.Extension == ext {
+		return true
+	}
+	for _, e := range c.Extensions {
+		if e == ext {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,281 @@
+package ami
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// DefaultMaxMessageSize bounds one message when the caller sets no bound.
+const DefaultMaxMessageSize = 1 << 20
+
+// bannerMax bounds the banner line: Asterisk sends about 30 bytes.
+const bannerMax = 1024
+
+// ErrMessageTooLarge is returned for a message over the reader's bound. The
+// rest of that message is skipped, so the reader stays usable.
+var ErrMessageTooLarge = errors.New("ami: message too large")
+
+// ProtocolError is a violation of the AMI framing by the peer, as opposed to
+// an error answer from Asterisk (see amiclient.ActionError).
+type ProtocolError struct {
+	Msg string
+}
+
+func (e *ProtocolError) Error() string { return "ami: protocol error: " + e.Msg }
+
+// Reader splits AMI messages off a byte stream. It accepts CRLF and bare LF
+// line ends, keeps repeated fields in order, and holds at most one message
+// (bounded by its max size) in memory. A Reader is not safe for concurrent use.
+type Reader struct {
+	br   *bufio.Reader
+	max  int
+	buf  []byte // text of the message being read: names and values back to back
+	offs []int  // per field: name start, name end, value start, value end in buf
+}
+
+// NewReader returns a Reader over r. maxSize bounds one message in bytes;
+// zero or less means DefaultMaxMessageSize.
+func NewReader(r io.Reader, maxSize int) *Reader {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxMessageSize
+	}
+	br, ok := r.(*bufio.Reader)
+	if !ok || br.Size() < 4096 {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	return &Reader{br: br, max: maxSize}
+}
+
+// ReadBanner reads the greeting line ("Asterisk Call Manager/11.0.0") and
+// returns the protocol version after the slash.
+func (r *Reader) ReadBanner() (string, error) {
+	var line []byte
+	for {
+		frag, err := r.br.ReadSlice('\n')
+		line = append(line, frag...)
+		if len(line) > bannerMax {
+			return "", &ProtocolError{Msg: "banner line too long"}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if err == io.EOF && len(line) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+		break
+	}
+	s := strings.TrimRight(string(line), "\r\n")
+	const prefix = "Asterisk Call Manager/"
+	if !strings.HasPrefix(s, prefix) {
+		return "", &ProtocolError{Msg: fmt.Sprintf("unexpected banner %q", s)}
+	}
+	return s[len(prefix):], nil
+}
+
+// ReadMessage reads the next message. Blank lines between messages are
+// skipped. An old-style "Response: Follows" answer is read up to its
+// "--END COMMAND--" line, each output line becoming an Output field.
+func (r *Reader) ReadMessage() (Message, error) {
+	r.buf = r.buf[:0]
+	r.offs = r.offs[:0]
+	size := 0
+	follows := false  // inside an old "Response: Follows" answer
+	inOutput := false // past its headers, in the command's raw output
+	for {
+		line, err := r.readLine(&size)
+		if err != nil {
+			if err == io.EOF && len(r.offs) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return Message{}, err
+		}
+		if follows {
+			if bytes.HasSuffix(line, endCommand) {
+				if out := bytes.TrimRight(line[:len(line)-len(endCommand)], "\r\n"); len(out) > 0 {
+					r.addField(outputName, out)
+				}
+				return r.message(), nil
+			}
+			if name, value, ok := splitField(line); ok && !inOutput && isFollowsHeader(name) {
+				r.addField(name, value)
+			} else {
+				inOutput = true
+				r.addField(outputName, line)
+			}
+			continue
+		}
+		if len(line) == 0 {
+			if len(r.offs) == 0 {
+				continue // stray blank line between messages
+			}
+			return r.message(), nil
+		}
+		name, value, ok := splitField(line)
+		if !ok {
+			// A line without a colon: keep it rather than lose it.
+			name, value = nil, line
+		}
+		r.addField(name, value)
+		if len(r.offs) == 4 && equalFoldBytes(name, "Response") && equalFoldBytes(value, "Follows") {
+			follows = true
+		}
+	}
+}
+
+var (
+	endCommand = []byte("--END COMMAND--")
+	outputName = []byte("Output")
+)
+
+// isFollowsHeader tells the few real headers at the top of an old
+// "Response: Follows" answer from the command's own output lines.
+func isFollowsHeader(name []byte) bool {
+	return equalFoldBytes(name, "ActionID") || equalFoldBytes(name, "Privilege") || equalFoldBytes(name, "Message")
+}
+
+// readLine returns the next line without its line end, counting its bytes
+// against the message bound. The slice is valid until the next read.
+func (r *Reader) readLine(size *int) ([]byte, error) {
+	line, err := r.br.ReadSlice('\n')
+	if err == nil {
+		line = trimEOL(line)
+		if len(line) == 0 {
+			return line, nil // a blank line ends a message: never over the bound
+		}
+		*size += len(line)
+		if *size > r.max {
+			return nil, r.skipRest(true)
+		}
+		return line, nil
+	}
+	if err != bufio.ErrBufferFull {
+		if len(line) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	// A line longer than the bufio buffer: collect it within the bound.
+	long := append([]byte(nil), line...)
+	for {
+		*size += len(line)
+		if *size > r.max {
+			return nil, r.skipRest(false)
+		}
+		line, err = r.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long, line...)
+			continue
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		*size += len(line)
+		if *size > r.max {
+			return nil, r.skipRest(true)
+		}
+		return trimEOL(append(long, line...)), nil
+	}
+}
+
+// skipRest discards the rest of an oversized message, up to and including
+// its blank line, and reports ErrMessageTooLarge. atLineStart says whether
+// the stream stands at the start of a line (or in the middle of a long one).
+func (r *Reader) skipRest(atLineStart bool) error {
+	r.buf = r.buf[:0]
+	r.offs = r.offs[:0]
+	for {
+		line, err := r.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			atLineStart = false
+			continue
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("%w (skipping it: %w)", ErrMessageTooLarge, err)
+		}
+		if atLineStart && len(trimEOL(line)) == 0 {
+			return fmt.Errorf("%w: over %d bytes", ErrMessageTooLarge, r.max)
+		}
+		atLineStart = true
+	}
+}
+
+func (r *Reader) addField(name, value []byte) {
+	ns := len(r.buf)
+	r.buf = append(r.buf, name...)
+	vs := len(r.buf)
+	r.buf = append(r.buf, value...)
+	r.offs = append(r.offs, ns, vs, vs, len(r.buf))
+}
+
+// message turns the collected text into a Message with one string and one
+// slice allocation; every name and value is a substring of that string.
+func (r *Reader) message() Message {
+	s := string(r.buf)
+	fields := make([]Field, len(r.offs)/4)
+	for i := range fields {
+		o := r.offs[4*i : 4*i+4 : 4*i+4]
+		fields[i] = Field{Name: s[o[0]:o[1]], Value: s[o[2]:o[3]]}
+	}
+	return Message{Fields: fields}
+}
+
+// splitField splits "Name: Value" at the first colon. One space after the
+// colon is part of the separator; any further spaces belong to the value
+// (command output keeps its indentation).
+func splitField(line []byte) (name, value []byte, ok bool) {
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return nil, nil, false
+	}
+	name, value = line[:i], line[i+1:]
+	if len(value) > 0 && value[0] == ' ' {
+		value = value[1:]
+	}
+	return bytes.TrimRight(name, " \t"), value, true
+}
+
+func trimEOL(line []byte) []byte {
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+		if n > 0 && line[n-1] == '\r' {
+			n--
+		}
+	}
+	return line[:n]
+}
+
+func equalFoldBytes(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
