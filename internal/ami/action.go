@@ -38,6 +38,11 @@ func (e *HeaderError) Unwrap() error { return e.Err }
 type Action struct {
 	Name   string
 	Fields []Field
+	// ID, when set, is the ActionID to send instead of one the client picks.
+	// Callers set it where a later event must be matched to the action (an
+	// async Originate's OriginateResponse, whose Uniqueid is "<unknown>" on
+	// failure); it must be unique on the connection.
+	ID string
 }
 
 // NewAction returns an action with the given name and no headers.
