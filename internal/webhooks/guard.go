@@ -1,0 +1,178 @@
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/amigate/amigate"
+)
+
+// ErrAddressRefused is the dial-time refusal of a webhook address that is
+// loopback, private, link-local or otherwise not on the public internet.
+var ErrAddressRefused = errors.New("webhooks: address not allowed")
+
+// maxURLLen bounds a subscription URL.
+const maxURLLen = 2048
+
+// Resolver looks up a host's addresses; *net.Resolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// Ranges that are not public unicast but that netip's predicates miss:
+// "this network", carrier-grade NAT (also Alibaba's metadata address),
+// IETF protocol assignments, benchmarking, reserved and broadcast.
+var refusedPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+}
+
+var (
+	nat64   = netip.MustParsePrefix("64:ff9b::/96")
+	sixTo4  = netip.MustParsePrefix("2002::/16")
+	docIPv6 = netip.MustParsePrefix("2001:db8::/32")
+)
+
+// refusal says why a is not a public unicast address, or "" when it is.
+// Addresses that embed an IPv4 address (IPv4-mapped, NAT64, 6to4) are
+// judged by that address, so they cannot smuggle 127.0.0.1 past the check.
+func refusal(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is6() {
+		b := a.As16()
+		switch {
+		case nat64.Contains(a):
+			return refusal(netip.AddrFrom4([4]byte(b[12:16])))
+		case sixTo4.Contains(a):
+			return refusal(netip.AddrFrom4([4]byte(b[2:6])))
+		}
+	}
+	switch {
+	case !a.IsValid():
+		return "invalid address"
+	case a.IsLoopback():
+		return "loopback address"
+	case a.IsUnspecified():
+		return "unspecified address"
+	case a.IsLinkLocalUnicast():
+		return "link-local or cloud metadata address"
+	case a.IsPrivate():
+		return "private address"
+	case a.IsMulticast(), a.IsLinkLocalMulticast(), a.IsInterfaceLocalMulticast():
+		return "multicast address"
+	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "broadcast address"
+	case docIPv6.Contains(a):
+		return "documentation address"
+	}
+	for _, p := range refusedPrefixes {
+		if p.Contains(a) {
+			return "reserved or shared address"
+		}
+	}
+	return ""
+}
+
+// urlError is a refused subscription URL as the HTTP layer reports it.
+func urlError(format string, args ...any) error {
+	return &amigate.FieldError{Field: "url", Message: fmt.Sprintf(format, args...)}
+}
+
+// parseURL checks a subscription URL's form: absolute http(s) with a host.
+func parseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, urlError("is required")
+	}
+	if len(raw) > maxURLLen {
+		return nil, urlError("is longer than %d bytes", maxURLLen)
+	}
+	if strings.ContainsAny(raw, " \t\r\n\x00") {
+		return nil, urlError("contains whitespace or control characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, urlError("is not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, urlError("must be http or https")
+	}
+	if u.Hostname() == "" {
+		return nil, urlError("has no host")
+	}
+	return u, nil
+}
+
+// checkURL validates a URL at create time and, unless allowPrivate, refuses
+// it when any address its host resolves to is not public. The same check
+// runs again at dial time (dialControl), against DNS rebinding.
+func checkURL(ctx context.Context, r Resolver, allowPrivate bool, raw string) error {
+	u, err := parseURL(raw)
+	if err != nil || allowPrivate {
+		return err
+	}
+	host := u.Hostname()
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		addrs, err = r.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			return urlError("host %q does not resolve", host)
+		}
+	}
+	if len(addrs) == 0 {
+		return urlError("host %q does not resolve", host)
+	}
+	for _, a := range addrs {
+		if why := refusal(a); why != "" {
+			return urlError("host %q resolves to a %s; set AMIGATE_WEBHOOK_ALLOW_PRIVATE to allow it", host, why)
+		}
+	}
+	return nil
+}
+
+// dialControl refuses a connection about to be made to a non-public
+// address. It runs after DNS, on the address actually dialled, so a name
+// that resolved to a public address at create time cannot be rebound to
+// an internal one later.
+func dialControl(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrAddressRefused, address)
+	}
+	if why := refusal(ap.Addr()); why != "" {
+		return fmt.Errorf("%w: %s is a %s", ErrAddressRefused, ap.Addr(), why)
+	}
+	return nil
+}
+
+// newTransport is the HTTP transport deliveries use: no proxy (a proxy would
+// dial for us and bypass the address check), TLS verification on, and
+// dialControl unless private addresses are allowed.
+func newTransport(allowPrivate bool, maxConnsPerHost int) *http.Transport {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		d.Control = dialControl
+	}
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   maxConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
