@@ -1,0 +1,106 @@
+package control
+
+import (
+	"strings"
+
+	"github.com/amigate/amigate"
+)
+
+// Which channel of a call is the agent's and which the customer's is read
+// from channel names: agent devices are recognised by the configured channel
+// template (AgentChannel), everything else is the customer's side. Local
+// channels come in pairs; Asterisk names the halves ";1" and ";2".
+//
+// The half that sits in the bridge with the other party is what transfers
+// must name (testdata/ami/blind_transfer_action.txt: BlindTransfer on the
+// ;2 half is "Transfer invalid"):
+//   - the agent's ;1 half, which Dial (incoming) or Originate (click-to-call)
+//     created, is bridged; its ;2 half runs the phone's dialplan;
+//   - the customer's Local pair, when customers are Local channels, is
+//     bridged by its ;1 half when the call was dialled out (Dial created it)
+//     and by its ;2 half when the customer called in (the ;2 half runs the
+//     trunk's dialplan, which dialled the agent).
+
+// liveChannels returns the channels of c that have not hung up. The
+// correlator may keep ended channels with a hung-up state.
+func liveChannels(c amigate.Call) []amigate.Channel {
+	out := make([]amigate.Channel, 0, len(c.Channels))
+	for _, ch := range c.Channels {
+		if ch.Name == "" {
+			continue
+		}
+		switch strings.ToLower(ch.State) {
+		case "hungup", "hangup", "ended", "gone":
+			continue
+		}
+		out = append(out, ch)
+	}
+	return out
+}
+
+// agentExtension returns the extension of an agent channel name (by the
+// channel template) and whether name is one.
+func (s *Service) agentExtension(name string) (string, bool) {
+	tpl := s.cfg.AgentChannel
+	i := strings.Index(tpl, "{ext}")
+	before, after := tpl[:i], tpl[i+len("{ext}"):]
+	if !strings.HasPrefix(name, before) {
+		return "", false
+	}
+	rest := name[len(before):]
+	j := strings.LastIndex(rest, after+"-")
+	if j <= 0 {
+		return "", false
+	}
+	return rest[:j], true
+}
+
+// localHalf returns 1 or 2 for the halves of a Local channel pair, 0 for any
+// other channel.
+func localHalf(name string) int {
+	if !strings.HasPrefix(name, "Local/") {
+		return 0
+	}
+	switch {
+	case strings.HasSuffix(name, ";1"):
+		return 1
+	case strings.HasSuffix(name, ";2"):
+		return 2
+	}
+	return 0
+}
+
+// agentChannel returns the agent's channel bridged with the customer: the
+// call's agent's (any agent's when the call has none) live channel that is
+// not the ;2 half of a Local pair.
+func (s *Service) agentChannel(c amigate.Call) (string, bool) {
+	for _, ch := range liveChannels(c) {
+		ext, ok := s.agentExtension(ch.Name)
+		if !ok || c.Agent != nil && c.Agent.Extension != ext {
+			continue
+		}
+		if localHalf(ch.Name) != 2 {
+			return ch.Name, true
+		}
+	}
+	return "", false
+}
+
+// customerChannel returns the customer's channel bridged with the agent: a
+// live channel that is no agent's, and of a Local pair the half that faces
+// the agent (see above).
+func (s *Service) customerChannel(c amigate.Call) (string, bool) {
+	skip := 1 // inbound: the ;1 half is the trunk side
+	if c.Direction == amigate.DirectionOutbound {
+		skip = 2 // outbound: the ;2 half runs the customer's dialplan
+	}
+	for _, ch := range liveChannels(c) {
+		if _, agent := s.agentExtension(ch.Name); agent {
+			continue
+		}
+		if localHalf(ch.Name) != skip {
+			return ch.Name, true
+		}
+	}
+	return "", false
+}

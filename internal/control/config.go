@@ -1,0 +1,172 @@
+package control
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/amigate/amigate/internal/control/dialrules"
+)
+
+// Blind transfer methods (Config.BlindMethod).
+const (
+	// BlindTransferAction sends AMI BlindTransfer on the agent's bridged
+	// channel: Asterisk 12+, no feature configuration needed, and Asterisk
+	// reports it with an Event: BlindTransfer the correlator can use.
+	BlindTransferAction = "blindtransfer"
+	// BlindRedirect sends AMI Redirect of the customer's channel: works on
+	// any Asterisk, but no transfer event is raised.
+	BlindRedirect = "redirect"
+)
+
+// Config is call control's configuration. Zero fields take the defaults
+// documented on each field; DefaultConfig returns them all.
+type Config struct {
+	// AgentChannel is the channel template of an agent's device; "{ext}"
+	// is replaced by the extension (AMIGATE_DIAL_AGENT_CHANNEL, default
+	// "PJSIP/{ext}"). It is also how agent channels are told apart from the
+	// customer's: a channel named template+"-..." belongs to the agent.
+	AgentChannel string
+	// DialContext is where the customer number is dialled
+	// (AMIGATE_DIAL_CONTEXT, default "from-internal").
+	DialContext string
+	// TransferContext is where transfers go (AMIGATE_TRANSFER_CONTEXT,
+	// default DialContext).
+	TransferContext string
+	// ExtensionPattern is the RE2 pattern an agent extension must match as a
+	// whole, for "from" and for a transfer's "to"
+	// (AMIGATE_DIAL_EXTENSION_PATTERN, default "[0-9]{2,15}"). Whatever it
+	// says, an extension never contains characters outside [A-Za-z0-9_*#+-].
+	ExtensionPattern string
+	// Rules are the dial rules for customer numbers (AMIGATE_DIAL_ALLOW,
+	// AMIGATE_DIAL_DENY, AMIGATE_DIAL_REWRITE; see package dialrules).
+	// DefaultConfig denies "00", "810" and "8809".
+	Rules dialrules.Config
+	// DefaultTimeout is how long the agent's phone rings when a request
+	// sets no timeout (default 30s); MaxTimeout bounds what a request may
+	// set (default 120s). MinTimeout is the least a request may set
+	// (default 5s).
+	DefaultTimeout, MinTimeout, MaxTimeout time.Duration
+	// BlindMethod is BlindTransferAction (default) or BlindRedirect.
+	BlindMethod string
+	// IdempotencyTTL is how long an Idempotency-Key is remembered (default
+	// 24h); IdempotencyMaxKeys bounds how many are (default 100000; the
+	// oldest is forgotten first).
+	IdempotencyTTL     time.Duration
+	IdempotencyMaxKeys int
+	// HangupCause is the Q.850 cause sent with Hangup (default 16, normal
+	// clearing).
+	HangupCause int
+
+	// Now and NewID are for tests: the clock (default time.Now) and the
+	// call id generator (default a random UUID).
+	Now   func() time.Time
+	NewID func() string
+}
+
+// DefaultConfig returns the configuration with every default set, the dial
+// rules included: a starting point for cmd/api.
+func DefaultConfig() Config {
+	c := Config{Rules: dialrules.Config{Deny: []string{"00", "810", "8809"}}}
+	c.setDefaults()
+	return c
+}
+
+func (c *Config) setDefaults() {
+	if c.AgentChannel == "" {
+		c.AgentChannel = "PJSIP/{ext}"
+	}
+	if c.DialContext == "" {
+		c.DialContext = "from-internal"
+	}
+	if c.TransferContext == "" {
+		c.TransferContext = c.DialContext
+	}
+	if c.ExtensionPattern == "" {
+		c.ExtensionPattern = "[0-9]{2,15}"
+	}
+	if c.DefaultTimeout == 0 {
+		c.DefaultTimeout = 30 * time.Second
+	}
+	if c.MinTimeout == 0 {
+		c.MinTimeout = 5 * time.Second
+	}
+	if c.MaxTimeout == 0 {
+		c.MaxTimeout = 120 * time.Second
+	}
+	if c.BlindMethod == "" {
+		c.BlindMethod = BlindTransferAction
+	}
+	if c.IdempotencyTTL == 0 {
+		c.IdempotencyTTL = 24 * time.Hour
+	}
+	if c.IdempotencyMaxKeys == 0 {
+		c.IdempotencyMaxKeys = 100000
+	}
+	if c.HangupCause == 0 {
+		c.HangupCause = 16
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.NewID == nil {
+		c.NewID = newUUID
+	}
+}
+
+// contextName is what a dialplan context may be called here: a
+// configuration value, but it still goes into AMI headers.
+var contextName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}$`)
+
+// compiled is the part of the configuration that needs checking once.
+type compiled struct {
+	rules *dialrules.Rules
+	ext   *regexp.Regexp
+}
+
+// Validate checks the configuration after defaults and names the field at
+// fault, so that a bad configuration stops start-up with a clear message.
+func (c Config) Validate() error {
+	c.setDefaults()
+	_, err := c.compile()
+	return err
+}
+
+func (c *Config) compile() (compiled, error) {
+	var out compiled
+	var errs []error
+	if strings.Count(c.AgentChannel, "{ext}") != 1 || !strings.Contains(c.AgentChannel, "/") ||
+		strings.ContainsAny(c.AgentChannel, "\r\n\x00&,") || strings.HasPrefix(c.AgentChannel, "/") {
+		errs = append(errs, fmt.Errorf("control: AgentChannel %q: want a channel with one {ext}, like PJSIP/{ext}", c.AgentChannel))
+	}
+	for _, f := range [...]struct{ name, v string }{{"DialContext", c.DialContext}, {"TransferContext", c.TransferContext}} {
+		if !contextName.MatchString(f.v) {
+			errs = append(errs, fmt.Errorf("control: %s %q: not a dialplan context name", f.name, f.v))
+		}
+	}
+	ext, err := regexp.Compile(`^(?:` + c.ExtensionPattern + `)$`)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("control: ExtensionPattern %q: %w", c.ExtensionPattern, err))
+	}
+	out.ext = ext
+	rules, err := dialrules.Compile(c.Rules)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("control: Rules: %w", err))
+	}
+	out.rules = rules
+	if c.MinTimeout <= 0 || c.MaxTimeout < c.MinTimeout || c.DefaultTimeout < c.MinTimeout || c.DefaultTimeout > c.MaxTimeout {
+		errs = append(errs, fmt.Errorf("control: timeouts: want 0 < MinTimeout %v <= DefaultTimeout %v <= MaxTimeout %v", c.MinTimeout, c.DefaultTimeout, c.MaxTimeout))
+	}
+	if c.BlindMethod != BlindTransferAction && c.BlindMethod != BlindRedirect {
+		errs = append(errs, fmt.Errorf("control: BlindMethod %q: want %q or %q", c.BlindMethod, BlindTransferAction, BlindRedirect))
+	}
+	if c.IdempotencyTTL < 0 || c.IdempotencyMaxKeys < 0 {
+		errs = append(errs, errors.New("control: IdempotencyTTL and IdempotencyMaxKeys must not be negative"))
+	}
+	if c.HangupCause < 0 || c.HangupCause > 127 {
+		errs = append(errs, fmt.Errorf("control: HangupCause %d: not a Q.850 cause", c.HangupCause))
+	}
+	return out, errors.Join(errs...)
+}

@@ -1,0 +1,156 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// ActionIDPrefix starts the ActionID of a click-to-call Originate; the rest
+// is the call id. The correlator matches a failed OriginateResponse (whose
+// Uniqueid is "<unknown>") by it.
+const ActionIDPrefix = "c2c-"
+
+// Dial places a click-to-call: Asterisk rings the agent's device (From) and,
+// when the agent answers, dials the customer (To) in the dial context. It
+// returns the call in state dialing; the correlator follows it from there.
+//
+// With an Idempotency-Key, a repeat of the same request within the TTL
+// returns the first call and sends nothing, another request under the key
+// is amigate.ErrConflict, and concurrent repeats wait for the first.
+//
+// When Asterisk refuses the Originate (Response: Error) or the client is not
+// connected, nothing was dialled: the call is dropped from the correlator
+// (Forgetter) and the key released, so that a retry dials. When the answer
+// is lost (timeout, disconnect after sending) the Originate may still run:
+// the call stays with the correlator, which ends it from the
+// OriginateResponse or its own expiry, and the key keeps the call so that a
+// retry does not dial a second time.
+func (s *Service) Dial(ctx context.Context, r amigate.DialRequest) (amigate.Call, error) {
+	p, err := s.plan(r)
+	if err != nil {
+		return amigate.Call{}, err
+	}
+	if r.IdempotencyKey == "" {
+		c, _, err := s.dial(ctx, p, r.Metadata)
+		return c, err
+	}
+	if len(r.IdempotencyKey) > maxKey || ami.CheckValue(r.IdempotencyKey) != nil {
+		return amigate.Call{}, fieldErr("idempotency_key", "at most %d characters without control characters", maxKey)
+	}
+	e, first, err := s.idem.claim(ctx, r.IdempotencyKey, fingerprint(p, r.Metadata))
+	if err != nil || e == nil {
+		return first, err
+	}
+	c, sent, err := s.dial(ctx, p, r.Metadata)
+	s.idem.finish(e, c, sent)
+	return c, err
+}
+
+// dial sends the Originate. sent reports whether Asterisk may be dialling:
+// true on success and when the outcome is unknown.
+func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage) (c amigate.Call, sent bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return amigate.Call{}, false, err
+	}
+	id := s.cfg.NewID()
+	a := s.originate(p, id, s.cfg.NewID())
+	if err := a.Validate(a.ID); err != nil {
+		// Every value was checked already; this is a bug, not bad input.
+		return amigate.Call{}, false, err
+	}
+	c = amigate.Call{
+		ID:         id,
+		Direction:  amigate.DirectionOutbound,
+		State:      amigate.StateDialing,
+		Customer:   &amigate.Party{Number: p.to},
+		Agent:      &amigate.Agent{Extension: p.from},
+		Extensions: []string{p.from},
+		StartedAt:  s.cfg.Now().UTC(),
+		Channels:   []amigate.Channel{},
+		Metadata:   metadata,
+	}
+	s.calls.Expect(c, a.ID)
+	if _, err := s.ami.Send(ctx, a); err != nil {
+		if definite(err) {
+			if f, ok := s.calls.(Forgetter); ok {
+				f.Forget(id)
+			}
+			return amigate.Call{}, false, pbxError("Originate", err, "")
+		}
+		return c, true, pbxError("Originate", err, "")
+	}
+	return c, true, nil
+}
+
+// definite reports whether err means Asterisk did not and will not run the
+// action: it refused it, or the client had no connection to send it on.
+func definite(err error) bool {
+	var ae *actionError
+	return errors.As(err, &ae) || errors.Is(err, errNotReady) || errors.Is(err, errClosed)
+}
+
+// originate builds the click-to-call Originate in the header order of the
+// product transcript (testdata/ami/click_to_call_channelid.txt). Nothing in
+// it comes from the request unchecked: the channel is the configured
+// template around a checked extension, the context is configuration, the
+// extension is a number that passed the dial rules.
+func (s *Service) originate(p dialPlan, id, otherID string) *ami.Action {
+	display := p.callerID
+	if display == "" {
+		display = p.to
+	}
+	a := &ami.Action{Name: "Originate", ID: ActionIDPrefix + id, Fields: make([]ami.Field, 0, 10+len(p.vars))}
+	a.Fields = append(a.Fields,
+		ami.Field{Name: "Channel", Value: strings.Replace(s.cfg.AgentChannel, "{ext}", p.from, 1)},
+		ami.Field{Name: "Context", Value: s.cfg.DialContext},
+		ami.Field{Name: "Exten", Value: p.to},
+		ami.Field{Name: "Priority", Value: "1"},
+		ami.Field{Name: "CallerID", Value: `"` + display + `" <` + p.to + `>`},
+		ami.Field{Name: "Async", Value: "true"},
+		ami.Field{Name: "ChannelId", Value: id},
+		ami.Field{Name: "OtherChannelId", Value: otherID},
+		ami.Field{Name: "Variable", Value: "AMIGATE_CALL_ID=" + id},
+	)
+	a.Fields = append(a.Fields, p.vars...)
+	a.Fields = append(a.Fields, ami.Field{Name: "Timeout", Value: strconv.FormatInt(p.timeout.Milliseconds(), 10)})
+	return a
+}
+
+// fingerprint identifies a dial request for Idempotency-Key comparison: the
+// checked values (so that "+7 900..." and "+7900..." are the same request)
+// and the metadata with insignificant JSON whitespace removed.
+func fingerprint(p dialPlan, metadata json.RawMessage) [32]byte {
+	h := sha256.New()
+	var n [8]byte
+	put := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	put(p.from)
+	put(p.to)
+	put(p.callerID)
+	put(p.timeout.String())
+	put(strconv.Itoa(len(p.vars)))
+	for _, v := range p.vars {
+		put(v.Value)
+	}
+	var buf bytes.Buffer
+	if len(metadata) > 0 && json.Compact(&buf, metadata) == nil {
+		put(buf.String())
+	} else {
+		put(string(metadata))
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}

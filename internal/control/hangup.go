@@ -1,0 +1,65 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// ErrRegexChannel is returned when a channel name could be read as a regular
+// expression by AMI Hangup ("/.../" matches every channel it fits), which
+// must never be sent.
+var ErrRegexChannel = errors.New("control: channel name could be read as a regex")
+
+// Hangup hangs up every live channel of the call, each by its exact name.
+// A call whose channels are not known yet (just originated) is hung up by
+// its id, which Originate made the Uniqueid of its first channel (AMI
+// Hangup accepts a name or a Uniqueid). Channels that are already gone
+// ("No such channel": hanging up one half of a Local pair takes the other
+// with it) are skipped. The call is returned as it was: the hang-up is
+// asynchronous (202).
+//
+// Unknown call: ErrNotFound. Ended, or nothing left to hang up: ErrConflict.
+func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return amigate.Call{}, err
+	}
+	if c.State == amigate.StateEnded {
+		return amigate.Call{}, fmt.Errorf("call %q has ended: %w", id, amigate.ErrConflict)
+	}
+	var names []string
+	for _, ch := range liveChannels(c) {
+		names = append(names, ch.Name)
+	}
+	if len(names) == 0 {
+		names = append(names, c.ID)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "/") || n == "" {
+			return amigate.Call{}, fmt.Errorf("call %q channel %q: %w", id, n, ErrRegexChannel)
+		}
+	}
+	cause := strconv.Itoa(s.cfg.HangupCause)
+	hung := 0
+	for _, n := range names {
+		a := ami.NewAction("Hangup").Add("Channel", n).Add("Cause", cause)
+		_, err := s.ami.Send(ctx, a)
+		switch {
+		case err == nil:
+			hung++
+		case isRefusal(err, "No such channel"):
+		default:
+			return amigate.Call{}, pbxError("Hangup", err, "")
+		}
+	}
+	if hung == 0 {
+		return amigate.Call{}, fmt.Errorf("call %q has no live channel left: %w", id, amigate.ErrConflict)
+	}
+	return c, nil
+}

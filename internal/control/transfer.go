@@ -1,0 +1,75 @@
+package control
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// atxferHint is added to Asterisk's refusal of an Atxfer: the usual cause is
+// the PBX's configuration, not the request.
+const atxferHint = "attended transfer needs the atxfer feature code in features.conf and the t/T option on the agent's Dial or Queue"
+
+// Transfer moves an answered call's customer to extension r.To in the
+// transfer context.
+//
+// Blind (the default mode): AMI BlindTransfer on the agent's bridged channel
+// (Config.BlindMethod "blindtransfer"), or AMI Redirect of the customer's
+// channel ("redirect", also the fallback when no agent channel is known).
+// Attended: AMI Atxfer on the agent's bridged channel; the agent then talks to
+// r.To and completes the transfer by hanging up. Asterisk answers Success to
+// an Atxfer even when the bridge has no transfer feature (the digits then
+// just go to the customer); only a refusal is reported.
+//
+// Unknown call: ErrNotFound. Not answered (or on hold): ErrConflict.
+func (s *Service) Transfer(ctx context.Context, id string, r amigate.TransferRequest) (amigate.Call, error) {
+	if err := s.checkExtension("to", r.To); err != nil {
+		return amigate.Call{}, err
+	}
+	mode := r.Mode
+	if mode == "" {
+		mode = amigate.TransferBlind
+	}
+	if mode != amigate.TransferBlind && mode != amigate.TransferAttended {
+		return amigate.Call{}, fieldErr("mode", "must be %q or %q", amigate.TransferBlind, amigate.TransferAttended)
+	}
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return amigate.Call{}, err
+	}
+	if c.State != amigate.StateAnswered && c.State != amigate.StateOnHold {
+		return amigate.Call{}, fmt.Errorf("call %q is %s, not answered: %w", id, c.State, amigate.ErrConflict)
+	}
+	a, hint, err := s.transferAction(c, mode, r.To)
+	if err != nil {
+		return amigate.Call{}, err
+	}
+	if _, err := s.ami.Send(ctx, a); err != nil {
+		return amigate.Call{}, pbxError(a.Name, err, hint)
+	}
+	return c, nil
+}
+
+// transferAction chooses the action and the channel it names.
+func (s *Service) transferAction(c amigate.Call, mode, to string) (*ami.Action, string, error) {
+	agent, haveAgent := s.agentChannel(c)
+	if mode == amigate.TransferAttended {
+		if !haveAgent {
+			return nil, "", fmt.Errorf("call %q has no agent channel to start an attended transfer from: %w", c.ID, amigate.ErrConflict)
+		}
+		a := ami.NewAction("Atxfer").Add("Channel", agent).Add("Exten", to).Add("Context", s.cfg.TransferContext)
+		return a, atxferHint, nil
+	}
+	if haveAgent && s.cfg.BlindMethod == BlindTransferAction {
+		a := ami.NewAction("BlindTransfer").Add("Channel", agent).Add("Exten", to).Add("Context", s.cfg.TransferContext)
+		return a, "", nil
+	}
+	customer, ok := s.customerChannel(c)
+	if !ok {
+		return nil, "", fmt.Errorf("call %q has no customer channel to transfer: %w", c.ID, amigate.ErrConflict)
+	}
+	a := ami.NewAction("Redirect").Add("Channel", customer).Add("Context", s.cfg.TransferContext).Add("Exten", to).Add("Priority", "1")
+	return a, "", nil
+}
