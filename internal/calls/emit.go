@@ -1,0 +1,147 @@
+package calls
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// emit appends one call event. Its id hashes the call id, the type, the
+// channel concerned and a discriminator, so that the same stream always
+// yields the same ids, whichever instance reads it.
+func (t *Tracker) emit(out []amigate.CallEvent, c *call, typ, chanID, disc, agent string, xfer *amigate.Transfer, at, readAt time.Time) []amigate.CallEvent {
+	c.seq++
+	snap := c.snapshot(at)
+	ev := amigate.CallEvent{
+		ID:         eventID(c.id, typ, chanID, disc),
+		Type:       typ,
+		OccurredAt: at,
+		Sequence:   c.seq,
+		Transfer:   xfer,
+		ReadAt:     readAt,
+	}
+	if agent != "" {
+		ev.Agent = &amigate.Agent{Extension: agent}
+		snap.Agent = &amigate.Agent{Extension: agent}
+	}
+	ev.Call = snap
+	return append(out, ev)
+}
+
+func eventID(callID, typ, chanID, disc string) string {
+	h := sha256.New()
+	h.Write([]byte(callID))
+	h.Write([]byte{0})
+	h.Write([]byte(typ))
+	h.Write([]byte{0})
+	h.Write([]byte(chanID))
+	h.Write([]byte{0})
+	h.Write([]byte(disc))
+	var sum [sha256.Size]byte
+	return "evt_" + hex.EncodeToString(h.Sum(sum[:0])[:12])
+}
+
+// callID is the id of a call that was not expected: deterministic from its
+// Linkedid, so that two instances give the same call the same id.
+func callID(linkedid string) string {
+	sum := sha256.Sum256([]byte("linkedid\x00" + linkedid))
+	return "call_" + hex.EncodeToString(sum[:10])
+}
+
+// eventTime is when the AMI event happened: its Timestamp header
+// (timestampevents=yes) when present, else when it was read.
+func eventTime(m *ami.Message, readAt time.Time) time.Time {
+	ts := m.Get("Timestamp")
+	if ts == "" {
+		return readAt
+	}
+	secStr, frac, _ := strings.Cut(ts, ".")
+	sec, err := strconv.ParseInt(secStr, 10, 64)
+	if err != nil {
+		return readAt
+	}
+	var nsec int64
+	if frac != "" {
+		if len(frac) > 9 {
+			frac = frac[:9]
+		}
+		n, err := strconv.ParseInt(frac, 10, 64)
+		if err != nil {
+			return readAt
+		}
+		for i := len(frac); i < 9; i++ {
+			n *= 10
+		}
+		nsec = n
+	}
+	return time.Unix(sec, nsec).UTC()
+}
+
+// disposition is how an ended call went, from what the stream told.
+func (c *call) disposition() string {
+	switch {
+	case len(c.answered) > 0:
+		return amigate.DispositionAnswered
+	case c.abandoned:
+		return amigate.DispositionAbandoned
+	case c.failReason >= 0:
+		switch c.failReason {
+		case 5:
+			return amigate.DispositionBusy
+		case 3:
+			return amigate.DispositionNoAnswer
+		case 1:
+			return amigate.DispositionCanceled
+		}
+		return amigate.DispositionFailed
+	}
+	switch c.dialStatus {
+	case "BUSY":
+		return amigate.DispositionBusy
+	case "NOANSWER":
+		return amigate.DispositionNoAnswer
+	case "CONGESTION", "CHANUNAVAIL", "INVALIDARGS":
+		return amigate.DispositionFailed
+	case "CANCEL":
+		return amigate.DispositionCanceled
+	}
+	switch c.cause {
+	case 17:
+		return amigate.DispositionBusy
+	case 18, 19:
+		return amigate.DispositionNoAnswer
+	case 0, 16, 31:
+		return amigate.DispositionCanceled
+	}
+	return amigate.DispositionFailed
+}
+
+// end closes a call whose last channel is gone and returns call.ended.
+func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []amigate.CallEvent {
+	c.state = amigate.StateEnded
+	disp := c.disposition()
+	c.ringing = nil
+	c.seq++
+	snap := c.snapshot(at)
+	end := at
+	snap.EndedAt = &end
+	snap.Disposition = disp
+	if c.agent == "" && len(c.exts) == 1 {
+		snap.Agent = &amigate.Agent{Extension: c.exts[0]}
+	}
+	out = append(out, amigate.CallEvent{
+		ID:         eventID(c.id, amigate.EventCallEnded, "", ""),
+		Type:       amigate.EventCallEnded,
+		OccurredAt: at,
+		Sequence:   c.seq,
+		Call:       snap,
+		ReadAt:     readAt,
+	})
+	t.retire(c, snap)
+	return out
+}

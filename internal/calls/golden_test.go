@@ -1,0 +1,217 @@
+package calls
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const transcripts = "../../testdata/ami/raw"
+
+// office is the configuration of the recorded PBX: agents are Local
+// channels into the phones context.
+var office = Config{AgentChannel: "Local/{ext}@phones"}
+
+// readTranscript returns the messages of a recorded .in stream.
+func readTranscript(t testing.TB, name string) []ami.Message {
+	t.Helper()
+	f, err := os.Open(filepath.Join(transcripts, name+".in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := ami.NewReader(f, 0)
+	if _, err := r.ReadBanner(); err != nil {
+		t.Fatal(err)
+	}
+	var out []ami.Message
+	for {
+		m, err := r.ReadMessage()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+}
+
+// originate is the Originate action a transcript sent, when it used a
+// ChannelId as the product does.
+func originate(t testing.TB, name string) (ami.Message, bool) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(transcripts, name+".out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := ami.NewReader(bufio.NewReader(f), 0)
+	for {
+		m, err := r.ReadMessage()
+		if err != nil {
+			return ami.Message{}, false
+		}
+		if ami.EqualFold(m.Get("Action"), "Originate") && m.Get("ChannelId") != "" {
+			return m, true
+		}
+	}
+}
+
+// expectFrom registers the call the API would have registered before
+// sending this Originate.
+func expectFrom(tr *Tracker, o ami.Message, at time.Time) {
+	ext := tr.match.agentExt(o.Get("Channel") + "-00000000")
+	tr.Expect(amigate.Call{
+		ID:        o.Get("ChannelId"),
+		Direction: amigate.DirectionOutbound,
+		State:     amigate.StateDialing,
+		Customer:  &amigate.Party{Number: o.Get("Exten")},
+		Agent:     &amigate.Agent{Extension: ext},
+		StartedAt: at,
+		Metadata:  []byte(`{"deal":42}`),
+	}, o.ActionID())
+}
+
+var scenarios = []struct {
+	name string
+	cfg  Config
+}{
+	{"click_to_call", office},
+	{"click_to_call_channelid", office},
+	{"click_to_call_congestion", office},
+	{"originate_busy", office},
+	{"originate_noanswer", office},
+	{"incoming_queue", office},
+	{"incoming_direct", office},
+	{"redirect_blind_transfer", office},
+	{"redirect_blind_transfer_via_dial", office},
+	{"blind_transfer_action", office},
+	{"attended_transfer_atxfer", office},
+	{"attended_transfer_atxfer_no_feature", office},
+	{"hangup", office},
+	{"queue_abandon", office},
+	{"caller_hangs_up_ringing", office},
+	{"pjsip_click_to_call", Config{}},
+	{"queue_status", office},
+}
+
+// run feeds a transcript through a tracker and returns the call events.
+func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker) {
+	t.Helper()
+	msgs := readTranscript(t, name)
+	read := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
+	cfg.Now = func() time.Time { return read }
+	tr := NewTracker(cfg)
+	var evs []amigate.CallEvent
+	expected := false
+	o, hasOriginate := originate(t, name)
+	for _, m := range msgs {
+		if ts := m.Get("Timestamp"); ts != "" {
+			read = eventTime(&m, read) // a reader's clock that follows the recording
+		}
+		if hasOriginate && !expected && m.ActionID() == o.ActionID() {
+			// The API registers the call before it sends the Originate,
+			// so before its response.
+			expectFrom(tr, o, read)
+			expected = true
+		}
+		evs = append(evs, tr.Handle(m, read)...)
+	}
+	return evs, tr
+}
+
+// render is the golden form of a scenario's call events: one line each.
+func render(evs []amigate.CallEvent, tr *Tracker) string {
+	var b strings.Builder
+	var t0 time.Time
+	short := map[string]string{}
+	for _, e := range evs {
+		if t0.IsZero() || e.OccurredAt.Before(t0) {
+			t0 = e.OccurredAt
+		}
+		if _, ok := short[e.Call.ID]; !ok {
+			short[e.Call.ID] = fmt.Sprintf("call%d", len(short)+1)
+		}
+	}
+	for id, s := range short {
+		fmt.Fprintf(&b, "%s = %s\n", s, id)
+	}
+	for _, e := range evs {
+		c := e.Call
+		fmt.Fprintf(&b, "%s #%d %-16s +%6.3fs", short[c.ID], e.Sequence, e.Type, e.OccurredAt.Sub(t0).Seconds())
+		if e.Agent != nil {
+			fmt.Fprintf(&b, " agent=%s", e.Agent.Extension)
+		}
+		if c.Customer != nil {
+			fmt.Fprintf(&b, " customer=%s", c.Customer.Number)
+			if c.Customer.Name != "" {
+				fmt.Fprintf(&b, " (%s)", c.Customer.Name)
+			}
+		}
+		fmt.Fprintf(&b, " dir=%s state=%s", c.Direction, c.State)
+		if c.Queue != "" {
+			fmt.Fprintf(&b, " queue=%s", c.Queue)
+		}
+		if c.DID != "" {
+			fmt.Fprintf(&b, " did=%s", c.DID)
+		}
+		if c.Agent != nil {
+			fmt.Fprintf(&b, " call.agent=%s", c.Agent.Extension)
+		}
+		if len(c.Extensions) > 0 {
+			fmt.Fprintf(&b, " exts=%s", strings.Join(c.Extensions, ","))
+		}
+		if x := e.Transfer; x != nil {
+			fmt.Fprintf(&b, " transfer=%s:%s->%s", x.Mode, x.FromExtension, x.ToExtension)
+		}
+		if e.Type == amigate.EventCallEnded {
+			fmt.Fprintf(&b, " disposition=%s duration=%.3f talk=%.3f", c.Disposition, c.DurationSeconds, c.TalkSeconds)
+			if c.HangupCause != nil {
+				fmt.Fprintf(&b, " cause=%d(%s)", *c.HangupCause, c.HangupCauseText)
+			}
+		}
+		if len(c.Metadata) > 0 {
+			fmt.Fprintf(&b, " metadata=%s", c.Metadata)
+		}
+		fmt.Fprintf(&b, " id=%s\n", e.ID)
+	}
+	fmt.Fprintf(&b, "active after the stream: %d\n", tr.Active())
+	return b.String()
+}
+
+func TestGolden(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			evs, tr := run(t, sc.name, sc.cfg)
+			got := render(evs, tr)
+			path := filepath.Join("testdata", sc.name+".golden")
+			if *updateGolden {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal([]byte(got), want) {
+				t.Errorf("call events differ from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,172 @@
+package calls
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/amigate/amigate"
+)
+
+// channel is one Asterisk channel of a call in progress.
+type channel struct {
+	uniqueid string
+	name     string
+	state    string
+	ext      string // agent extension when the channel is an agent's device
+	cidNum   string
+	cidName  string
+	call     *call
+	peer     *channel // the other half of a Local channel pair
+	bridge   *bridge
+	// enterCtx and enterExten are where the channel stood in the dialplan
+	// when it entered its bridge: a Redirect changes them, which is how a
+	// blind transfer by Redirect shows in the stream.
+	enterCtx   string
+	enterExten string
+	trunk      bool // created in a trunk context: the customer of an inbound call
+	cust       bool // the customer's side: trunk, dialled party, or a Local half standing for it
+	rung       bool // call.ringing was emitted for this device
+}
+
+// bridge is an Asterisk bridge and the channels in it.
+type bridge struct {
+	id      string
+	members []*channel
+}
+
+// call is the model of one conversation in progress.
+type call struct {
+	id        string
+	linkedids []string // every Linkedid that maps to this call
+	direction string
+	custNum   string
+	custName  string
+	agent     string
+	exts      []string // every agent extension that took part
+	answered  []string // agents that were connected with the customer
+	ringing   []string // agents whose device rings now
+	queue     string
+	did       string
+	state     string
+	metadata  json.RawMessage
+
+	started  time.Time
+	answerAt time.Time
+
+	channels []*channel
+	seq      int64
+
+	dialStatus string // the last unsuccessful DialStatus
+	failReason int    // Reason of a failed OriginateResponse, -1 when none
+	abandoned  bool
+	cause      int
+	causeText  string
+	causeSet   bool
+	causeCust  bool
+	xferUID    string // transferee of the last BlindTransfer: its BridgeLeave is no Redirect
+	actionID   string // the Originate's ActionID of an expected call
+	expected   bool
+	fixedCust  bool // the customer came from Expect and is not guessed again
+}
+
+func (c *call) addExt(ext string) {
+	if ext == "" || contains(c.exts, ext) {
+		return
+	}
+	c.exts = append(c.exts, ext)
+}
+
+func (c *call) removeChannel(ch *channel) {
+	for i, x := range c.channels {
+		if x == ch {
+			last := len(c.channels) - 1
+			c.channels[i] = c.channels[last]
+			c.channels[last] = nil
+			c.channels = c.channels[:last]
+			return
+		}
+	}
+}
+
+// snapshot is the call as the API shows it at time now.
+func (c *call) snapshot(now time.Time) amigate.Call {
+	s := amigate.Call{
+		ID:        c.id,
+		Direction: c.direction,
+		State:     c.state,
+		Queue:     c.queue,
+		DID:       c.did,
+		StartedAt: c.started,
+		Metadata:  c.metadata,
+		Channels:  make([]amigate.Channel, len(c.channels)),
+	}
+	if len(c.linkedids) > 0 {
+		s.Linkedid = c.linkedids[0]
+	}
+	if c.custNum != "" || c.custName != "" {
+		s.Customer = &amigate.Party{Number: c.custNum, Name: c.custName}
+	}
+	if c.agent != "" {
+		s.Agent = &amigate.Agent{Extension: c.agent}
+	}
+	if len(c.exts) > 0 {
+		s.Extensions = append([]string(nil), c.exts...)
+	}
+	if !c.answerAt.IsZero() {
+		at := c.answerAt
+		s.AnsweredAt = &at
+		s.TalkSeconds = seconds(now.Sub(at))
+	}
+	s.DurationSeconds = seconds(now.Sub(c.started))
+	if c.causeSet {
+		cause := c.cause
+		s.HangupCause = &cause
+		s.HangupCauseText = c.causeText
+	}
+	for i, ch := range c.channels {
+		s.Channels[i] = amigate.Channel{Name: ch.name, Uniqueid: ch.uniqueid, State: ch.state}
+	}
+	return s
+}
+
+// seconds rounds a duration to milliseconds, never below zero.
+func seconds(d time.Duration) float64 {
+	if d < 0 {
+		return 0
+	}
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func remove(list []string, s string) []string {
+	for i, x := range list {
+		if x == s {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// known reports whether an AMI value carries information: Asterisk writes
+// "<unknown>" for an unset caller id.
+func known(s string) bool { return s != "" && s != "<unknown>" }
+
+// keep copies a string taken from a message before it is stored: a field is
+// a substring of the whole message, and keeping it would keep the message.
+func keep(s string) string { return strings.Clone(s) }
+
+// update stores v in *dst, copying it only when it changed.
+func update(dst *string, v string) {
+	if *dst != v {
+		*dst = strings.Clone(v)
+	}
+}
