@@ -1,0 +1,222 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/amigate/amigate"
+)
+
+// dial places a click-to-call.
+//
+//	@Summary		Click-to-call
+//	@Description	Rings the agent's phone (`from`), then dials the customer (`to`) from it. The number is normalised and checked against the dial rules (denied numbers are 422). With an `ext` claim, `from` must be the token's extension. The same `Idempotency-Key` with the same body within 24 h returns the first call and dials nothing; with another body it is 409.
+//	@Tags			calls
+//	@Accept			json
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			Idempotency-Key	header		string				false	"makes a retried request safe: at most one call per key"	maxlength(255)
+//	@Param			request			body		CreateCallRequest	true	"the call to place"
+//	@Success		202				{object}	amigate.Call		"the call, state dialing"
+//	@Header			202				{string}	Location			"/v1/calls/{id}"
+//	@Failure		400				{object}	Problem				"malformed JSON or unknown field"
+//	@Failure		401				{object}	Problem				"missing or invalid token"
+//	@Failure		403				{object}	Problem				"missing scope calls:write, or from is not the token's extension"
+//	@Failure		409				{object}	Problem				"Idempotency-Key reused with another body"
+//	@Failure		413				{object}	Problem				"body over 64 KiB"
+//	@Failure		415				{object}	Problem				"body not application/json"
+//	@Failure		422				{object}	Problem				"invalid field or number denied by the dial rules"
+//	@Failure		502				{object}	Problem				"Asterisk refused the Originate"
+//	@Failure		503				{object}	Problem				"Asterisk not connected"
+//	@Failure		504				{object}	Problem				"Asterisk did not answer in time"
+//	@Router			/v1/calls [post]
+func (s *server) dial(c echo.Context) error {
+	var req CreateCallRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > 255 || !isSafeText(key) {
+		return &amigate.FieldError{Field: "Idempotency-Key", Message: "must be at most 255 characters without control characters"}
+	}
+	if cl := claimsOf(c); cl.Ext != "" && req.From != cl.Ext {
+		return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may only place calls from it")
+	}
+	ctx, cancel := s.call(c)
+	defer cancel()
+	call, err := s.d.Calls.Dial(ctx, req.domain(key))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/calls/"+call.ID)
+	writeJSON(c, http.StatusAccepted, echo.MIMEApplicationJSON, call)
+	return nil
+}
+
+// listCalls lists the calls the correlator knows.
+//
+//	@Summary		List calls
+//	@Description	Active calls, and recently ended ones. With an `ext` claim, only the calls that extension takes part in.
+//	@Tags			calls
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			state		query		string	false	"only calls in this state"	Enums(dialing, ringing, answered, on_hold, transferring, ended)
+//	@Param			extension	query		string	false	"only calls this agent extension takes part in"
+//	@Success		200			{array}		amigate.Call
+//	@Failure		401			{object}	Problem	"missing or invalid token"
+//	@Failure		403			{object}	Problem	"missing scope calls:read"
+//	@Failure		422			{object}	Problem	"invalid query"
+//	@Router			/v1/calls [get]
+func (s *server) listCalls(c echo.Context) error {
+	q := ListCallsQuery{State: c.QueryParam("state"), Extension: c.QueryParam("extension")}
+	if err := validate.Struct(&q); err != nil {
+		return err
+	}
+	cl := claimsOf(c)
+	f := amigate.CallFilter{State: q.State, Extension: q.Extension}
+	if f.Extension == "" {
+		f.Extension = cl.Ext
+	}
+	ctx, cancel := s.call(c)
+	defer cancel()
+	calls, err := s.d.Calls.List(ctx, f)
+	if err != nil {
+		return err
+	}
+	if cl.Ext != "" {
+		mine := calls[:0:0]
+		for i := range calls {
+			if calls[i].HasExtension(cl.Ext) {
+				mine = append(mine, calls[i])
+			}
+		}
+		calls = mine
+	}
+	if calls == nil {
+		calls = []amigate.Call{}
+	}
+	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, calls)
+	return nil
+}
+
+// getCall returns one call.
+//
+//	@Summary		Get a call
+//	@Description	An active call, or an ended one for at least 15 minutes.
+//	@Tags			calls
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			id	path		string	true	"call id"
+//	@Success		200	{object}	amigate.Call
+//	@Failure		401	{object}	Problem	"missing or invalid token"
+//	@Failure		403	{object}	Problem	"missing scope calls:read, or the token's extension is not in the call"
+//	@Failure		404	{object}	Problem	"unknown call"
+//	@Router			/v1/calls/{id} [get]
+func (s *server) getCall(c echo.Context) error {
+	call, err := s.ownCall(c)
+	if err != nil {
+		return err
+	}
+	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, call)
+	return nil
+}
+
+// ownCall fetches the call of the path's id and checks the ext claim.
+func (s *server) ownCall(c echo.Context) (amigate.Call, error) {
+	id := c.Param("id")
+	if err := checkID("call", id); err != nil {
+		return amigate.Call{}, err
+	}
+	ctx, cancel := s.call(c)
+	defer cancel()
+	call, err := s.d.Calls.Get(ctx, id)
+	if err != nil {
+		return amigate.Call{}, err
+	}
+	return call, mayAccess(claimsOf(c), &call)
+}
+
+// actionable returns the path's call id once the token may act on the
+// call; only a token with an ext claim costs a lookup.
+func (s *server) actionable(c echo.Context) (string, error) {
+	if claimsOf(c).Ext == "" {
+		id := c.Param("id")
+		return id, checkID("call", id)
+	}
+	call, err := s.ownCall(c)
+	return call.ID, err
+}
+
+// transfer moves the customer of a call to another extension.
+//
+//	@Summary		Transfer a call
+//	@Description	Blind: the customer's channel is redirected to `to` in the transfer context. Attended: Atxfer on the agent's channel, which needs the `atxfer` feature code in Asterisk's features.conf (502 with Asterisk's message otherwise).
+//	@Tags			calls
+//	@Accept			json
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			id		path		string				true	"call id"
+//	@Param			request	body		TransferCallRequest	true	"where to"
+//	@Success		202		{object}	amigate.Call
+//	@Failure		400		{object}	Problem	"malformed JSON or unknown field"
+//	@Failure		401		{object}	Problem	"missing or invalid token"
+//	@Failure		403		{object}	Problem	"missing scope calls:write, or the token's extension is not in the call"
+//	@Failure		404		{object}	Problem	"unknown call"
+//	@Failure		409		{object}	Problem	"the call is not answered"
+//	@Failure		415		{object}	Problem	"body not application/json"
+//	@Failure		422		{object}	Problem	"invalid field"
+//	@Failure		502		{object}	Problem	"Asterisk refused the transfer"
+//	@Failure		503		{object}	Problem	"Asterisk not connected"
+//	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
+//	@Router			/v1/calls/{id}/transfer [post]
+func (s *server) transfer(c echo.Context) error {
+	var req TransferCallRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	id, err := s.actionable(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.call(c)
+	defer cancel()
+	call, err := s.d.Calls.Transfer(ctx, id, req.domain())
+	if err != nil {
+		return err
+	}
+	writeJSON(c, http.StatusAccepted, echo.MIMEApplicationJSON, call)
+	return nil
+}
+
+// hangup ends a call.
+//
+//	@Summary		Hang up a call
+//	@Description	Hangs up every channel of the call by its exact name.
+//	@Tags			calls
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			id	path		string	true	"call id"
+//	@Success		202	{object}	amigate.Call
+//	@Failure		401	{object}	Problem	"missing or invalid token"
+//	@Failure		403	{object}	Problem	"missing scope calls:write, or the token's extension is not in the call"
+//	@Failure		404	{object}	Problem	"unknown call"
+//	@Failure		409	{object}	Problem	"the call has already ended"
+//	@Failure		502	{object}	Problem	"Asterisk refused the hangup"
+//	@Failure		503	{object}	Problem	"Asterisk not connected"
+//	@Failure		504	{object}	Problem	"Asterisk did not answer in time"
+//	@Router			/v1/calls/{id}/hangup [post]
+func (s *server) hangup(c echo.Context) error {
+	id, err := s.actionable(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.call(c)
+	defer cancel()
+	call, err := s.d.Calls.Hangup(ctx, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(c, http.StatusAccepted, echo.MIMEApplicationJSON, call)
+	return nil
+}

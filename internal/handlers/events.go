@@ -1,0 +1,153 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/amigate/amigate"
+)
+
+// sseWriteTimeout bounds one write to an event stream, so that a client
+// that stopped reading cannot hold the handler forever.
+const sseWriteTimeout = 30 * time.Second
+
+// events streams call events as Server-Sent Events.
+//
+//	@Summary		Stream call events (Server-Sent Events)
+//	@Description	Every call event as it happens: `id` is the event id, `event` its type, `data` the event as JSON (the webhook body). A client that reconnects with `Last-Event-ID` (browsers do it by themselves) resumes after that event. A comment line is sent when idle, to keep proxies from closing the stream. With an `ext` claim, only the events of calls that extension takes part in.
+//	@Tags			calls
+//	@Produce		text/event-stream,application/problem+json
+//	@Security		BearerAuth
+//	@Param			Last-Event-ID	header		string	false	"resume after this event id"
+//	@Param			last_event_id	query		string	false	"the same, for clients that cannot set headers"
+//	@Success		200				{object}	amigate.CallEvent	"a stream of events, each data line one of these"
+//	@Failure		401				{object}	Problem				"missing or invalid token"
+//	@Failure		403				{object}	Problem				"missing scope calls:read"
+//	@Failure		422				{object}	Problem				"malformed Last-Event-ID"
+//	@Router			/v1/events [get]
+func (s *server) events(c echo.Context) error {
+	last := c.Request().Header.Get("Last-Event-ID")
+	if last == "" {
+		last = c.QueryParam("last_event_id")
+	}
+	if last != "" && !isID(last) {
+		return &amigate.FieldError{Field: "Last-Event-ID", Message: ruleMessages["id"]}
+	}
+	ext := claimsOf(c).Ext
+
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	defer cancel()
+	evs := make(chan amigate.CallEvent)
+	done := make(chan error, 1)
+	go func() { // owned by this handler: cancelled and waited for below
+		done <- s.d.Webhooks.Follow(ctx, last, func(ev amigate.CallEvent) error {
+			if ext != "" && !concerns(&ev, ext) {
+				return nil
+			}
+			select {
+			case evs <- ev:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	followDone := false
+	defer func() {
+		cancel()
+		if !followDone {
+			<-done
+		}
+	}()
+
+	w := &sseWriter{res: c.Response(), rc: http.NewResponseController(c.Response().Writer)}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")
+	h.Set(echo.HeaderCacheControl, "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	c.Response().WriteHeader(http.StatusOK)
+	if w.write("retry: "+strconv.FormatInt(s.o.SSERetry.Milliseconds(), 10)+"\n\n") != nil {
+		return nil
+	}
+
+	keepAlive := time.NewTicker(s.o.KeepAlive)
+	defer keepAlive.Stop()
+	for {
+		var err error
+		select {
+		case ev := <-evs:
+			err = w.event(&ev)
+		case <-keepAlive.C:
+			err = w.write(": keep-alive\n\n")
+		case err = <-done:
+			followDone = true
+			if err != nil && ctx.Err() == nil {
+				s.log.LogAttrs(ctx, slog.LevelError, "event stream failed",
+					slog.String("request_id", h.Get(echo.HeaderXRequestID)), slog.String("error", err.Error()))
+				_ = w.write("event: error\ndata: {\"detail\":\"the event stream failed; reconnect\"}\n\n")
+			}
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-s.o.StreamsDone:
+			return nil
+		}
+		if err != nil { // the client is gone
+			return nil
+		}
+	}
+}
+
+// concerns reports whether a call event is about extension ext.
+func concerns(ev *amigate.CallEvent, ext string) bool {
+	if ev.Call.HasExtension(ext) || (ev.Agent != nil && ev.Agent.Extension == ext) {
+		return true
+	}
+	return ev.Transfer != nil && (ev.Transfer.FromExtension == ext || ev.Transfer.ToExtension == ext)
+}
+
+// sseWriter frames and flushes Server-Sent Events.
+type sseWriter struct {
+	res *echo.Response
+	rc  *http.ResponseController
+	buf []byte
+}
+
+// event writes one event frame. The JSON is compact, so one data line; an
+// id with a line break (never from our store) would break the framing and
+// is left out.
+func (w *sseWriter) event(ev *amigate.CallEvent) error {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	b := w.buf[:0]
+	if ev.ID != "" && !strings.ContainsAny(ev.ID, "\r\n") {
+		b = append(append(append(b, "id: "...), ev.ID...), '\n')
+	}
+	if ev.Type != "" && !strings.ContainsAny(ev.Type, "\r\n") {
+		b = append(append(append(b, "event: "...), ev.Type...), '\n')
+	}
+	b = append(append(append(b, "data: "...), data...), "\n\n"...)
+	w.buf = b
+	return w.flush(b)
+}
+
+func (w *sseWriter) write(s string) error { return w.flush([]byte(s)) }
+
+func (w *sseWriter) flush(b []byte) error {
+	// The server's WriteTimeout would end a long stream: each write gets
+	// its own deadline instead (unsupported writers ignore it).
+	_ = w.rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+	if _, err := w.res.Write(b); err != nil {
+		return err
+	}
+	return w.rc.Flush()
+}

@@ -1,0 +1,194 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/auth"
+)
+
+// Calls is the call control the API drives (control.Service, with the
+// correlator behind Get and List).
+type Calls interface {
+	Dial(ctx context.Context, r amigate.DialRequest) (amigate.Call, error)
+	Transfer(ctx context.Context, id string, r amigate.TransferRequest) (amigate.Call, error)
+	Hangup(ctx context.Context, id string) (amigate.Call, error)
+	Get(ctx context.Context, id string) (amigate.Call, error)
+	List(ctx context.Context, f amigate.CallFilter) ([]amigate.Call, error)
+}
+
+// Queues reads queue state and pauses members.
+type Queues interface {
+	Queues(ctx context.Context) ([]amigate.QueueSummary, error)
+	Queue(ctx context.Context, name string) (amigate.QueueStatus, error)
+	Pause(ctx context.Context, queue string, r amigate.QueuePauseRequest) error
+}
+
+// Webhooks manages subscriptions and their deliveries, and is the source of
+// the Server-Sent Events stream.
+type Webhooks interface {
+	Create(ctx context.Context, r amigate.SubscriptionRequest) (amigate.Subscription, error)
+	List(ctx context.Context) ([]amigate.Subscription, error)
+	Get(ctx context.Context, id string) (amigate.Subscription, error)
+	Delete(ctx context.Context, id string) error
+	Deliveries(ctx context.Context, id string) ([]amigate.Delivery, error)
+	Retry(ctx context.Context, id, eventID string) error
+	// Follow calls fn with every call event after lastEventID ("" for
+	// events from now on) until ctx ends or fn returns an error, which
+	// Follow then returns.
+	Follow(ctx context.Context, lastEventID string, fn func(amigate.CallEvent) error) error
+}
+
+// Verifier checks a bearer token and returns what it grants.
+type Verifier interface {
+	Verify(token string) (*auth.Claims, error)
+}
+
+// HTTPMetrics records one served request by its route template, never by
+// its raw path, so that ids do not explode the label set.
+type HTTPMetrics interface {
+	ObserveHTTP(method, route string, status int, d time.Duration)
+}
+
+// Deps are the services behind the routes. Calls, Queues, Webhooks and
+// Verifier are required; the rest are optional.
+type Deps struct {
+	Calls    Calls
+	Queues   Queues
+	Webhooks Webhooks
+	Verifier Verifier
+
+	// Ready reports why the service cannot take traffic (AMI not logged
+	// in, event store not writable); nil makes /readyz always ready.
+	Ready func(ctx context.Context) error
+	// Metrics serves /metrics; nil leaves the route out.
+	Metrics http.Handler
+	// HTTPMetrics observes every request; nil observes nothing.
+	HTTPMetrics HTTPMetrics
+	// Logger receives the access log and the internal errors hidden from
+	// clients; nil discards them.
+	Logger *slog.Logger
+}
+
+// Options tune the HTTP layer. The zero value is the documented defaults.
+type Options struct {
+	// BodyLimit is the largest request body accepted (413 above it).
+	// Default 64 KiB.
+	BodyLimit int64
+	// Timeout bounds each service call a request makes, so that no request
+	// waits forever on the PBX. Default 15s. Not applied to /v1/events.
+	Timeout time.Duration
+	// RetryAfter is sent with 503 when Asterisk is not connected.
+	// Default 5s.
+	RetryAfter time.Duration
+	// ReadyTimeout bounds Deps.Ready. Default 2s.
+	ReadyTimeout time.Duration
+	// KeepAlive is how often /v1/events sends a comment when idle, so that
+	// proxies keep the stream open. Default 15s.
+	KeepAlive time.Duration
+	// SSERetry is the reconnection delay /v1/events suggests to clients.
+	// Default 3s.
+	SSERetry time.Duration
+	// AgentChannel is the agent device template (AMIGATE_DIAL_AGENT_CHANNEL)
+	// that tells which queue member interface belongs to a token's ext
+	// claim. Default "PJSIP/{ext}".
+	AgentChannel string
+	// StreamsDone, when closed, ends the open /v1/events streams:
+	// http.Server.Shutdown does not cancel requests, so the caller closes
+	// it from RegisterOnShutdown lest Shutdown wait on endless streams.
+	StreamsDone <-chan struct{}
+}
+
+func (o Options) withDefaults() Options {
+	if o.BodyLimit <= 0 {
+		o.BodyLimit = 64 << 10
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.RetryAfter <= 0 {
+		o.RetryAfter = 5 * time.Second
+	}
+	if o.ReadyTimeout <= 0 {
+		o.ReadyTimeout = 2 * time.Second
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = 15 * time.Second
+	}
+	if o.SSERetry <= 0 {
+		o.SSERetry = 3 * time.Second
+	}
+	if o.AgentChannel == "" {
+		o.AgentChannel = "PJSIP/{ext}"
+	}
+	return o
+}
+
+// server holds what the handlers share.
+type server struct {
+	d   Deps
+	o   Options
+	log *slog.Logger
+}
+
+// New returns the API as an echo instance, ready to be served by an
+// http.Server that the caller owns (and shuts down). It panics when a
+// required dependency is nil: that is a wiring bug, not a runtime state.
+func New(d Deps, o Options) *echo.Echo {
+	if d.Calls == nil || d.Queues == nil || d.Webhooks == nil || d.Verifier == nil {
+		panic("handlers: Deps.Calls, Queues, Webhooks and Verifier are required")
+	}
+	s := &server{d: d, o: o.withDefaults(), log: d.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.requestID, s.observe, s.recover, s.limitBody)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	if d.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(d.Metrics))
+	}
+	e.GET("/openapi.yaml", s.openAPI)
+	e.GET("/swagger", s.swaggerRedirect)
+	e.GET("/swagger/*", swaggerUI())
+
+	v1 := e.Group("/v1", s.authenticate, s.requireJSON)
+	calls := requireScope(auth.ScopeCallsWrite)
+	read := requireScope(auth.ScopeCallsRead)
+	v1.POST("/calls", s.dial, calls)
+	v1.GET("/calls", s.listCalls, read)
+	v1.GET("/calls/:id", s.getCall, read)
+	v1.POST("/calls/:id/transfer", s.transfer, calls)
+	v1.POST("/calls/:id/hangup", s.hangup, calls)
+	v1.GET("/events", s.events, read)
+
+	qr, qw := requireScope(auth.ScopeQueuesRead), requireScope(auth.ScopeQueuesWrite)
+	v1.GET("/queues", s.listQueues, qr)
+	v1.GET("/queues/:name", s.getQueue, qr)
+	v1.POST("/queues/:name/pause", s.pauseMember, qw)
+
+	wh := requireScope(auth.ScopeWebhooksAdmin)
+	v1.POST("/webhooks", s.createWebhook, wh)
+	v1.GET("/webhooks", s.listWebhooks, wh)
+	v1.GET("/webhooks/:id", s.getWebhook, wh)
+	v1.DELETE("/webhooks/:id", s.deleteWebhook, wh)
+	v1.GET("/webhooks/:id/deliveries", s.listDeliveries, wh)
+	v1.POST("/webhooks/:id/deliveries/:event_id/retry", s.retryDelivery, wh)
+	return e
+}
+
+// call bounds one service call by Options.Timeout.
+func (s *server) call(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), s.o.Timeout)
+}

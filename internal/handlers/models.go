@@ -1,0 +1,97 @@
+package handlers
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/amigate/amigate"
+)
+
+// The request models of the API: what a client may send, with its rules.
+// They are kept apart from the domain types, which the services take, so
+// that the wire format can change without touching them; responses use the
+// domain types directly.
+
+// CreateCallRequest is the body of POST /v1/calls.
+type CreateCallRequest struct {
+	// From is the agent's extension: its phone rings first.
+	From string `json:"from" validate:"required,max=32,ext" example:"101"`
+	// To is the customer's number; punctuation is stripped and the dial
+	// rules decide whether and how it is dialled.
+	To string `json:"to" validate:"required,max=32,phone" example:"+7 (900) 123-45-67"`
+	// CallerID is shown on the agent's phone instead of the customer number.
+	CallerID string `json:"caller_id,omitempty" validate:"omitempty,max=80,safetext" example:"Deal 42"`
+	// TimeoutSeconds is how long the agent's phone rings; 0 is the default.
+	TimeoutSeconds int `json:"timeout_seconds,omitempty" validate:"omitempty,min=1,max=300" example:"30"`
+	// Variables are set on the call's channel (plain names only).
+	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,max=32,dive,keys,varname,endkeys,max=512,safetext" example:"CRM_DEAL_ID:42"`
+	// Metadata is any JSON object, kept with the call and sent in webhooks.
+	Metadata json.RawMessage `json:"metadata,omitempty" validate:"omitempty,max=8192,jsonobject" swaggertype:"object"`
+} // @name CreateCallRequest
+
+func (r *CreateCallRequest) domain(key string) amigate.DialRequest {
+	return amigate.DialRequest{
+		From:           r.From,
+		To:             r.To,
+		CallerID:       r.CallerID,
+		Timeout:        time.Duration(r.TimeoutSeconds) * time.Second,
+		Variables:      r.Variables,
+		Metadata:       r.Metadata,
+		IdempotencyKey: key,
+	}
+}
+
+// TransferCallRequest is the body of POST /v1/calls/{id}/transfer.
+type TransferCallRequest struct {
+	// To is the extension the customer goes to.
+	To string `json:"to" validate:"required,max=32,ext" example:"102"`
+	// Mode is blind (default) or attended (needs the atxfer feature code).
+	Mode string `json:"mode,omitempty" validate:"omitempty,oneof=blind attended" enums:"blind,attended" example:"blind"`
+} // @name TransferCallRequest
+
+func (r *TransferCallRequest) domain() amigate.TransferRequest {
+	mode := r.Mode
+	if mode == "" {
+		mode = amigate.TransferBlind
+	}
+	return amigate.TransferRequest{To: r.To, Mode: mode}
+}
+
+// ListCallsQuery is the query of GET /v1/calls.
+type ListCallsQuery struct {
+	State     string `json:"state" validate:"omitempty,oneof=dialing ringing answered on_hold transferring ended"`
+	Extension string `json:"extension" validate:"omitempty,ext"`
+}
+
+// PauseMemberRequest is the body of POST /v1/queues/{name}/pause.
+type PauseMemberRequest struct {
+	// Interface is the member's interface as the queue knows it.
+	Interface string `json:"interface" validate:"required,max=128,printascii,excludes= " example:"PJSIP/101"`
+	// Paused pauses (true) or unpauses (false) the member.
+	Paused *bool `json:"paused" validate:"required" example:"true"`
+	// Reason is shown in queue status and logs.
+	Reason string `json:"reason,omitempty" validate:"omitempty,max=128,safetext" example:"lunch"`
+} // @name PauseMemberRequest
+
+func (r *PauseMemberRequest) domain() amigate.QueuePauseRequest {
+	return amigate.QueuePauseRequest{Interface: r.Interface, Paused: *r.Paused, Reason: r.Reason}
+}
+
+// CreateWebhookRequest is the body of POST /v1/webhooks.
+type CreateWebhookRequest struct {
+	// URL receives the signed POSTs.
+	URL string `json:"url" validate:"required,max=2048,http_url" example:"https://crm.example/hooks/asterisk"`
+	// Events filters by event type; empty or ["*"] is every event.
+	Events []string `json:"events,omitempty" validate:"omitempty,max=8,unique,dive,oneof=* call.ringing call.answered call.transferred call.ended" example:"call.ringing,call.ended"`
+	// Secret signs the deliveries; generated when absent.
+	Secret string `json:"secret,omitempty" validate:"omitempty,max=256,startswith=whsec_,safetext" example:"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"`
+} // @name CreateWebhookRequest
+
+func (r *CreateWebhookRequest) domain() amigate.SubscriptionRequest {
+	return amigate.SubscriptionRequest{URL: r.URL, Events: r.Events, Secret: r.Secret}
+}
+
+// Status is the body of /healthz and /readyz when all is well.
+type Status struct {
+	Status string `json:"status" example:"ok"`
+} // @name Status

@@ -1,0 +1,69 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	echoSwagger "github.com/swaggo/echo-swagger"
+
+	"github.com/amigate/amigate/api"
+)
+
+// healthz reports that the process serves HTTP.
+//
+//	@Summary	Liveness
+//	@Tags		operations
+//	@Produce	json
+//	@Success	200	{object}	Status
+//	@Router		/healthz [get]
+func (s *server) healthz(c echo.Context) error {
+	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, Status{Status: "ok"})
+	return nil
+}
+
+// readyz reports whether the service can take traffic: logged in to AMI
+// and able to store events.
+//
+//	@Summary	Readiness
+//	@Description	200 while logged in to Asterisk and the event store is writable; otherwise 503 with the reason in `detail`.
+//	@Tags		operations
+//	@Produce	json,application/problem+json
+//	@Success	200	{object}	Status
+//	@Failure	503	{object}	Problem	"not ready, and why"
+//	@Router		/readyz [get]
+func (s *server) readyz(c echo.Context) error {
+	if s.d.Ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.o.ReadyTimeout)
+		defer cancel()
+		if err := s.d.Ready(ctx); err != nil {
+			return &httpError{status: http.StatusServiceUnavailable, detail: "not ready: " + err.Error(), err: err}
+		}
+	}
+	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, Status{Status: "ready"})
+	return nil
+}
+
+// openAPI serves the generated spec.
+//
+//	@Summary	The OpenAPI (Swagger 2.0) spec of this API
+//	@Tags		operations
+//	@Produce	application/yaml
+//	@Success	200	{string}	string	"api/openapi.yaml"
+//	@Router		/openapi.yaml [get]
+func (s *server) openAPI(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", api.Spec)
+}
+
+func (s *server) swaggerRedirect(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html")
+}
+
+// swaggerUI serves Swagger UI on /openapi.yaml. The UI's Authorize button
+// takes "Bearer <token>" and keeps it across reloads.
+func swaggerUI() echo.HandlerFunc {
+	return echoSwagger.EchoWrapHandler(
+		func(cfg *echoSwagger.Config) { cfg.URLs = []string{"/openapi.yaml"} },
+		echoSwagger.PersistAuthorization(true),
+	)
+}

@@ -1,0 +1,112 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/amigate/amigate"
+)
+
+// listQueues summarises every queue.
+//
+//	@Summary		List queues
+//	@Description	One summary per queue (Asterisk's QueueSummary).
+//	@Tags			queues
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Success		200	{array}		amigate.QueueSummary
+//	@Failure		401	{object}	Problem	"missing or invalid token"
+//	@Failure		403	{object}	Problem	"missing scope queues:read"
+//	@Failure		502	{object}	Problem	"Asterisk refused the action"
+//	@Failure		503	{object}	Problem	"Asterisk not connected"
+//	@Failure		504	{object}	Problem	"Asterisk did not answer in time"
+//	@Router			/v1/queues [get]
+func (s *server) listQueues(c echo.Context) error {
+	ctx, cancel := s.call(c)
+	defer cancel()
+	qs, err := s.d.Queues.Queues(ctx)
+	if err != nil {
+		return err
+	}
+	if qs == nil {
+		qs = []amigate.QueueSummary{}
+	}
+	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, qs)
+	return nil
+}
+
+// getQueue returns one queue with its members and callers.
+//
+//	@Summary		Get a queue
+//	@Description	Asterisk's QueueStatus for one queue: its members and the callers waiting.
+//	@Tags			queues
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			name	path		string	true	"queue name"
+//	@Success		200		{object}	amigate.QueueStatus
+//	@Failure		401		{object}	Problem	"missing or invalid token"
+//	@Failure		403		{object}	Problem	"missing scope queues:read"
+//	@Failure		404		{object}	Problem	"unknown queue"
+//	@Failure		502		{object}	Problem	"Asterisk refused the action"
+//	@Failure		503		{object}	Problem	"Asterisk not connected"
+//	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
+//	@Router			/v1/queues/{name} [get]
+func (s *server) getQueue(c echo.Context) error {
+	name := c.Param("name")
+	if err := checkID("queue", name); err != nil {
+		return err
+	}
+	ctx, cancel := s.call(c)
+	defer cancel()
+	q, err := s.d.Queues.Queue(ctx, name)
+	if err != nil {
+		return err
+	}
+	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, q)
+	return nil
+}
+
+// pauseMember pauses or unpauses a queue member.
+//
+//	@Summary		Pause a queue member
+//	@Description	Pauses (or unpauses) one member interface of the queue, so that it gets no queue calls. With an `ext` claim, only the token's own device may be paused.
+//	@Tags			queues
+//	@Accept			json
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			name	path	string				true	"queue name"
+//	@Param			request	body	PauseMemberRequest	true	"the member and its new state"
+//	@Success		204		"paused or unpaused"
+//	@Failure		400		{object}	Problem	"malformed JSON or unknown field"
+//	@Failure		401		{object}	Problem	"missing or invalid token"
+//	@Failure		403		{object}	Problem	"missing scope queues:write, or not the token's own device"
+//	@Failure		404		{object}	Problem	"unknown queue or member"
+//	@Failure		415		{object}	Problem	"body not application/json"
+//	@Failure		422		{object}	Problem	"invalid field"
+//	@Failure		502		{object}	Problem	"Asterisk refused the action"
+//	@Failure		503		{object}	Problem	"Asterisk not connected"
+//	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
+//	@Router			/v1/queues/{name}/pause [post]
+func (s *server) pauseMember(c echo.Context) error {
+	var req PauseMemberRequest
+	if err := s.bind(c, &req); err != nil {
+		return err
+	}
+	name := c.Param("name")
+	if err := checkID("queue", name); err != nil {
+		return err
+	}
+	if ext := claimsOf(c).Ext; ext != "" {
+		if own := strings.ReplaceAll(s.o.AgentChannel, "{ext}", ext); !strings.EqualFold(req.Interface, own) {
+			return errStatus(http.StatusForbidden, "the token of extension "+ext+" may only pause "+own)
+		}
+	}
+	ctx, cancel := s.call(c)
+	defer cancel()
+	if err := s.d.Queues.Pause(ctx, name, req.domain()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,201 @@
+package handlers
+
+import (
+	"bytes"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// validate checks the request models. One instance serves the process: it
+// caches each struct's rules and is safe for concurrent use.
+var validate = newValidator()
+
+// Custom rules. Whatever reaches the AMI socket is held to a character set
+// with no CR, LF or NUL long before the AMI encoder would refuse it.
+var ruleMessages = map[string]string{
+	"required":   "is required",
+	"ext":        "must be an extension: letters, digits and _ * # + . -",
+	"phone":      "must be a phone number: 2 to 20 digits, an optional leading +, spaces, dashes, dots and parentheses",
+	"varname":    "must be a variable name: letters, digits and _, not starting with a digit, not starting with AMIGATE_",
+	"safetext":   "must be UTF-8 text without control characters",
+	"jsonobject": "must be a JSON object",
+	"id":         "must be 1 to 200 characters among letters, digits and . _ : @ + = -",
+	"http_url":   "must be an http or https URL",
+	"unique":     "must not repeat values",
+	"dive":       "is invalid",
+}
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		if name == "" {
+			return f.Name
+		}
+		return name
+	})
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
+	}
+	must(v.RegisterValidation("ext", func(fl validator.FieldLevel) bool { return isExtension(fl.Field().String()) }))
+	must(v.RegisterValidation("phone", func(fl validator.FieldLevel) bool { return isPhone(fl.Field().String()) }))
+	must(v.RegisterValidation("varname", func(fl validator.FieldLevel) bool { return isVarName(fl.Field().String()) }))
+	must(v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool { return isSafeText(fl.Field().String()) }))
+	must(v.RegisterValidation("id", func(fl validator.FieldLevel) bool { return isID(fl.Field().String()) }))
+	must(v.RegisterValidation("jsonobject", func(fl validator.FieldLevel) bool {
+		b := bytes.TrimSpace(fl.Field().Bytes())
+		return len(b) == 0 || b[0] == '{' || bytes.Equal(b, []byte("null"))
+	}))
+	return v
+}
+
+// isExtension allows what Asterisk extensions are made of, nothing that
+// could change the meaning of a channel or dial string (no / @ & , space).
+func isExtension(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && !strings.ContainsRune("_*#+.-", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// isPhone accepts a number as people type it; the call control service
+// strips the punctuation and applies the dial rules.
+func isPhone(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '+' && i == strings.IndexFunc(s, func(r rune) bool { return r != ' ' }):
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 2 && digits <= 20
+}
+
+// isVarName allows plain channel variable names only: a name with
+// parentheses would be a dialplan function (FILE(), SHELL()) that Originate
+// would evaluate on the PBX. AMIGATE_ names are the service's own.
+func isVarName(s string) bool {
+	if s == "" || len(s) > 64 || (s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	if len(s) >= 8 && strings.EqualFold(s[:8], "AMIGATE_") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) && s[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isSafeText refuses invalid UTF-8 and control characters (CR, LF, NUL and
+// the rest), which have no place in a caller id or a variable's value.
+func isSafeText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isID checks the opaque ids and names that come in paths and headers.
+func isID(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && !strings.ContainsRune("._:@+=-", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// validationFields turns validator errors into problem fields named by
+// their JSON path ("variables[X]", "events[0]").
+func validationFields(ve validator.ValidationErrors) []ProblemField {
+	out := make([]ProblemField, 0, len(ve))
+	for _, fe := range ve {
+		field := fe.Namespace()
+		if _, rest, ok := strings.Cut(field, "."); ok {
+			field = rest
+		}
+		out = append(out, ProblemField{Field: field, Message: ruleMessage(fe)})
+	}
+	return out
+}
+
+func ruleMessage(fe validator.FieldError) string {
+	if m, ok := ruleMessages[fe.Tag()]; ok {
+		return m
+	}
+	unit := "characters"
+	switch fe.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map:
+		unit = "entries"
+		if fe.Type() == reflect.TypeFor[[]byte]() || fe.Type().Name() == "RawMessage" {
+			unit = "bytes"
+		}
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		unit = ""
+	}
+	switch fe.Tag() {
+	case "max", "lte":
+		return strings.TrimSpace("must be at most " + fe.Param() + " " + unit)
+	case "min", "gte":
+		return strings.TrimSpace("must be at least " + fe.Param() + " " + unit)
+	case "oneof":
+		return "must be one of: " + strings.Join(strings.Fields(fe.Param()), ", ")
+	case "startswith":
+		return "must start with " + fe.Param()
+	}
+	return "is invalid (" + fe.Tag() + ")"
+}
+
+// checkID validates one path parameter; an id that cannot exist is simply
+// not found, so nothing unvetted reaches a service.
+func checkID(what, id string) error {
+	if !isID(id) {
+		return errStatus(http.StatusNotFound, "no "+what+" "+quoteShort(id))
+	}
+	return nil
+}
+
+// quoteShort quotes a client value for a detail, cut to a readable length.
+func quoteShort(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return strconv.Quote(s)
+}
