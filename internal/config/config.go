@@ -1,0 +1,219 @@
+// Package config reads the service's configuration: an optional YAML file
+// under AMIGATE_* environment variables, checked as a whole so that a bad
+// value stops start-up with a message naming the key. It imports nothing of
+// the product: cmd/api turns a Config into each package's own settings.
+package config
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config is the whole configuration. Every field is documented with its
+// environment variable, YAML key and default in configs/amigate.example.yaml
+// and in the key table (keys.go); Defaults returns the defaults.
+type Config struct {
+	// Demo runs the simulated PBX in-process (--demo): no Asterisk needed.
+	Demo bool
+	// File is the YAML file read, if any.
+	File     string
+	LogLevel slog.Level
+	// Warnings are problems that do not stop start-up (an AMIGATE_
+	// variable that names no setting); cmd/api logs them.
+	Warnings []string
+
+	HTTP     HTTP
+	AMI      AMI
+	JWT      JWT
+	Dial     Dial
+	Calls    Calls
+	Webhooks Webhooks
+	Store    Store
+}
+
+// HTTP is the API server.
+type HTTP struct {
+	Addr              string
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	// ShutdownTimeout bounds the whole graceful shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// AMI is the connection to Asterisk's manager interface.
+type AMI struct {
+	Addr     string
+	Username string
+	Secret   string
+	Auth     string // AuthMD5 or AuthPlain
+	TLS      bool
+	// TLSCAFile is a PEM bundle to trust instead of the system roots;
+	// TLSCAPEM holds its content, read by Load.
+	TLSCAFile     string
+	TLSCAPEM      []byte
+	TLSServerName string
+	DialTimeout   time.Duration
+	ActionTimeout time.Duration
+	PingInterval  time.Duration
+	ReconnectMin  time.Duration
+	ReconnectMax  time.Duration
+	// EventBuffer bounds the events queued for the event loop before the
+	// subscription overflows and the loop resyncs.
+	EventBuffer int
+}
+
+// AMI authentication methods.
+const (
+	AuthMD5   = "md5"
+	AuthPlain = "plain"
+)
+
+// JWT is how bearer tokens are verified.
+type JWT struct {
+	Secret        string
+	PublicKeyFile string
+	// PublicKeyPEM is the content of PublicKeyFile, read by Load.
+	PublicKeyPEM []byte
+	Issuer       string
+	Audience     string
+	Algorithms   []string // empty: chosen from the keys (see package auth)
+	Leeway       time.Duration
+}
+
+// Dial is call control: how a click-to-call and a transfer become AMI
+// actions, and which customer numbers may be dialled.
+type Dial struct {
+	AgentChannel     string
+	Context          string
+	TransferContext  string
+	ExtensionPattern string
+	Allow            []string // RE2 patterns a rewritten number must match as a whole
+	Deny             []string // prefixes refused after rewriting
+	Rewrite          []Rewrite
+	MinDigits        int
+	MaxDigits        int
+	DefaultTimeout   time.Duration
+	MaxTimeout       time.Duration
+	BlindTransfer    string // BlindTransferAction or BlindRedirect
+}
+
+// Blind transfer methods.
+const (
+	BlindTransferAction = "blindtransfer"
+	BlindRedirect       = "redirect"
+)
+
+// Rewrite replaces a number's leading Prefix with Replace ("+7" → "8").
+type Rewrite struct {
+	Prefix  string
+	Replace string
+}
+
+// Calls is the correlator.
+type Calls struct {
+	TrunkContexts []string
+	Retention     time.Duration
+}
+
+// Webhooks is webhook delivery and the subscriptions from configuration.
+type Webhooks struct {
+	// URL and Secret make one subscription to every event
+	// (AMIGATE_WEBHOOK_URL, AMIGATE_WEBHOOK_SECRET); Events narrows it.
+	URL    string
+	Secret string
+	Events []string
+	// Subscriptions are more subscriptions, from the YAML file only.
+	Subscriptions []Subscription
+	AllowPrivate  bool
+	Timeout       time.Duration
+}
+
+// Subscription is a webhook receiver from configuration.
+type Subscription struct {
+	URL    string
+	Secret string   // whsec_...; several space-separated during a rotation
+	Events []string // empty: every event
+}
+
+// All returns every configured subscription: URL/Secret first, then the
+// file's list.
+func (w Webhooks) All() []Subscription {
+	var out []Subscription
+	if w.URL != "" {
+		out = append(out, Subscription{URL: w.URL, Secret: w.Secret, Events: w.Events})
+	}
+	return append(out, w.Subscriptions...)
+}
+
+// Store is where call events wait for delivery.
+type Store struct {
+	DataDir string
+	NATSURL string
+}
+
+// Defaults returns the configuration used where neither the file nor the
+// environment says otherwise.
+func Defaults() Config {
+	return Config{
+		LogLevel: slog.LevelInfo,
+		HTTP: HTTP{
+			Addr:              ":8080",
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       15 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ShutdownTimeout:   15 * time.Second,
+		},
+		AMI: AMI{
+			Auth:          AuthMD5,
+			DialTimeout:   5 * time.Second,
+			ActionTimeout: 10 * time.Second,
+			PingInterval:  20 * time.Second,
+			ReconnectMin:  500 * time.Millisecond,
+			ReconnectMax:  30 * time.Second,
+			EventBuffer:   10000,
+		},
+		JWT: JWT{Leeway: 30 * time.Second},
+		Dial: Dial{
+			AgentChannel:     "PJSIP/{ext}",
+			Context:          "from-internal",
+			ExtensionPattern: "[0-9]{2,15}",
+			Deny:             []string{"00", "810", "8809"},
+			MinDigits:        3,
+			MaxDigits:        20,
+			DefaultTimeout:   30 * time.Second,
+			MaxTimeout:       2 * time.Minute,
+			BlindTransfer:    BlindTransferAction,
+		},
+		Calls: Calls{
+			TrunkContexts: []string{"from-trunk", "from-pstn", "from-external"},
+			Retention:     15 * time.Minute,
+		},
+		Webhooks: Webhooks{Timeout: 10 * time.Second},
+		Store:    Store{DataDir: "./data"},
+	}
+}
+
+// LogValue keeps secrets out of logs: a Config logged with slog shows where
+// things are, never the AMI, JWT or webhook secrets.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Bool("demo", c.Demo),
+		slog.String("file", c.File),
+		slog.String("http_addr", c.HTTP.Addr),
+		slog.String("ami_addr", c.AMI.Addr),
+		slog.String("ami_username", c.AMI.Username),
+		slog.String("ami_auth", c.AMI.Auth),
+		slog.Bool("ami_tls", c.AMI.TLS),
+		slog.Bool("jwt_secret_set", c.JWT.Secret != ""),
+		slog.String("jwt_public_key_file", c.JWT.PublicKeyFile),
+		slog.String("dial_agent_channel", c.Dial.AgentChannel),
+		slog.String("dial_context", c.Dial.Context),
+		slog.String("transfer_context", c.Dial.TransferContext),
+		slog.Int("webhook_subscriptions", len(c.Webhooks.All())),
+		slog.String("data_dir", c.Store.DataDir),
+		slog.Bool("nats_external", c.Store.NATSURL != ""),
+	)
+}

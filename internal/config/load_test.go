@@ -1,0 +1,194 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const jwtSecret = "0123456789abcdef0123456789abcdef"
+
+// minimal is the least environment a real deployment needs.
+var minimal = []string{
+	"AMIGATE_AMI_ADDR=pbx.lan:5038",
+	"AMIGATE_AMI_USERNAME=amigate",
+	"AMIGATE_AMI_SECRET=s3cret",
+	"AMIGATE_JWT_SECRET=" + jwtSecret,
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaults(t *testing.T) {
+	got, err := Load(nil, minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Defaults()
+	want.AMI.Addr, want.AMI.Username, want.AMI.Secret = "pbx.lan:5038", "amigate", "s3cret"
+	want.JWT.Secret = jwtSecret
+	want.Dial.TransferContext = "from-internal"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+}
+
+func TestDemoNeedsNoPBXOrSecret(t *testing.T) {
+	c, err := Load([]string{"--demo"}, nil)
+	if err != nil {
+		t.Fatalf("Load(--demo): %v", err)
+	}
+	if !c.Demo {
+		t.Error("Demo is false")
+	}
+}
+
+func TestFileThenEnvironment(t *testing.T) {
+	file := writeFile(t, "a.yaml", `
+log_level: debug
+http:
+  addr: "127.0.0.1:9000"
+ami:
+  addr: file.lan:5038
+  username: fromfile
+  secret: filesecret
+  tls: true
+  ping_interval: 5s
+jwt:
+  secret: `+jwtSecret+`
+  algorithms: [HS256, HS512]
+dial:
+  allow: ["[0-9]{2,15}"]
+  deny: []
+  rewrite:
+    - {prefix: "+7", replace: "8"}
+    - {prefix: "+", replace: "810"}
+calls:
+  trunk_contexts: [pstn-in]
+webhooks:
+  subscriptions:
+    - url: https://crm.example/hooks
+      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+      events: [call.ringing]
+    - url: https://other.example/hooks
+      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+`)
+	env := []string{
+		"AMIGATE_AMI_ADDR=env.lan:5039",
+		"AMIGATE_AMI_USERNAME=", // empty: the file's value stays
+		"AMIGATE_DIAL_DENY=8809, 00",
+		"AMIGATE_TRANSFER_CONTEXT=transfers",
+		"AMIGATE_WEBHOOK_URL=https://crm.example/main",
+		"AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"PATH=/usr/bin",
+	}
+	c, err := Load([]string{"--config=" + file}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"file", c.File, file},
+		{"log level", c.LogLevel, slog.LevelDebug},
+		{"http addr", c.HTTP.Addr, "127.0.0.1:9000"},
+		{"ami addr from env", c.AMI.Addr, "env.lan:5039"},
+		{"ami user from file", c.AMI.Username, "fromfile"},
+		{"tls", c.AMI.TLS, true},
+		{"ping", c.AMI.PingInterval, 5 * time.Second},
+		{"algorithms", c.JWT.Algorithms, []string{"HS256", "HS512"}},
+		{"allow", c.Dial.Allow, []string{"[0-9]{2,15}"}},
+		{"deny from env", c.Dial.Deny, []string{"8809", "00"}},
+		{"rewrite", c.Dial.Rewrite, []Rewrite{{"+7", "8"}, {"+", "810"}}},
+		{"transfer context", c.Dial.TransferContext, "transfers"},
+		{"trunks", c.Calls.TrunkContexts, []string{"pstn-in"}},
+		{"subscriptions", c.Webhooks.All(), []Subscription{
+			{URL: "https://crm.example/main", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+			{URL: "https://crm.example/hooks", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Events: []string{"call.ringing"}},
+			{URL: "https://other.example/hooks", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		}},
+	}
+	for _, ch := range checks {
+		if diff := cmp.Diff(ch.want, ch.got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", ch.name, diff)
+		}
+	}
+}
+
+func TestConfigFromEnvironment(t *testing.T) {
+	file := writeFile(t, "b.yaml", "http:\n  addr: \":7000\"\n")
+	c, err := Load(nil, append([]string{"AMIGATE_CONFIG=" + file}, minimal...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Addr != ":7000" {
+		t.Errorf("got http addr %q, want :7000 from AMIGATE_CONFIG's file", c.HTTP.Addr)
+	}
+}
+
+func TestSecretFiles(t *testing.T) {
+	sec := writeFile(t, "ami", "from-a-file\n")
+	jwt := writeFile(t, "jwt", jwtSecret+"\r\n")
+	env := []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u",
+		"AMIGATE_AMI_SECRET_FILE=" + sec, "AMIGATE_JWT_SECRET_FILE=" + jwt}
+	c, err := Load(nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AMI.Secret != "from-a-file" || c.JWT.Secret != jwtSecret {
+		t.Errorf("got secrets %q and %q, want the files' first lines", c.AMI.Secret, c.JWT.Secret)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	c, err := Load(nil, append([]string{"AMIGATE_AMI_ADRR=x", "AMIGATE_AMI_SECRET_FILE_X=y"}, minimal...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"AMIGATE_AMI_ADRR: not a setting, ignored", "AMIGATE_AMI_SECRET_FILE_X: not a setting, ignored"}
+	if diff := cmp.Diff(want, c.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+func TestHelpFlag(t *testing.T) {
+	if _, err := Load([]string{"-h"}, nil); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("got %v, want flag.ErrHelp", err)
+	}
+}
+
+// TestLogValueHidesSecrets logs a configuration full of secrets.
+func TestLogValueHidesSecrets(t *testing.T) {
+	c, err := Load(nil, append([]string{
+		"AMIGATE_WEBHOOK_URL=https://crm.example/h",
+		"AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"AMIGATE_NATS_URL=nats://user:natspass@nats:4222",
+	}, minimal...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("config", "config", c)
+	for _, s := range []string{"s3cret", jwtSecret, "whsec_", "natspass"} {
+		if strings.Contains(b.String(), s) {
+			t.Errorf("log contains %q: %s", s, b.String())
+		}
+	}
+	if !strings.Contains(b.String(), "pbx.lan:5038") {
+		t.Errorf("log lacks the AMI address: %s", b.String())
+	}
+}
