@@ -1,0 +1,273 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeAMI is a hand-written AMI: it records every action and answers with
+// its function fields (Success by default).
+type fakeAMI struct {
+	SendFunc     func(ctx context.Context, a *ami.Action) (ami.Message, error)
+	SendListFunc func(ctx context.Context, a *ami.Action) (ami.Message, []ami.Message, error)
+
+	mu   sync.Mutex
+	sent []*ami.Action
+}
+
+var _ AMI = (*fakeAMI)(nil)
+
+func (f *fakeAMI) record(a *ami.Action) {
+	f.mu.Lock()
+	f.sent = append(f.sent, a)
+	f.mu.Unlock()
+}
+
+func (f *fakeAMI) Send(ctx context.Context, a *ami.Action) (ami.Message, error) {
+	f.record(a)
+	if f.SendFunc != nil {
+		return f.SendFunc(ctx, a)
+	}
+	return success(a), nil
+}
+
+func (f *fakeAMI) SendList(ctx context.Context, a *ami.Action) (ami.Message, []ami.Message, error) {
+	f.record(a)
+	if f.SendListFunc != nil {
+		return f.SendListFunc(ctx, a)
+	}
+	return success(a), nil, nil
+}
+
+func (f *fakeAMI) actions() []*ami.Action {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*ami.Action(nil), f.sent...)
+}
+
+func success(a *ami.Action) ami.Message {
+	return ami.Message{Fields: []ami.Field{{Name: "Response", Value: "Success"}, {Name: "ActionID", Value: a.ID}}}
+}
+
+// refused is what the AMI client returns for Response: Error.
+func refused(action, message string) error {
+	return &actionError{Action: action, Response: "Error", Message: message}
+}
+
+// fakeCalls is a hand-written correlator.
+type fakeCalls struct {
+	mu        sync.Mutex
+	calls     map[string]amigate.Call
+	expected  []expectation
+	forgotten []string
+}
+
+type expectation struct {
+	call     amigate.Call
+	actionID string
+}
+
+var (
+	_ Calls     = (*fakeCalls)(nil)
+	_ Forgetter = (*fakeCalls)(nil)
+)
+
+func newFakeCalls(cs ...amigate.Call) *fakeCalls {
+	f := &fakeCalls{calls: map[string]amigate.Call{}}
+	for _, c := range cs {
+		f.calls[c.ID] = c
+	}
+	return f
+}
+
+func (f *fakeCalls) Expect(c amigate.Call, actionID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.expected = append(f.expected, expectation{c, actionID})
+	f.calls[c.ID] = c
+}
+
+func (f *fakeCalls) Forget(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forgotten = append(f.forgotten, id)
+	delete(f.calls, id)
+}
+
+func (f *fakeCalls) Get(id string) (amigate.Call, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.calls[id]
+	return c, ok
+}
+
+func (f *fakeCalls) List(filter amigate.CallFilter) []amigate.Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []amigate.Call
+	for _, c := range f.calls {
+		if filter.State == "" || c.State == filter.State {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *fakeCalls) expectations() []expectation {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]expectation(nil), f.expected...)
+}
+
+// seqIDs returns an id generator that hands out ids in order, then
+// numbered ones.
+func seqIDs(ids ...string) func() string {
+	var mu sync.Mutex
+	n := 0
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n <= len(ids) {
+			return ids[n-1]
+		}
+		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
+	}
+}
+
+// testClock is a clock tests move by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var epoch = time.Date(2026, 11, 22, 7, 9, 20, 0, time.UTC)
+
+func newTestService(t testing.TB, cfg Config, a *fakeAMI, calls *fakeCalls) *Service {
+	t.Helper()
+	if cfg.NewID == nil {
+		cfg.NewID = seqIDs()
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return epoch }
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return New(cfg, a, calls)
+}
+
+// The transcripts are testdata/ami/NAME.txt: marker lines ">>> ..." and
+// "<<< ..." ending in a bare LF, the exact bytes in between.
+const transcripts = "../../testdata/ami"
+
+type block struct {
+	sent bool
+	data []byte
+}
+
+func readTranscript(t testing.TB, name string) []block {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(transcripts, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []block
+	for len(b) > 0 {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 || !(bytes.HasPrefix(b, []byte(">>> ")) || bytes.HasPrefix(b, []byte("<<< "))) {
+			t.Fatalf("%s: bad marker at %q", name, b[:min(len(b), 40)])
+		}
+		sent := b[0] == '>'
+		b = b[nl+1:]
+		end := len(b)
+		for _, m := range [][]byte{[]byte("\n>>> "), []byte("\n<<< ")} {
+			if i := bytes.Index(b, m); i >= 0 && i+1 < end {
+				end = i + 1
+			}
+		}
+		out = append(out, block{sent: sent, data: b[:end]})
+		b = b[end:]
+	}
+	return out
+}
+
+// sentBlock returns the first block the client sent that starts with
+// "Action: <action>".
+func sentBlock(t testing.TB, name, action string) []byte {
+	t.Helper()
+	for _, bl := range readTranscript(t, name) {
+		if bl.sent && bytes.HasPrefix(bl.data, []byte("Action: "+action+"\r\n")) {
+			return bl.data
+		}
+	}
+	t.Fatalf("%s: no %s sent", name, action)
+	return nil
+}
+
+// answer returns the response and the events Asterisk sent for actionID in
+// a transcript: what SendList would return.
+func answer(t testing.TB, name, actionID string) (ami.Message, []ami.Message) {
+	t.Helper()
+	var resp ami.Message
+	var events []ami.Message
+	for i, bl := range readTranscript(t, name) {
+		if bl.sent {
+			continue
+		}
+		r := ami.NewReader(bytes.NewReader(bl.data), 0)
+		if i == 0 {
+			if _, err := r.ReadBanner(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for {
+			m, err := r.ReadMessage()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if m.ActionID() != actionID {
+				continue
+			}
+			if m.IsResponse() {
+				resp = m
+			} else if m.Get("EventList") == "" {
+				events = append(events, m)
+			}
+		}
+	}
+	if resp.Response() == "" {
+		t.Fatalf("%s: no response to %s", name, actionID)
+	}
+	return resp, events
+}
