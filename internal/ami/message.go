@@ -72,13 +72,20 @@ func (m *Message) IsEvent() bool {
 	return ok && m.Response() == ""
 }
 
-// IsResponse reports whether the message is a response to an action.
+// IsResponse reports whether the message is a response to an action. An
+// event that carries a Response field (OriginateResponse) is not one.
 func (m *Message) IsResponse() bool {
-	if len(m.Fields) > 0 && equalFold(m.Fields[0].Name, "Response") {
-		return true
+	if len(m.Fields) > 0 {
+		if equalFold(m.Fields[0].Name, "Response") {
+			return true
+		}
+		if equalFold(m.Fields[0].Name, "Event") {
+			return false
+		}
 	}
 	_, ok := m.Lookup("Response")
-	return ok
+	_, ev := m.Lookup("Event")
+	return ok && !ev
 }
 
 // Vars returns the message's Variable or ChanVariable fields ("NAME=value")

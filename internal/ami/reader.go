@@ -50,6 +50,11 @@ func NewReader(r io.Reader, maxSize int) *Reader {
 	return &Reader{br: br, max: maxSize}
 }
 
+// Buffered is the number of bytes already read from the stream and not yet
+// returned as messages. Zero means the next ReadMessage may block on the
+// stream: a caller that batches messages hands its batch over then.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
 // ReadBanner reads the greeting line ("Asterisk Call Manager/11.0.0") and
 // returns the protocol version after the slash.
 func (r *Reader) ReadBanner() (string, error) {

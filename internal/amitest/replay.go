@@ -27,7 +27,7 @@ func (s *Server) replay(c *Conn) error {
 				return fmt.Errorf("block %d (received): %w", i, err)
 			}
 		case Sent:
-			want, err := parseMessages(b.Data)
+			want, err := Messages(b.Data)
 			if err != nil {
 				return fmt.Errorf("block %d (sent): recorded bytes: %w", i, err)
 			}
@@ -52,16 +52,18 @@ func (s *Server) replay(c *Conn) error {
 	return nil
 }
 
-func parseMessages(b []byte) ([]ami.Message, error) {
+// Messages parses wire bytes (a transcript block without the banner) into
+// messages.
+func Messages(b []byte) ([]ami.Message, error) {
 	r := ami.NewReader(bytes.NewReader(b), 0)
 	var out []ami.Message
 	for {
 		m, err := r.ReadMessage()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
 		if err != nil {
-			if len(out) > 0 && errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return out, err
+			return out, fmt.Errorf("amitest: %w", err)
 		}
 		out = append(out, m)
 	}

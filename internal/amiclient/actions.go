@@ -1,0 +1,263 @@
+package amiclient
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// OriginateParams are the fields of an Originate action. Empty fields are
+// left out. Either Context/Exten/Priority or Application/Data say where
+// the answered channel goes.
+type OriginateParams struct {
+	Channel     string // dial string of the first leg ("Local/101@phones", "PJSIP/201"); required
+	Context     string
+	Exten       string
+	Priority    int // 0: left out (Asterisk then uses 1)
+	Application string
+	Data        string
+	CallerID    string        // `"Name" <number>`
+	Timeout     time.Duration // ring time of the first leg, sent in ms; 0: Asterisk's 30 s
+	Async       bool          // answer at once; OriginateResponse follows
+	ChannelID   string        // Uniqueid (and Linkedid) of the originated channel
+	// OtherChannelID is the Uniqueid of a Local channel's ;2 half.
+	OtherChannelID string
+	Account        string
+	// Variables are sent one Variable header each ("NAME=value"), in order.
+	Variables []ami.Field
+	// ActionID, when set, is the ActionID (to match a failed async
+	// OriginateResponse, whose Uniqueid is "<unknown>").
+	ActionID string
+}
+
+// Action builds the Originate action, its fields in the order the product's
+// recorded Originate shows (testdata/ami/click_to_call_channelid.txt).
+func (p OriginateParams) Action() *ami.Action {
+	a := &ami.Action{Name: "Originate", ID: p.ActionID}
+	a.Add("Channel", p.Channel).AddIf("Context", p.Context).AddIf("Exten", p.Exten)
+	if p.Priority != 0 {
+		a.Add("Priority", strconv.Itoa(p.Priority))
+	}
+	a.AddIf("Application", p.Application).AddIf("Data", p.Data).AddIf("CallerID", p.CallerID)
+	if p.Async {
+		a.Add("Async", "true")
+	}
+	a.AddIf("ChannelId", p.ChannelID).AddIf("OtherChannelId", p.OtherChannelID).AddIf("Account", p.Account)
+	for _, v := range p.Variables {
+		a.Add("Variable", v.Name+"="+v.Value)
+	}
+	if p.Timeout > 0 {
+		a.Add("Timeout", strconv.FormatInt(p.Timeout.Milliseconds(), 10))
+	}
+	return a
+}
+
+// Originate places a call. With Async the response only says the call was
+// queued; the outcome comes as an OriginateResponse event with the same
+// ActionID.
+func (c *Client) Originate(ctx context.Context, p OriginateParams) (ami.Message, error) {
+	if err := checkChannel(p.Channel); err != nil {
+		return ami.Message{}, err
+	}
+	for _, v := range p.Variables {
+		if v.Name == "" || strings.Contains(v.Name, "=") {
+			return ami.Message{}, fmt.Errorf("amiclient: originate: bad variable name %q", v.Name)
+		}
+	}
+	return c.Send(ctx, p.Action())
+}
+
+// RedirectParams are the fields of a Redirect (transfer by moving the
+// channel, and optionally its peer, to a dialplan location).
+type RedirectParams struct {
+	Channel      string // required
+	ExtraChannel string
+	Context      string
+	Exten        string
+	Priority     int // default 1
+	ExtraContext string
+	ExtraExten   string
+	ExtraPrio    int
+}
+
+// Redirect moves a channel to another dialplan location.
+func (c *Client) Redirect(ctx context.Context, p RedirectParams) error {
+	if err := checkChannel(p.Channel); err != nil {
+		return err
+	}
+	if p.ExtraChannel != "" {
+		if err := checkChannel(p.ExtraChannel); err != nil {
+			return err
+		}
+	}
+	a := ami.NewAction("Redirect").Add("Channel", p.Channel).AddIf("ExtraChannel", p.ExtraChannel).
+		Add("Context", p.Context).Add("Exten", p.Exten).Add("Priority", strconv.Itoa(max(p.Priority, 1)))
+	if p.ExtraChannel != "" {
+		a.AddIf("ExtraExten", p.ExtraExten).AddIf("ExtraContext", p.ExtraContext)
+		if p.ExtraPrio > 0 {
+			a.Add("ExtraPriority", strconv.Itoa(p.ExtraPrio))
+		}
+	}
+	_, err := c.Send(ctx, a)
+	return err
+}
+
+// BlindTransfer transfers the bridged channel's peer to exten@dialContext. On
+// Local channels name the ;1 half, the one in the bridge.
+func (c *Client) BlindTransfer(ctx context.Context, channel, dialContext, exten string) error {
+	if err := checkChannel(channel); err != nil {
+		return err
+	}
+	_, err := c.Send(ctx, ami.NewAction("BlindTransfer").Add("Channel", channel).Add("Exten", exten).Add("Context", dialContext))
+	return err
+}
+
+// Atxfer starts an attended transfer from channel to exten@dialContext. A
+// Success response does not mean the transfer started: it needs the
+// transfer feature (Dial option t/T) on the channel.
+func (c *Client) Atxfer(ctx context.Context, channel, dialContext, exten string) error {
+	if err := checkChannel(channel); err != nil {
+		return err
+	}
+	_, err := c.Send(ctx, ami.NewAction("Atxfer").Add("Channel", channel).Add("Exten", exten).Add("Context", dialContext))
+	return err
+}
+
+// Hangup hangs up exactly the named channel, with a Q.850 cause when cause
+// is above zero. A name starting with '/' is refused: Asterisk would read
+// it as a regular expression and hang up every channel matching it.
+func (c *Client) Hangup(ctx context.Context, channel string, cause int) error {
+	if err := checkChannel(channel); err != nil {
+		return err
+	}
+	a := ami.NewAction("Hangup").Add("Channel", channel)
+	if cause > 0 {
+		a.Add("Cause", strconv.Itoa(cause))
+	}
+	_, err := c.Send(ctx, a)
+	return err
+}
+
+// QueueStatus lists queue parameters, members and callers (all queues when
+// queue is empty, all members when member is empty): the list's events
+// without the completing QueueStatusComplete.
+func (c *Client) QueueStatus(ctx context.Context, queue, member string) ([]ami.Message, error) {
+	return c.list(ctx, ami.NewAction("QueueStatus").AddIf("Queue", queue).AddIf("Member", member))
+}
+
+// QueueSummary lists one QueueSummary event per queue (or the one named).
+func (c *Client) QueueSummary(ctx context.Context, queue string) ([]ami.Message, error) {
+	return c.list(ctx, ami.NewAction("QueueSummary").AddIf("Queue", queue))
+}
+
+// QueuePauseParams are the fields of QueuePause.
+type QueuePauseParams struct {
+	Interface string // member interface, required
+	Queue     string // empty: every queue of the member
+	Paused    bool
+	Reason    string
+}
+
+// QueuePause pauses or unpauses a queue member.
+func (c *Client) QueuePause(ctx context.Context, p QueuePauseParams) error {
+	a := ami.NewAction("QueuePause").Add("Interface", p.Interface).Add("Paused", strconv.FormatBool(p.Paused)).
+		AddIf("Queue", p.Queue).AddIf("Reason", p.Reason)
+	_, err := c.Send(ctx, a)
+	return err
+}
+
+// CoreShowChannels lists one CoreShowChannel event per active channel.
+func (c *Client) CoreShowChannels(ctx context.Context) ([]ami.Message, error) {
+	return c.list(ctx, ami.NewAction("CoreShowChannels"))
+}
+
+// Status lists one Status event per channel (or only the named one).
+func (c *Client) Status(ctx context.Context, channel string) ([]ami.Message, error) {
+	if channel != "" {
+		if err := checkChannel(channel); err != nil {
+			return nil, err
+		}
+	}
+	return c.list(ctx, ami.NewAction("Status").AddIf("Channel", channel))
+}
+
+// Getvar returns a channel variable, or a global one when channel is empty.
+func (c *Client) Getvar(ctx context.Context, channel, variable string) (string, error) {
+	resp, err := c.Send(ctx, ami.NewAction("Getvar").AddIf("Channel", channel).Add("Variable", variable))
+	if err != nil {
+		return "", err
+	}
+	return resp.Get("Value"), nil
+}
+
+// Setvar sets a channel variable, or a global one when channel is empty.
+func (c *Client) Setvar(ctx context.Context, channel, variable, value string) error {
+	_, err := c.Send(ctx, ami.NewAction("Setvar").AddIf("Channel", channel).Add("Variable", variable).Add("Value", value))
+	return err
+}
+
+// Command runs a CLI command and returns its text, whether Asterisk sent it
+// as Output lines (14+) or as an old "Response: Follows" block. A failed
+// command is an *ActionError whose Output holds the text.
+func (c *Client) Command(ctx context.Context, command string) (string, error) {
+	resp, err := c.Send(ctx, ami.NewAction("Command").Add("Command", command))
+	if err != nil {
+		return "", err
+	}
+	return resp.Output(), nil
+}
+
+// Ping checks that Asterisk answers.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.Send(ctx, ami.NewAction("Ping"))
+	return err
+}
+
+// Events changes the session's event mask ("on", "off", "call,agent").
+func (c *Client) Events(ctx context.Context, mask string) error {
+	_, err := c.Send(ctx, ami.NewAction("Events").Add("EventMask", mask))
+	return err
+}
+
+// Filter adds a server-side event filter to the session, such as
+// "Event: Newchannel" or "!Event: RTCP*" (Asterisk's Filter action with
+// Operation Add).
+func (c *Client) Filter(ctx context.Context, filter string) error {
+	_, err := c.Send(ctx, ami.NewAction("Filter").Add("Operation", "Add").Add("Filter", filter))
+	return err
+}
+
+// Logoff ends the session politely; Asterisk closes the connection and the
+// client reconnects as after any drop (Close does not need it).
+func (c *Client) Logoff(ctx context.Context) error {
+	_, err := c.Send(ctx, ami.NewAction("Logoff"))
+	return err
+}
+
+// list sends a list action and returns its item events, without the
+// completing one.
+func (c *Client) list(ctx context.Context, a *ami.Action) ([]ami.Message, error) {
+	_, evs, err := c.SendList(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(evs); n > 0 && listEnds(evs[n-1]) {
+		evs = evs[:n-1]
+	}
+	return evs, nil
+}
+
+// checkChannel refuses a channel name Asterisk would not take literally.
+func checkChannel(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty", ErrBadChannel)
+	}
+	if name[0] == '/' {
+		return fmt.Errorf("%w: %q starts with '/' (a regular expression to Asterisk)", ErrBadChannel, name)
+	}
+	return nil
+}

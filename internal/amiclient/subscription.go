@@ -1,0 +1,279 @@
+package amiclient
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// EventKind says what an Event is.
+type EventKind int
+
+// Kinds of Event.
+const (
+	// KindEvent carries an AMI event in Message.
+	KindEvent EventKind = iota + 1
+	// KindConnected: the client logged in (again). It comes in stream
+	// order, before the first event of the new session, so the consumer
+	// reconciles its state (events during the gap are lost for good).
+	KindConnected
+	// KindDisconnected: the connection that KindConnected announced ended.
+	KindDisconnected
+	// KindOverflow: a lossless subscription passed its MaxBuffer and its
+	// whole backlog was discarded; the consumer must resync.
+	KindOverflow
+)
+
+var kindNames = [...]string{"", "event", "connected", "disconnected", "overflow"}
+
+// String returns the kind's lowercase name.
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event is one item of a subscription.
+type Event struct {
+	Kind    EventKind
+	Message ami.Message // the AMI event (KindEvent only)
+	ReadAt  time.Time   // when it was read off the socket
+}
+
+// DropPolicy says which events a bounded subscription loses when full.
+type DropPolicy int
+
+// Drop policies of a bounded subscription.
+const (
+	DropOldest DropPolicy = iota // discard the oldest queued events
+	DropNewest                   // discard the arriving events
+)
+
+// DefaultMaxBuffer bounds a lossless subscription's backlog.
+const DefaultMaxBuffer = 1_000_000
+
+// SubscribeOptions configure a subscription.
+type SubscribeOptions struct {
+	// Name identifies the subscription in logs. Default "subscription".
+	Name string
+	// Lossless queues every event in an elastic buffer, up to MaxBuffer
+	// events; past it the backlog is discarded, KindOverflow is delivered
+	// next, and the loss is logged and counted. Otherwise the subscription
+	// is bounded by Buffer with Policy.
+	Lossless bool
+	// MaxBuffer bounds a lossless backlog. Default DefaultMaxBuffer.
+	MaxBuffer int
+	// Buffer is a bounded subscription's capacity (events queued and not
+	// yet taken by Next). Default 1024.
+	Buffer int
+	// Policy chooses what a full bounded subscription drops. Default
+	// DropOldest.
+	Policy DropPolicy
+}
+
+// Subscription receives the client's events in order. The reader goroutine
+// appends batches of events to it under its lock and never waits for it;
+// Next hands them out one by one from a batch it swapped out, so the lock
+// is taken once per batch on both sides.
+type Subscription struct {
+	c    *Client
+	opts SubscribeOptions
+	log  *slog.Logger
+	met  Metrics
+
+	mu       sync.Mutex
+	q        []Event // queued by the reader
+	spare    []Event // the consumer's previous batch, reused as q
+	dropped  int64   // events lost, in total
+	closed   bool    // Close was called: Next fails at once
+	ended    bool    // the client closed: Next drains, then fails
+	wake     chan struct{}
+	closedCh chan struct{}
+
+	nmu  sync.Mutex // serialises Next
+	out  []Event    // batch being handed out by Next
+	outi int
+}
+
+// Subscribe starts a subscription; it receives every event read from now
+// on, starting with KindConnected when a session is already up. Close it
+// when done.
+func (c *Client) Subscribe(opts SubscribeOptions) *Subscription {
+	if opts.Name == "" {
+		opts.Name = "subscription"
+	}
+	if opts.MaxBuffer <= 0 {
+		opts.MaxBuffer = DefaultMaxBuffer
+	}
+	if opts.Buffer <= 0 {
+		opts.Buffer = 1024
+	}
+	s := &Subscription{
+		c: c, opts: opts, log: c.log.With("subscription", opts.Name), met: c.met,
+		wake: make(chan struct{}, 1), closedCh: make(chan struct{}),
+	}
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		s.ended = true
+		return s
+	}
+	// Joining a live session: start with KindConnected so the consumer
+	// reconciles. If the reader is delivering the session's own
+	// KindConnected right now, the consumer sees two; never none.
+	c.mu.Lock()
+	cur := c.cur
+	c.mu.Unlock()
+	if cur != nil && cur.connected.Load() {
+		s.push([]Event{{Kind: KindConnected, ReadAt: c.cfg.Now()}})
+	}
+	old := *c.subs.Load()
+	subs := make([]*Subscription, 0, len(old)+1)
+	subs = append(append(subs, old...), s)
+	c.subs.Store(&subs)
+	return s
+}
+
+// Dropped is the number of events this subscription has lost.
+func (s *Subscription) Dropped() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped
+}
+
+// push appends a batch; called by the reader, never blocks on the consumer.
+func (s *Subscription) push(evs []Event) {
+	s.mu.Lock()
+	if s.closed || s.ended {
+		s.mu.Unlock()
+		return
+	}
+	if s.q == nil && s.spare != nil {
+		s.q, s.spare = s.spare[:0], nil
+	}
+	var lost int
+	switch {
+	case s.opts.Lossless:
+		s.q = append(s.q, evs...)
+		if len(s.q) > s.opts.MaxBuffer {
+			lost = len(s.q)
+			clear(s.q)
+			s.q = append(s.q[:0], Event{Kind: KindOverflow, ReadAt: evs[len(evs)-1].ReadAt})
+		}
+	case s.opts.Policy == DropNewest:
+		room := s.opts.Buffer - len(s.q)
+		if room < len(evs) {
+			lost = len(evs) - max(room, 0)
+			evs = evs[:max(room, 0)]
+		}
+		s.q = append(s.q, evs...)
+	default: // DropOldest
+		s.q = append(s.q, evs...)
+		if n := len(s.q) - s.opts.Buffer; n > 0 {
+			lost = n
+			copy(s.q, s.q[n:])
+			clear(s.q[len(s.q)-n:])
+			s.q = s.q[:len(s.q)-n]
+		}
+	}
+	s.dropped += int64(lost)
+	s.mu.Unlock()
+	if lost > 0 {
+		s.met.EventsDropped(lost)
+		if s.opts.Lossless {
+			s.log.Error("amiclient: subscriber too slow, backlog discarded: it must resync", "lost", lost, "max_buffer", s.opts.MaxBuffer)
+		} else {
+			s.log.Warn("amiclient: subscriber too slow, events dropped", "lost", lost, "buffer", s.opts.Buffer)
+		}
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// end marks the subscription as finished by the client: Next returns what
+// is queued, then ErrClosed.
+func (s *Subscription) end() {
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Next returns the next event, waiting for one until ctx is done. After
+// Close, or once the client is closed and the queue drained, it returns
+// ErrClosed.
+func (s *Subscription) Next(ctx context.Context) (Event, error) {
+	s.nmu.Lock()
+	defer s.nmu.Unlock()
+	for {
+		if s.outi < len(s.out) {
+			ev := s.out[s.outi]
+			s.out[s.outi] = Event{}
+			s.outi++
+			return ev, nil
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return Event{}, ErrClosed
+		}
+		if s.out != nil {
+			// out is drained: give its array back for the reader to reuse.
+			s.spare, s.out, s.outi = s.out[:0], nil, 0
+		}
+		if len(s.q) > 0 {
+			s.out, s.q = s.q, nil
+			s.mu.Unlock()
+			continue
+		}
+		ended := s.ended
+		s.mu.Unlock()
+		if ended {
+			return Event{}, ErrClosed
+		}
+		select {
+		case <-s.wake:
+		case <-s.closedCh:
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		}
+	}
+}
+
+// Close ends the subscription: the client stops queueing for it and Next
+// returns ErrClosed. It may be called more than once.
+func (s *Subscription) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.q, s.spare = nil, nil
+	close(s.closedCh)
+	s.mu.Unlock()
+	c := s.c
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	old := *c.subs.Load()
+	subs := make([]*Subscription, 0, len(old))
+	for _, x := range old {
+		if x != s {
+			subs = append(subs, x)
+		}
+	}
+	c.subs.Store(&subs)
+}
