@@ -110,18 +110,22 @@ var scenarios = []struct {
 }
 
 // run feeds a transcript through a tracker and returns the call events.
-func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker) {
+func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, time.Time) {
 	t.Helper()
 	msgs := readTranscript(t, name)
 	read := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
 	cfg.Now = func() time.Time { return read }
 	tr := NewTracker(cfg)
 	var evs []amigate.CallEvent
+	var t0 time.Time
 	expected := false
 	o, hasOriginate := originate(t, name)
 	for _, m := range msgs {
 		if ts := m.Get("Timestamp"); ts != "" {
 			read = eventTime(&m, read) // a reader's clock that follows the recording
+			if t0.IsZero() {
+				t0 = read
+			}
 		}
 		if hasOriginate && !expected && m.ActionID() == o.ActionID() {
 			// The API registers the call before it sends the Originate,
@@ -131,18 +135,15 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker) 
 		}
 		evs = append(evs, tr.Handle(m, read)...)
 	}
-	return evs, tr
+	return evs, tr, t0
 }
 
 // render is the golden form of a scenario's call events: one line each.
-func render(evs []amigate.CallEvent, tr *Tracker) string {
+// Times are from the first event of the recording.
+func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 	var b strings.Builder
-	var t0 time.Time
 	short := map[string]string{}
 	for _, e := range evs {
-		if t0.IsZero() || e.OccurredAt.Before(t0) {
-			t0 = e.OccurredAt
-		}
 		if _, ok := short[e.Call.ID]; !ok {
 			short[e.Call.ID] = fmt.Sprintf("call%d", len(short)+1)
 		}
@@ -196,8 +197,8 @@ func render(evs []amigate.CallEvent, tr *Tracker) string {
 func TestGolden(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			evs, tr := run(t, sc.name, sc.cfg)
-			got := render(evs, tr)
+			evs, tr, t0 := run(t, sc.name, sc.cfg)
+			got := render(evs, tr, t0)
 			path := filepath.Join("testdata", sc.name+".golden")
 			if *updateGolden {
 				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {

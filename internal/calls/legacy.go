@@ -18,7 +18,7 @@ func (t *Tracker) legacy(out []amigate.CallEvent, name string, m *ami.Message, r
 		caller := t.channels[m.Get("Uniqueid")]
 		switch m.Get("SubEvent") {
 		case "Begin":
-			return t.dialBegin(out, caller, t.channels[m.Get("DestUniqueID")], m, readAt)
+			return t.dialBegin(out, caller, t.channels[m.Get("DestUniqueID")], m, readAt, true)
 		case "End":
 			if caller == nil {
 				return out

@@ -26,6 +26,7 @@ type channel struct {
 	enterExten string
 	trunk      bool // created in a trunk context: the customer of an inbound call
 	cust       bool // the customer's side: trunk, dialled party, or a Local half standing for it
+	dialing    bool // dialled as an agent's device, not yet ended
 	rung       bool // call.ringing was emitted for this device
 }
 

@@ -1,0 +1,100 @@
+package calls
+
+import (
+	"time"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+func (t *Tracker) transferred(out []amigate.CallEvent, c *call, mode, from, to, chanID string, at, readAt time.Time) []amigate.CallEvent {
+	x := &amigate.Transfer{FromExtension: from, ToExtension: to, Mode: mode}
+	c.state = amigate.StateTransferring
+	if t.match.isExtension(to) {
+		c.addExt(to)
+	}
+	return t.emit(out, c, amigate.EventCallTransferred, chanID, mode+"\x00"+to, "", x, at, readAt)
+}
+
+func (t *Tracker) blindTransfer(out []amigate.CallEvent, m *ami.Message, readAt time.Time) []amigate.CallEvent {
+	if m.Get("Result") != "Success" {
+		return out
+	}
+	transferee := t.channels[m.Get("TransfereeUniqueid")]
+	transferer := t.channels[m.Get("TransfererUniqueid")]
+	var c *call
+	switch {
+	case transferee != nil:
+		c = transferee.call
+		c.xferUID = transferee.uniqueid
+	case transferer != nil:
+		c = transferer.call
+	default:
+		return out
+	}
+	from := t.match.agentExt(m.Get("TransfererChannel"))
+	if transferer != nil && transferer.ext != "" {
+		from = transferer.ext
+	}
+	return t.transferred(out, c, amigate.TransferBlind, from, keep(m.Get("Extension")), m.Get("TransfererUniqueid"), eventTime(m, readAt), readAt)
+}
+
+// attendedTransfer reports the transfer and, when the consultation was a
+// call of its own (a phone's transfer key), moves the target's channels into
+// the customer's call, which keeps its id.
+func (t *Tracker) attendedTransfer(out []amigate.CallEvent, m *ami.Message, readAt time.Time) []amigate.CallEvent {
+	if m.Get("Result") != "Success" {
+		return out
+	}
+	transferee := t.channels[m.Get("TransfereeUniqueid")]
+	orig := t.channels[m.Get("OrigTransfererUniqueid")]
+	target := t.channels[m.Get("TransferTargetUniqueid")]
+	var c *call
+	switch {
+	case transferee != nil:
+		c = transferee.call
+	case orig != nil:
+		c = orig.call
+	default:
+		return out
+	}
+	from := t.match.agentExt(m.Get("OrigTransfererChannel"))
+	to := t.match.agentExt(m.Get("TransferTargetChannel"))
+	if to == "" {
+		if e := m.Get("TransferTargetExten"); t.match.isExtension(e) {
+			to = keep(e)
+		}
+	}
+	at := eventTime(m, readAt)
+	if target != nil && target.call != c {
+		out = t.pull(out, target.call, c, from, at, readAt)
+	}
+	out = t.transferred(out, c, amigate.TransferAttended, from, to, m.Get("OrigTransfererUniqueid"), at, readAt)
+	if len(c.answered) > 0 && to != "" && contains(c.answered, to) {
+		c.agent = to
+		c.state = amigate.StateAnswered
+	}
+	return out
+}
+
+// pull moves the channels of a consultation call that are not the
+// transferer's into the customer's call; the consultation ends when its
+// transferer legs hang up (or now, if nothing is left of it).
+func (t *Tracker) pull(out []amigate.CallEvent, src, dst *call, transferer string, at, readAt time.Time) []amigate.CallEvent {
+	var stay []*channel
+	for _, ch := range src.channels {
+		if ch.ext != "" && ch.ext == transferer {
+			stay = append(stay, ch)
+			continue
+		}
+		ch.call = dst
+		ch.cust = false
+		dst.channels = append(dst.channels, ch)
+		dst.addExt(ch.ext)
+	}
+	src.channels = stay
+	if len(stay) == 0 {
+		return t.end(out, src, at, readAt)
+	}
+	return out
+}
