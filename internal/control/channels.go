@@ -39,7 +39,8 @@ func liveChannels(c amigate.Call) []amigate.Channel {
 }
 
 // agentExtension returns the extension of an agent channel name (by the
-// channel template) and whether name is one.
+// channel template and the extension pattern, so that with "PJSIP/{ext}" a
+// trunk's "PJSIP/trunk-00000004" is not an agent's) and whether name is one.
 func (s *Service) agentExtension(name string) (string, bool) {
 	tpl := s.cfg.AgentChannel
 	i := strings.Index(tpl, "{ext}")
@@ -49,7 +50,7 @@ func (s *Service) agentExtension(name string) (string, bool) {
 	}
 	rest := name[len(before):]
 	j := strings.LastIndex(rest, after+"-")
-	if j <= 0 {
+	if j <= 0 || !s.c.ext.MatchString(rest[:j]) {
 		return "", false
 	}
 	return rest[:j], true

@@ -23,10 +23,17 @@ const atxferHint = "attended transfer needs the atxfer feature code in features.
 // an Atxfer even when the bridge has no transfer feature (the digits then
 // just go to the customer); only a refusal is reported.
 //
+// r.To must be an extension (Config.ExtensionPattern) and must not start
+// with a prefix the dial rules deny: the transfer context usually reaches
+// the outside world too.
+//
 // Unknown call: ErrNotFound. Not answered (or on hold): ErrConflict.
 func (s *Service) Transfer(ctx context.Context, id string, r amigate.TransferRequest) (amigate.Call, error) {
 	if err := s.checkExtension("to", r.To); err != nil {
 		return amigate.Call{}, err
+	}
+	if s.c.rules.Denied(r.To) {
+		return amigate.Call{}, fieldErr("to", "the dial rules do not allow this number")
 	}
 	mode := r.Mode
 	if mode == "" {

@@ -203,6 +203,18 @@ func (r *Rules) Apply(number string) (string, error) {
 	return number, nil
 }
 
+// Denied reports whether number starts with a denied prefix. Call control
+// also checks transfer targets with it: a transfer context usually reaches
+// the outside world too.
+func (r *Rules) Denied(number string) bool {
+	for _, p := range r.deny {
+		if strings.HasPrefix(number, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // Dialable normalises s and applies the rules: what a request's "to" becomes.
 func (r *Rules) Dialable(s string) (string, error) {
 	n, err := Normalize(s)

@@ -1,0 +1,210 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// Calls shaped as the correlator reports them, with the channel names of the
+// recorded transcripts.
+var (
+	// blind_transfer_action.txt: DID 5550101 answered by agent 101.
+	inboundLocal = amigate.Call{
+		ID: "1795331400.20", Direction: amigate.DirectionInbound, State: amigate.StateAnswered,
+		Customer: &amigate.Party{Number: "79005550001"}, Agent: &amigate.Agent{Extension: "101"},
+		Channels: []amigate.Channel{
+			{Name: "Local/5550101@from-trunk-0000000e;1", Uniqueid: "1795331400.20", State: "Up"},
+			{Name: "Local/5550101@from-trunk-0000000e;2", Uniqueid: "1795331400.21", State: "Up"},
+			{Name: "Local/101@phones-0000000f;1", Uniqueid: "1795331400.22", State: "Up"},
+			{Name: "Local/101@phones-0000000f;2", Uniqueid: "1795331400.23", State: "Up"},
+		},
+	}
+	// click_to_call_channelid.txt: agent 101 called 79001234567.
+	outboundLocal = amigate.Call{
+		ID: callID, Direction: amigate.DirectionOutbound, State: amigate.StateAnswered,
+		Customer: &amigate.Party{Number: "79001234567"}, Agent: &amigate.Agent{Extension: "101"},
+		Channels: []amigate.Channel{
+			{Name: "Local/101@phones-0000000c;1", Uniqueid: callID, State: "Up"},
+			{Name: "Local/101@phones-0000000c;2", Uniqueid: otherID, State: "Up"},
+			{Name: "Local/79001234567@pstn-0000000d;1", Uniqueid: "1795331362.30", State: "Up"},
+			{Name: "Local/79001234567@pstn-0000000d;2", Uniqueid: "1795331362.31", State: "Up"},
+		},
+	}
+	// pjsip_click_to_call.txt with a SIP trunk for the customer.
+	outboundSIP = amigate.Call{
+		ID: "c-sip", Direction: amigate.DirectionOutbound, State: amigate.StateAnswered,
+		Agent: &amigate.Agent{Extension: "201"},
+		Channels: []amigate.Channel{
+			{Name: "PJSIP/201-00000003", Uniqueid: "c-sip", State: "Up"},
+			{Name: "PJSIP/trunk-00000004", Uniqueid: "1795331500.2", State: "Up"},
+		},
+	}
+)
+
+func withState(c amigate.Call, state string) amigate.Call {
+	c.State = state
+	return c
+}
+
+func TestTransferAction(t *testing.T) {
+	local := Config{AgentChannel: "Local/{ext}@phones"}
+	redirect := Config{AgentChannel: "Local/{ext}@phones", BlindMethod: BlindRedirect}
+	tests := []struct {
+		name string
+		cfg  Config
+		call amigate.Call
+		req  amigate.TransferRequest
+		want string // the action as sent, ActionID left out
+	}{
+		{
+			// As recorded: BlindTransfer on the agent's ;1 half succeeded.
+			name: "blind inbound", cfg: local, call: inboundLocal,
+			req:  amigate.TransferRequest{To: "102", Mode: "blind"},
+			want: "Action: BlindTransfer\r\nActionID: x\r\nChannel: Local/101@phones-0000000f;1\r\nExten: 102\r\nContext: from-internal\r\n\r\n",
+		},
+		{
+			name: "blind is the default mode", cfg: local, call: outboundLocal,
+			req:  amigate.TransferRequest{To: "102"},
+			want: "Action: BlindTransfer\r\nActionID: x\r\nChannel: Local/101@phones-0000000c;1\r\nExten: 102\r\nContext: from-internal\r\n\r\n",
+		},
+		{
+			name: "blind SIP", cfg: Config{TransferContext: "xfer"}, call: outboundSIP,
+			req:  amigate.TransferRequest{To: "202", Mode: "blind"},
+			want: "Action: BlindTransfer\r\nActionID: x\r\nChannel: PJSIP/201-00000003\r\nExten: 202\r\nContext: xfer\r\n\r\n",
+		},
+		{
+			// As recorded in redirect_blind_transfer_via_dial.txt.
+			name: "redirect inbound", cfg: redirect, call: inboundLocal,
+			req:  amigate.TransferRequest{To: "102", Mode: "blind"},
+			want: "Action: Redirect\r\nActionID: x\r\nChannel: Local/5550101@from-trunk-0000000e;2\r\nContext: from-internal\r\nExten: 102\r\nPriority: 1\r\n\r\n",
+		},
+		{
+			name: "redirect outbound", cfg: redirect, call: outboundLocal,
+			req:  amigate.TransferRequest{To: "102", Mode: "blind"},
+			want: "Action: Redirect\r\nActionID: x\r\nChannel: Local/79001234567@pstn-0000000d;1\r\nContext: from-internal\r\nExten: 102\r\nPriority: 1\r\n\r\n",
+		},
+		{
+			name: "redirect SIP", cfg: Config{BlindMethod: BlindRedirect}, call: outboundSIP,
+			req:  amigate.TransferRequest{To: "202"},
+			want: "Action: Redirect\r\nActionID: x\r\nChannel: PJSIP/trunk-00000004\r\nContext: from-internal\r\nExten: 202\r\nPriority: 1\r\n\r\n",
+		},
+		{
+			name: "blind falls back to redirect without an agent channel", cfg: Config{}, call: inboundLocal,
+			req:  amigate.TransferRequest{To: "102"},
+			want: "Action: Redirect\r\nActionID: x\r\nChannel: Local/5550101@from-trunk-0000000e;2\r\nContext: from-internal\r\nExten: 102\r\nPriority: 1\r\n\r\n",
+		},
+		{
+			// As recorded in attended_transfer_atxfer.txt.
+			name: "attended", cfg: local, call: inboundLocal,
+			req:  amigate.TransferRequest{To: "102", Mode: "attended"},
+			want: "Action: Atxfer\r\nActionID: x\r\nChannel: Local/101@phones-0000000f;1\r\nExten: 102\r\nContext: from-internal\r\n\r\n",
+		},
+		{
+			name: "attended on hold", cfg: local, call: withState(outboundLocal, amigate.StateOnHold),
+			req:  amigate.TransferRequest{To: "103", Mode: "attended"},
+			want: "Action: Atxfer\r\nActionID: x\r\nChannel: Local/101@phones-0000000c;1\r\nExten: 103\r\nContext: from-internal\r\n\r\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fa := &fakeAMI{}
+			s := newTestService(t, tt.cfg, fa, newFakeCalls(tt.call))
+			c, err := s.Transfer(context.Background(), tt.call.ID, tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ID != tt.call.ID {
+				t.Errorf("returned call %q, want %q", c.ID, tt.call.ID)
+			}
+			sent := fa.actions()
+			if len(sent) != 1 {
+				t.Fatalf("sent %d actions, want 1", len(sent))
+			}
+			got, err := sent[0].Encode(nil, "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+				t.Errorf("action (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTransferRefused(t *testing.T) {
+	noAgent := inboundLocal
+	noAgent.Channels = inboundLocal.Channels[:2]
+	tests := []struct {
+		name     string
+		call     amigate.Call
+		id       string
+		req      amigate.TransferRequest
+		asterisk error
+		want     error
+		field    string
+		text     string
+	}{
+		{name: "unknown call", call: inboundLocal, id: "nope", req: amigate.TransferRequest{To: "102"}, want: amigate.ErrNotFound},
+		{name: "ringing", call: withState(inboundLocal, amigate.StateRinging), req: amigate.TransferRequest{To: "102"}, want: amigate.ErrConflict},
+		{name: "dialing", call: withState(inboundLocal, amigate.StateDialing), req: amigate.TransferRequest{To: "102"}, want: amigate.ErrConflict},
+		{name: "ended", call: withState(inboundLocal, amigate.StateEnded), req: amigate.TransferRequest{To: "102"}, want: amigate.ErrConflict},
+		{name: "transferring", call: withState(inboundLocal, amigate.StateTransferring), req: amigate.TransferRequest{To: "102"}, want: amigate.ErrConflict},
+		{name: "attended without agent channel", call: noAgent, req: amigate.TransferRequest{To: "102", Mode: "attended"}, want: amigate.ErrConflict},
+		{name: "to CRLF", call: inboundLocal, req: amigate.TransferRequest{To: "102\r\nContext: evil"}, want: amigate.ErrInvalid, field: "to"},
+		{name: "to NUL", call: inboundLocal, req: amigate.TransferRequest{To: "102\x00"}, want: amigate.ErrInvalid, field: "to"},
+		{name: "to external number", call: inboundLocal, req: amigate.TransferRequest{To: "88091234567"}, want: amigate.ErrInvalid, field: "to"},
+		{name: "to context", call: inboundLocal, req: amigate.TransferRequest{To: "102@evil"}, want: amigate.ErrInvalid, field: "to"},
+		{name: "bad mode", call: inboundLocal, req: amigate.TransferRequest{To: "102", Mode: "warm"}, want: amigate.ErrInvalid, field: "mode"},
+		{
+			name: "asterisk refuses blind", call: inboundLocal, req: amigate.TransferRequest{To: "102"},
+			asterisk: refused("BlindTransfer", "Transfer invalid"), want: amigate.ErrPBXRefused, text: "Transfer invalid",
+		},
+		{
+			name: "asterisk refuses atxfer", call: inboundLocal, req: amigate.TransferRequest{To: "102", Mode: "attended"},
+			asterisk: refused("Atxfer", "No such channel"), want: amigate.ErrPBXRefused, text: "features.conf",
+		},
+		{
+			name: "not connected", call: inboundLocal, req: amigate.TransferRequest{To: "102"},
+			asterisk: errDisconnected, want: amigate.ErrUnavailable,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fa := &fakeAMI{SendFunc: func(ctx context.Context, a *ami.Action) (ami.Message, error) {
+				if tt.asterisk != nil {
+					return ami.Message{}, tt.asterisk
+				}
+				return success(a), nil
+			}}
+			cfg := DefaultConfig()
+			cfg.AgentChannel = "Local/{ext}@phones"
+			cfg.NewID, cfg.Now = nil, nil
+			s := newTestService(t, cfg, fa, newFakeCalls(tt.call))
+			id := tt.id
+			if id == "" {
+				id = tt.call.ID
+			}
+			_, err := s.Transfer(context.Background(), id, tt.req)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error = %v, want %v", err, tt.want)
+			}
+			var fe *amigate.FieldError
+			if tt.field != "" && (!errors.As(err, &fe) || fe.Field != tt.field) {
+				t.Errorf("error = %v, want a FieldError on %q", err, tt.field)
+			}
+			if !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("error %q does not say %q", err, tt.text)
+			}
+			if tt.asterisk == nil && len(fa.actions()) != 0 {
+				t.Errorf("sent %d actions, want none", len(fa.actions()))
+			}
+		})
+	}
+}
