@@ -95,8 +95,6 @@ func (c *call) disposition() string {
 			return amigate.DispositionBusy
 		case 3:
 			return amigate.DispositionNoAnswer
-		case 1:
-			return amigate.DispositionCanceled
 		}
 		return amigate.DispositionFailed
 	}

@@ -66,22 +66,33 @@ func (t *Tracker) attendedTransfer(out []amigate.CallEvent, m *ami.Message, read
 		}
 	}
 	at := eventTime(m, readAt)
+	var moved []*channel
+	var consult *call
 	if target != nil && target.call != c {
-		out = t.pull(out, target.call, c, from, at, readAt)
+		consult = target.call
+		moved = t.pull(consult, c, from)
 	}
 	out = t.transferred(out, c, amigate.TransferAttended, from, to, m.Get("OrigTransfererUniqueid"), at, readAt)
+	for _, ch := range moved {
+		if ch.bridge != nil {
+			out = t.connect(out, ch.bridge, at, readAt, 0)
+		}
+	}
 	if len(c.answered) > 0 && to != "" && contains(c.answered, to) {
 		c.agent = to
 		c.state = amigate.StateAnswered
+	}
+	if consult != nil && len(consult.channels) == 0 {
+		out = t.end(out, consult, at, readAt)
 	}
 	return out
 }
 
 // pull moves the channels of a consultation call that are not the
-// transferer's into the customer's call; the consultation ends when its
-// transferer legs hang up (or now, if nothing is left of it).
-func (t *Tracker) pull(out []amigate.CallEvent, src, dst *call, transferer string, at, readAt time.Time) []amigate.CallEvent {
-	var stay []*channel
+// transferer's into the customer's call and returns them; the consultation
+// ends when its transferer legs hang up.
+func (t *Tracker) pull(src, dst *call, transferer string) []*channel {
+	var stay, moved []*channel
 	for _, ch := range src.channels {
 		if ch.ext != "" && ch.ext == transferer {
 			stay = append(stay, ch)
@@ -91,10 +102,8 @@ func (t *Tracker) pull(out []amigate.CallEvent, src, dst *call, transferer strin
 		ch.cust = false
 		dst.channels = append(dst.channels, ch)
 		dst.addExt(ch.ext)
+		moved = append(moved, ch)
 	}
 	src.channels = stay
-	if len(stay) == 0 {
-		return t.end(out, src, at, readAt)
-	}
-	return out
+	return moved
 }
