@@ -37,8 +37,10 @@ type Client struct {
 	lastErr error
 	closed  bool
 
-	subMu sync.Mutex                      // serialises changes to subs
-	subs  atomic.Pointer[[]*Subscription] // read by the reader per batch
+	// subMu guards subs and conn.announced; the reader takes it once per
+	// batch, so a subscription joins between two batches.
+	subMu sync.Mutex
+	subs  []*Subscription
 
 	ids       atomic.Uint64
 	everReady bool // touched by the manager goroutine only
@@ -52,7 +54,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, met: cfg.Metrics, stateCh: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.subs.Store(&[]*Subscription{})
 	onState := cfg.OnStateChange
 	c.notify = newNotifier(func(s State) {
 		c.met.SetState(s)
@@ -86,10 +87,10 @@ func (c *Client) Close() error {
 	c.setState(Closed)
 	c.notify.close()
 	c.subMu.Lock()
-	for _, s := range *c.subs.Load() {
+	for _, s := range c.subs {
 		s.end()
 	}
-	c.subs.Store(&[]*Subscription{})
+	c.subs = nil
 	c.subMu.Unlock()
 	return nil
 }

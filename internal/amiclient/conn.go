@@ -30,7 +30,8 @@ type conn struct {
 	err     error            // why it ended
 
 	lists     atomic.Int32  // pending list actions: events must be checked
-	connected atomic.Bool   // the login succeeded (KindConnected was sent)
+	connected atomic.Bool   // the login succeeded (KindConnected was queued)
+	announced bool          // KindConnected reached the subscribers, Disconnected not yet; guarded by Client.subMu
 	booted    chan struct{} // closed on the first FullyBooted
 	bootOnce  sync.Once
 	done      chan struct{} // closed when the reader has ended
@@ -174,7 +175,7 @@ func (cn *conn) readLoop() {
 				c.log.Error("amiclient: message over the size bound skipped", "max", c.cfg.MaxMessageSize, "err", err)
 				continue
 			}
-			c.deliver(batch)
+			c.deliver(cn, batch)
 			cn.fail(err)
 			return
 		}
@@ -184,7 +185,7 @@ func (cn *conn) readLoop() {
 		if m.IsResponse() {
 			// Events read before a response reach the subscribers before
 			// the caller gets the response.
-			c.deliver(batch)
+			c.deliver(cn, batch)
 			clear(batch)
 			batch = batch[:0]
 			if cn.answer(m) {
@@ -199,7 +200,7 @@ func (cn *conn) readLoop() {
 			}
 		}
 		if len(batch) >= maxBatch || cn.r.Buffered() == 0 {
-			c.deliver(batch)
+			c.deliver(cn, batch)
 			clear(batch)
 			batch = batch[:0]
 		}
@@ -296,7 +297,7 @@ func (cn *conn) fail(cause error) {
 }
 
 // deliver hands a batch of events to every subscriber.
-func (c *Client) deliver(batch []Event) {
+func (c *Client) deliver(cn *conn, batch []Event) {
 	if len(batch) == 0 {
 		return
 	}
@@ -305,7 +306,17 @@ func (c *Client) deliver(batch []Event) {
 			c.met.EventReceived()
 		}
 	}
-	for _, s := range *c.subs.Load() {
+	c.subMu.Lock()
+	for _, s := range c.subs {
 		s.push(batch)
 	}
+	for i := range batch {
+		switch batch[i].Kind {
+		case KindConnected:
+			cn.announced = true
+		case KindDisconnected:
+			cn.announced = false
+		}
+	}
+	c.subMu.Unlock()
 }

@@ -101,7 +101,7 @@ func (c *Client) session() (bool, error) {
 		nc.Close()
 		<-cn.done
 		if cn.connected.Load() {
-			c.deliver([]Event{{Kind: KindDisconnected, ReadAt: c.cfg.Now()}})
+			c.deliver(cn, []Event{{Kind: KindDisconnected, ReadAt: c.cfg.Now()}})
 		}
 	}()
 

@@ -120,25 +120,18 @@ func (c *Client) Subscribe(opts SubscribeOptions) *Subscription {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
 	c.mu.Lock()
-	closed := c.closed
+	closed, cur := c.closed, c.cur
 	c.mu.Unlock()
 	if closed {
 		s.ended = true
 		return s
 	}
 	// Joining a live session: start with KindConnected so the consumer
-	// reconciles. If the reader is delivering the session's own
-	// KindConnected right now, the consumer sees two; never none.
-	c.mu.Lock()
-	cur := c.cur
-	c.mu.Unlock()
-	if cur != nil && cur.connected.Load() {
+	// reconciles.
+	if cur != nil && cur.announced {
 		s.push([]Event{{Kind: KindConnected, ReadAt: c.cfg.Now()}})
 	}
-	old := *c.subs.Load()
-	subs := make([]*Subscription, 0, len(old)+1)
-	subs = append(append(subs, old...), s)
-	c.subs.Store(&subs)
+	c.subs = append(c.subs, s)
 	return s
 }
 
@@ -268,12 +261,10 @@ func (s *Subscription) Close() {
 	c := s.c
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
-	old := *c.subs.Load()
-	subs := make([]*Subscription, 0, len(old))
-	for _, x := range old {
-		if x != s {
-			subs = append(subs, x)
+	for i, x := range c.subs {
+		if x == s {
+			c.subs = append(c.subs[:i:i], c.subs[i+1:]...)
+			break
 		}
 	}
-	c.subs.Store(&subs)
 }
