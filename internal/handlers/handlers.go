@@ -152,6 +152,8 @@ func New(d Deps, o Options) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	// The access log records the peer; behind a proxy, set e.IPExtractor.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(s.requestID, s.observe, s.recover, s.limitBody)
 
 	e.GET("/healthz", s.healthz)
@@ -163,28 +165,28 @@ func New(d Deps, o Options) *echo.Echo {
 	e.GET("/swagger", s.swaggerRedirect)
 	e.GET("/swagger/*", swaggerUI())
 
-	v1 := e.Group("/v1", s.authenticate, s.requireJSON)
-	calls := requireScope(auth.ScopeCallsWrite)
-	read := requireScope(auth.ScopeCallsRead)
-	v1.POST("/calls", s.dial, calls)
-	v1.GET("/calls", s.listCalls, read)
-	v1.GET("/calls/:id", s.getCall, read)
-	v1.POST("/calls/:id/transfer", s.transfer, calls)
-	v1.POST("/calls/:id/hangup", s.hangup, calls)
-	v1.GET("/events", s.events, read)
+	// Each /v1 route carries its middleware itself: a group's middleware
+	// would also catch unknown methods and answer 404 instead of 405.
+	v1 := func(method, path, scope string, h echo.HandlerFunc) {
+		e.Add(method, "/v1"+path, h, s.authenticate, requireScope(scope), s.requireJSON)
+	}
+	v1(http.MethodPost, "/calls", auth.ScopeCallsWrite, s.dial)
+	v1(http.MethodGet, "/calls", auth.ScopeCallsRead, s.listCalls)
+	v1(http.MethodGet, "/calls/:id", auth.ScopeCallsRead, s.getCall)
+	v1(http.MethodPost, "/calls/:id/transfer", auth.ScopeCallsWrite, s.transfer)
+	v1(http.MethodPost, "/calls/:id/hangup", auth.ScopeCallsWrite, s.hangup)
+	v1(http.MethodGet, "/events", auth.ScopeCallsRead, s.events)
 
-	qr, qw := requireScope(auth.ScopeQueuesRead), requireScope(auth.ScopeQueuesWrite)
-	v1.GET("/queues", s.listQueues, qr)
-	v1.GET("/queues/:name", s.getQueue, qr)
-	v1.POST("/queues/:name/pause", s.pauseMember, qw)
+	v1(http.MethodGet, "/queues", auth.ScopeQueuesRead, s.listQueues)
+	v1(http.MethodGet, "/queues/:name", auth.ScopeQueuesRead, s.getQueue)
+	v1(http.MethodPost, "/queues/:name/pause", auth.ScopeQueuesWrite, s.pauseMember)
 
-	wh := requireScope(auth.ScopeWebhooksAdmin)
-	v1.POST("/webhooks", s.createWebhook, wh)
-	v1.GET("/webhooks", s.listWebhooks, wh)
-	v1.GET("/webhooks/:id", s.getWebhook, wh)
-	v1.DELETE("/webhooks/:id", s.deleteWebhook, wh)
-	v1.GET("/webhooks/:id/deliveries", s.listDeliveries, wh)
-	v1.POST("/webhooks/:id/deliveries/:event_id/retry", s.retryDelivery, wh)
+	v1(http.MethodPost, "/webhooks", auth.ScopeWebhooksAdmin, s.createWebhook)
+	v1(http.MethodGet, "/webhooks", auth.ScopeWebhooksAdmin, s.listWebhooks)
+	v1(http.MethodGet, "/webhooks/:id", auth.ScopeWebhooksAdmin, s.getWebhook)
+	v1(http.MethodDelete, "/webhooks/:id", auth.ScopeWebhooksAdmin, s.deleteWebhook)
+	v1(http.MethodGet, "/webhooks/:id/deliveries", auth.ScopeWebhooksAdmin, s.listDeliveries)
+	v1(http.MethodPost, "/webhooks/:id/deliveries/:event_id/retry", auth.ScopeWebhooksAdmin, s.retryDelivery)
 	return e
 }
 

@@ -1,0 +1,264 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/amigate/amigate"
+)
+
+func TestDial(t *testing.T) {
+	f := newFixture(t, Options{})
+	var got amigate.DialRequest
+	f.calls.DialFn = func(_ context.Context, r amigate.DialRequest) (amigate.Call, error) {
+		got = r
+		return amigate.Call{ID: "c-1", State: amigate.StateDialing, Agent: &amigate.Agent{Extension: r.From}, Channels: []amigate.Channel{}}, nil
+	}
+	rec := f.do(t, request{Method: "POST", Path: "/v1/calls", Token: token(t, "calls:write", ""),
+		Header: map[string]string{"Idempotency-Key": "crm-req-42"},
+		Body: `{"from":"101","to":"+7 (900) 123-45-67","caller_id":"Deal 42","timeout_seconds":30,
+			"variables":{"CRM_DEAL_ID":"42"},"metadata":{"deal":42}}`})
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("got %d, want 202; body %s", rec.Code, rec.Body)
+	}
+	if loc := rec.Header().Get("Location"); loc != "/v1/calls/c-1" {
+		t.Fatalf("Location %q, want /v1/calls/c-1", loc)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	want := amigate.DialRequest{From: "101", To: "+7 (900) 123-45-67", CallerID: "Deal 42", Timeout: 30 * time.Second,
+		Variables: map[string]string{"CRM_DEAL_ID": "42"}, Metadata: json.RawMessage(`{"deal":42}`), IdempotencyKey: "crm-req-42"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("DialRequest (-want +got):\n%s", d)
+	}
+	var call amigate.Call
+	if err := json.Unmarshal(rec.Body.Bytes(), &call); err != nil || call.ID != "c-1" || call.State != "dialing" {
+		t.Fatalf("body %s: %v", rec.Body, err)
+	}
+}
+
+// TestValidation covers bind and validate: each bad body is refused before
+// the service is called, with the status and fields api.md fixes.
+func TestValidation(t *testing.T) {
+	const good = `"from":"101","to":"79001234567"`
+	tests := []struct {
+		name       string
+		path, body string
+		header     map[string]string
+		wantStatus int
+		wantFields []ProblemField
+	}{
+		{"unknown field", "/v1/calls", `{` + good + `,"context":"admin"}`, nil, 400,
+			[]ProblemField{{"context", "unknown field"}}},
+		{"malformed", "/v1/calls", `{"from":"101",`, nil, 400, nil},
+		{"syntax error", "/v1/calls", `{"from" "101"}`, nil, 400, nil},
+		{"trailing data", "/v1/calls", `{` + good + `}{}`, nil, 400, nil},
+		{"empty body", "/v1/calls", ``, nil, 400, nil},
+		{"array body", "/v1/calls", `[]`, nil, 400, nil},
+		{"wrong type", "/v1/calls", `{` + good + `,"timeout_seconds":"30"}`, nil, 422,
+			[]ProblemField{{"timeout_seconds", "must be an integer"}}},
+		{"missing fields", "/v1/calls", `{}`, nil, 422,
+			[]ProblemField{{"from", "is required"}, {"to", "is required"}}},
+		{"extension with a slash", "/v1/calls", `{"from":"101/x","to":"79001234567"}`, nil, 422,
+			[]ProblemField{{"from", ruleMessages["ext"]}}},
+		{"letters in number", "/v1/calls", `{"from":"101","to":"7900abc"}`, nil, 422,
+			[]ProblemField{{"to", ruleMessages["phone"]}}},
+		{"plus inside number", "/v1/calls", `{"from":"101","to":"79+001"}`, nil, 422,
+			[]ProblemField{{"to", ruleMessages["phone"]}}},
+		{"CRLF in number", "/v1/calls", `{"from":"101","to":"7900\r\nAction: Command"}`, nil, 422,
+			[]ProblemField{{"to", ruleMessages["phone"]}}},
+		{"CRLF in caller id", "/v1/calls", `{` + good + `,"caller_id":"x\r\nAction: Command"}`, nil, 422,
+			[]ProblemField{{"caller_id", ruleMessages["safetext"]}}},
+		{"NUL in variable", "/v1/calls", `{` + good + `,"variables":{"A":"x\u0000y"}}`, nil, 422,
+			[]ProblemField{{"variables[A]", ruleMessages["safetext"]}}},
+		{"function as variable", "/v1/calls", `{` + good + `,"variables":{"FILE(/etc/asterisk/x)":"y"}}`, nil, 422,
+			[]ProblemField{{"variables[FILE(/etc/asterisk/x)]", ruleMessages["varname"]}}},
+		{"reserved variable", "/v1/calls", `{` + good + `,"variables":{"amigate_call_id":"y"}}`, nil, 422,
+			[]ProblemField{{"variables[amigate_call_id]", ruleMessages["varname"]}}},
+		{"timeout too long", "/v1/calls", `{` + good + `,"timeout_seconds":3600}`, nil, 422,
+			[]ProblemField{{"timeout_seconds", "must be at most 300"}}},
+		{"negative timeout", "/v1/calls", `{` + good + `,"timeout_seconds":-1}`, nil, 422,
+			[]ProblemField{{"timeout_seconds", "must be at least 1"}}},
+		{"metadata not an object", "/v1/calls", `{` + good + `,"metadata":[1]}`, nil, 422,
+			[]ProblemField{{"metadata", ruleMessages["jsonobject"]}}},
+		{"idempotency key with control", "/v1/calls", `{` + good + `}`, map[string]string{"Idempotency-Key": "a\tb"}, 422,
+			[]ProblemField{{"Idempotency-Key", "must be at most 255 characters without control characters"}}},
+		{"transfer mode", "/v1/calls/c1/transfer", `{"to":"102","mode":"warm"}`, nil, 422,
+			[]ProblemField{{"mode", "must be one of: blind, attended"}}},
+		{"transfer to a context", "/v1/calls/c1/transfer", `{"to":"102@admin"}`, nil, 422,
+			[]ProblemField{{"to", ruleMessages["ext"]}}},
+		{"webhook url", "/v1/webhooks", `{"url":"ftp://x"}`, nil, 422,
+			[]ProblemField{{"url", ruleMessages["http_url"]}}},
+		{"webhook event", "/v1/webhooks", `{"url":"https://crm.example/h","events":["call.ringing","call.exploded"]}`, nil, 422,
+			[]ProblemField{{"events[1]", "must be one of: *, call.ringing, call.answered, call.transferred, call.ended"}}},
+		{"webhook secret", "/v1/webhooks", `{"url":"https://crm.example/h","secret":"hunter2"}`, nil, 422,
+			[]ProblemField{{"secret", "must start with whsec_"}}},
+		{"pause without paused", "/v1/queues/support/pause", `{"interface":"PJSIP/101"}`, nil, 422,
+			[]ProblemField{{"paused", "is required"}}},
+	}
+	f := newFixture(t, Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.do(t, request{Method: "POST", Path: tt.path, Body: tt.body, Token: token(t, allScopes, ""), Header: tt.header})
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("got %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
+			}
+			p := problemOf(t, rec)
+			if d := cmp.Diff(tt.wantFields, p.Errors); d != "" {
+				t.Fatalf("errors (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestListCalls(t *testing.T) {
+	calls := []amigate.Call{
+		{ID: "a", Agent: &amigate.Agent{Extension: "101"}},
+		{ID: "b", Agent: &amigate.Agent{Extension: "102"}, Extensions: []string{"102", "101"}},
+		{ID: "c", Agent: &amigate.Agent{Extension: "103"}},
+	}
+	tests := []struct {
+		name       string
+		query, ext string
+		wantFilter amigate.CallFilter
+		wantIDs    []string
+		wantStatus int
+	}{
+		{"all", "", "", amigate.CallFilter{}, []string{"a", "b", "c"}, 200},
+		{"query passed on", "?state=ringing&extension=103", "", amigate.CallFilter{State: "ringing", Extension: "103"}, []string{"a", "b", "c"}, 200},
+		{"ext claim filters", "", "101", amigate.CallFilter{Extension: "101"}, []string{"a", "b"}, 200},
+		{"ext claim beats the query", "?extension=103", "101", amigate.CallFilter{Extension: "103"}, []string{"a", "b"}, 200},
+		{"bad state", "?state=exploded", "", amigate.CallFilter{}, nil, 422},
+	}
+	f := newFixture(t, Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var gotFilter amigate.CallFilter
+			f.calls.ListFn = func(_ context.Context, fl amigate.CallFilter) ([]amigate.Call, error) {
+				gotFilter = fl
+				return append([]amigate.Call(nil), calls...), nil
+			}
+			rec := f.do(t, request{Method: "GET", Path: "/v1/calls" + tt.query, Token: token(t, "calls:read", tt.ext)})
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("got %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
+			}
+			if rec.Code != 200 {
+				return
+			}
+			if d := cmp.Diff(tt.wantFilter, gotFilter); d != "" {
+				t.Fatalf("filter (-want +got):\n%s", d)
+			}
+			var got []amigate.Call
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, c := range got {
+				ids = append(ids, c.ID)
+			}
+			if d := cmp.Diff(tt.wantIDs, ids); d != "" {
+				t.Fatalf("ids (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestExtClaim checks that a token tied to an extension acts only for it,
+// and that a refused action never reaches the service.
+func TestExtClaim(t *testing.T) {
+	mine := amigate.Call{ID: "mine", State: "answered", Agent: &amigate.Agent{Extension: "101"}}
+	theirs := amigate.Call{ID: "theirs", State: "answered", Agent: &amigate.Agent{Extension: "102"}}
+	f := newFixture(t, Options{})
+	var acted []string
+	f.calls.GetFn = func(_ context.Context, id string) (amigate.Call, error) {
+		switch id {
+		case "mine":
+			return mine, nil
+		case "theirs":
+			return theirs, nil
+		}
+		return amigate.Call{}, amigate.ErrNotFound
+	}
+	f.calls.DialFn = func(_ context.Context, r amigate.DialRequest) (amigate.Call, error) {
+		acted = append(acted, "dial "+r.From)
+		return amigate.Call{ID: "new"}, nil
+	}
+	f.calls.HangupFn = func(_ context.Context, id string) (amigate.Call, error) {
+		acted = append(acted, "hangup "+id)
+		return amigate.Call{ID: id}, nil
+	}
+	f.calls.TransferFn = func(_ context.Context, id string, r amigate.TransferRequest) (amigate.Call, error) {
+		acted = append(acted, "transfer "+id+" "+r.Mode)
+		return amigate.Call{ID: id}, nil
+	}
+	f.queues.PauseFn = func(_ context.Context, q string, r amigate.QueuePauseRequest) error {
+		acted = append(acted, "pause "+r.Interface)
+		return nil
+	}
+	tests := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/v1/calls", `{"from":"101","to":"79001234567"}`, 202},
+		{"POST", "/v1/calls", `{"from":"102","to":"79001234567"}`, 403},
+		{"GET", "/v1/calls/mine", ``, 200},
+		{"GET", "/v1/calls/theirs", ``, 403},
+		{"GET", "/v1/calls/nobody", ``, 404},
+		{"POST", "/v1/calls/mine/hangup", ``, 202},
+		{"POST", "/v1/calls/theirs/hangup", ``, 403},
+		{"POST", "/v1/calls/mine/transfer", `{"to":"103"}`, 202},
+		{"POST", "/v1/calls/theirs/transfer", `{"to":"103"}`, 403},
+		{"POST", "/v1/queues/support/pause", `{"interface":"pjsip/101","paused":true}`, 204},
+		{"POST", "/v1/queues/support/pause", `{"interface":"PJSIP/102","paused":true}`, 403},
+	}
+	tok := token(t, allScopes, "101")
+	for _, tt := range tests {
+		rec := f.do(t, request{Method: tt.method, Path: tt.path, Body: tt.body, Token: tok})
+		if rec.Code != tt.want {
+			t.Errorf("%s %s %s: got %d, want %d; body %s", tt.method, tt.path, tt.body, rec.Code, tt.want, rec.Body)
+		}
+		if rec.Code == 403 {
+			if p := problemOf(t, rec); !strings.Contains(p.Detail, "101") {
+				t.Errorf("%s %s: detail %q does not name the token's extension", tt.method, tt.path, p.Detail)
+			}
+		}
+	}
+	want := []string{"dial 101", "hangup mine", "transfer mine blind", "pause pjsip/101"}
+	if d := cmp.Diff(want, acted); d != "" {
+		t.Fatalf("service calls (-want +got):\n%s", d)
+	}
+}
+
+// TestActionsWithoutExt checks the plain paths: the id goes to the service
+// as is, with no lookup first.
+func TestActionsWithoutExt(t *testing.T) {
+	f := newFixture(t, Options{})
+	var got []string
+	f.calls.HangupFn = func(_ context.Context, id string) (amigate.Call, error) {
+		got = append(got, "hangup "+id)
+		return amigate.Call{ID: id, State: "ended"}, nil
+	}
+	f.calls.TransferFn = func(_ context.Context, id string, r amigate.TransferRequest) (amigate.Call, error) {
+		got = append(got, "transfer "+id+" "+r.To+" "+r.Mode)
+		return amigate.Call{ID: id}, nil
+	}
+	tok := token(t, "calls:write", "")
+	for _, r := range []request{
+		{Method: "POST", Path: "/v1/calls/1700000000.12/hangup", Token: tok},
+		{Method: "POST", Path: "/v1/calls/c-2/transfer", Body: `{"to":"102","mode":"attended"}`, Token: tok},
+		{Method: "POST", Path: "/v1/calls/c%0Ax/hangup", Token: tok}, // never reaches the service
+	} {
+		f.do(t, r)
+	}
+	want := []string{"hangup 1700000000.12", "transfer c-2 102 attended"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("service calls (-want +got):\n%s", d)
+	}
+}
