@@ -27,10 +27,31 @@ const EnvConfig = "AMIGATE_CONFIG"
 // each naming its key. Variables that start with AMIGATE_ but name no
 // setting are returned in Warnings, so that a typo does not go unnoticed.
 func Load(args, environ []string) (Config, error) {
+	return load(args, environ, serving)
+}
+
+// LoadForMinting loads the configuration for `api token`: args accept only
+// --config, the AMI settings are not required, and the HMAC secret is.
+func LoadForMinting(args, environ []string) (Config, error) {
+	return load(args, environ, minting)
+}
+
+// purpose says what the configuration is loaded for: the checks differ.
+type purpose int
+
+const (
+	serving purpose = iota
+	minting
+)
+
+func load(args, environ []string, p purpose) (Config, error) {
 	fs := flag.NewFlagSet("amigate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	file := fs.String("config", "", "YAML configuration file (default $"+EnvConfig+")")
-	demo := fs.Bool("demo", false, "run against an in-process simulated PBX")
+	demo := new(bool)
+	if p == serving {
+		fs.BoolVar(demo, "demo", false, "run against an in-process simulated PBX")
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
@@ -59,7 +80,7 @@ func Load(args, environ []string) (Config, error) {
 		return Config{}, err
 	}
 	c.Warnings = unknownVars(env, ks)
-	if err := c.resolve(); err != nil {
+	if err := c.resolve(p); err != nil {
 		return Config{}, err
 	}
 	return c, nil

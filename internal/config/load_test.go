@@ -192,3 +192,34 @@ func TestLogValueHidesSecrets(t *testing.T) {
 		t.Errorf("log lacks the AMI address: %s", b.String())
 	}
 }
+
+func TestLoadForMinting(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string // error substring; empty: success
+	}{
+		{name: "secret only", env: []string{"AMIGATE_JWT_SECRET=" + jwtSecret}},
+		{name: "no secret", env: []string{"AMIGATE_JWT_PUBLIC_KEY_FILE=/dev/null"}, want: "AMIGATE_JWT_SECRET: required to mint tokens"},
+		{name: "no demo flag", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_SECRET=" + jwtSecret}, want: "flag provided but not defined: -demo"},
+		{name: "bad other setting", env: []string{"AMIGATE_JWT_SECRET=" + jwtSecret, "AMIGATE_DIAL_CONTEXT=a b"}, want: "AMIGATE_DIAL_CONTEXT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadForMinting(tt.args, tt.env)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.JWT.Secret != jwtSecret {
+					t.Errorf("got secret %q", c.JWT.Secret)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}

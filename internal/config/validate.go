@@ -27,7 +27,7 @@ var (
 
 // resolve fills the defaults that depend on other settings, reads the files
 // the configuration names and checks everything, naming each key at fault.
-func (c *Config) resolve() error {
+func (c *Config) resolve(p purpose) error {
 	if c.Dial.TransferContext == "" {
 		c.Dial.TransferContext = c.Dial.Context
 	}
@@ -53,6 +53,7 @@ func (c *Config) resolve() error {
 
 	// AMI. In demo mode the service connects to its own simulated PBX.
 	switch {
+	case c.AMI.Addr == "" && p == minting:
 	case c.AMI.Addr == "" && !c.Demo:
 		bad("AMIGATE_AMI_ADDR", "required unless --demo")
 	case c.AMI.Addr != "":
@@ -101,7 +102,10 @@ func (c *Config) resolve() error {
 	}
 
 	// JWT. In demo mode cmd/api generates a secret when none is set.
-	if c.JWT.Secret == "" && c.JWT.PublicKeyFile == "" && !c.Demo {
+	if c.JWT.Secret == "" && p == minting {
+		bad("AMIGATE_JWT_SECRET", "required to mint tokens (try: openssl rand -base64 48)")
+	}
+	if c.JWT.Secret == "" && c.JWT.PublicKeyFile == "" && !c.Demo && p == serving {
 		bad("AMIGATE_JWT_SECRET", "required unless AMIGATE_JWT_PUBLIC_KEY_FILE is set (try: openssl rand -base64 48)")
 	}
 	if c.JWT.Secret != "" && len(c.JWT.Secret) < minJWTSecret {
