@@ -1,23 +1,26 @@
 package control
 
-import "errors"
+import (
+	"errors"
 
-// Until internal/amiclient lands, its agreed error names are stood in for
-// here; this file is the only place that changes when it does.
-var (
-	errDisconnected = errors.New("amiclient: disconnected")
-	errNotReady     = errors.New("amiclient: not ready")
-	errClosed       = errors.New("amiclient: closed")
-	errTimeout      = errors.New("amiclient: timeout")
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
-// actionError stands in for amiclient.ActionError (Response: Error).
-type actionError struct{ Action, Response, Message, Output string }
+// The AMI client's errors, under short names for the mapping in errors.go.
+var (
+	errDisconnected = amiclient.ErrDisconnected
+	errNotReady     = amiclient.ErrNotReady
+	errClosed       = amiclient.ErrClosed
+	errTimeout      = amiclient.ErrTimeout
+)
 
-func (e *actionError) Error() string { return "ami: " + e.Action + ": " + e.Message }
+// actionError is Asterisk's Response: Error as the client reports it.
+type actionError = amiclient.ActionError
 
 func actionMessage(e *actionError) string { return e.Message }
 
 func isUnavailable(err error) bool {
 	return errors.Is(err, errDisconnected) || errors.Is(err, errNotReady) || errors.Is(err, errClosed)
 }
+
+var _ AMI = (*amiclient.Client)(nil)

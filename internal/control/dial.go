@@ -29,7 +29,7 @@ const ActionIDPrefix = "c2c-"
 //
 // When Asterisk refuses the Originate (Response: Error) or the client is not
 // connected, nothing was dialled: the call is dropped from the correlator
-// (Forgetter) and the key released, so that a retry dials. When the answer
+// (Unexpecter) and the key released, so that a retry dials. When the answer
 // is lost (timeout, disconnect after sending) the Originate may still run:
 // the call stays with the correlator, which ends it from the
 // OriginateResponse or its own expiry, and the key keeps the call so that a
@@ -81,8 +81,8 @@ func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage
 	s.calls.Expect(c, a.ID)
 	if _, err := s.ami.Send(ctx, a); err != nil {
 		if definite(err) {
-			if f, ok := s.calls.(Forgetter); ok {
-				f.Forget(id)
+			if u, ok := s.calls.(Unexpecter); ok {
+				u.Unexpect(id)
 			}
 			return amigate.Call{}, false, pbxError("Originate", err, "")
 		}

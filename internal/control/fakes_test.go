@@ -83,8 +83,8 @@ type expectation struct {
 }
 
 var (
-	_ Calls     = (*fakeCalls)(nil)
-	_ Forgetter = (*fakeCalls)(nil)
+	_ Calls      = (*fakeCalls)(nil)
+	_ Unexpecter = (*fakeCalls)(nil)
 )
 
 func newFakeCalls(cs ...amigate.Call) *fakeCalls {
@@ -102,7 +102,7 @@ func (f *fakeCalls) Expect(c amigate.Call, actionID string) {
 	f.calls[c.ID] = c
 }
 
-func (f *fakeCalls) Forget(id string) {
+func (f *fakeCalls) Unexpect(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.forgotten = append(f.forgotten, id)

@@ -31,12 +31,12 @@ type Calls interface {
 	List(f amigate.CallFilter) []amigate.Call
 }
 
-// Forgetter is implemented by a Calls that can drop an expected call whose
-// Originate Asterisk refused outright: no OriginateResponse will ever come
-// for it, so it must not stay "dialing". Without it the correlator has to
-// expire such calls itself.
-type Forgetter interface {
-	Forget(id string)
+// Unexpecter is implemented by a Calls that can drop an expected call whose
+// Originate Asterisk refused outright (calls.Tracker does): no
+// OriginateResponse will ever come for it, so it must not stay "dialing".
+// Without it the correlator has to expire such calls itself.
+type Unexpecter interface {
+	Unexpect(id string)
 }
 
 // Service is call control. It is safe for concurrent use and starts no

@@ -1,0 +1,10 @@
+package control
+
+import "github.com/amigate/amigate/internal/calls"
+
+// The correlator is what cmd/api passes as Calls; it also drops refused
+// click-to-calls.
+var (
+	_ Calls      = (*calls.Tracker)(nil)
+	_ Unexpecter = (*calls.Tracker)(nil)
+)
