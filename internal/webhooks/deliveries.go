@@ -1,0 +1,144 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/webhooks/signature"
+)
+
+// maxListed bounds Deliveries to the most recent records.
+const maxListed = 100
+
+// deliveryRecord is a delivery's state in the deliveries bucket, keyed
+// "<subscription>.<event token>". Seq finds the event in the stream again.
+type deliveryRecord struct {
+	amigate.Delivery
+	Seq uint64 `json:"seq"`
+}
+
+func (r *deliveryRecord) final() bool { return r.Delivered || r.Dead }
+
+func deliveryKey(subID, eventID string) string { return subID + "." + token(eventID) }
+
+func (d *Dispatcher) saveDelivery(ctx context.Context, subID string, r *deliveryRecord) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := d.st.deliveries.Put(ctx, deliveryKey(subID, r.EventID), b); err != nil {
+		return fmt.Errorf("webhooks: save delivery %s/%s: %w", subID, r.EventID, err)
+	}
+	return nil
+}
+
+// loadDelivery returns the stored state, or false when there is none yet.
+func (d *Dispatcher) loadDelivery(ctx context.Context, subID, eventID string) (deliveryRecord, bool, error) {
+	e, err := d.st.deliveries.Get(ctx, deliveryKey(subID, eventID))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return deliveryRecord{}, false, nil
+	}
+	if err != nil {
+		return deliveryRecord{}, false, fmt.Errorf("webhooks: load delivery %s/%s: %w", subID, eventID, err)
+	}
+	var r deliveryRecord
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return deliveryRecord{}, false, fmt.Errorf("webhooks: delivery %s/%s: %w", subID, eventID, err)
+	}
+	return r, true, nil
+}
+
+// Deliveries lists a subscription's most recent deliveries (at most 100,
+// newest first): every event attempted at least once within the retention.
+func (d *Dispatcher) Deliveries(ctx context.Context, id string) ([]amigate.Delivery, error) {
+	if _, err := d.record(ctx, id); err != nil {
+		return nil, err
+	}
+	w, err := d.st.deliveries.Watch(ctx, id+".*", jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: list deliveries: %w", err)
+	}
+	defer func() { _ = w.Stop() }()
+	var out []amigate.Delivery
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok || e == nil {
+				sort.Slice(out, func(i, j int) bool { return out[i].UpdatedAt.After(out[j].UpdatedAt) })
+				if len(out) > maxListed {
+					out = out[:maxListed]
+				}
+				return out, nil
+			}
+			var r deliveryRecord
+			if json.Unmarshal(e.Value(), &r) == nil {
+				out = append(out, r.Delivery)
+			}
+		}
+	}
+}
+
+// Retry sends one event to a subscription again now. An event still in its
+// retry schedule on this instance is woken; a delivered, dead or foreign one
+// is sent once, synchronously, and its record updated. Only events that
+// were attempted before (listed by Deliveries) and are still retained can
+// be retried; others are ErrNotFound. The attempt's outcome is in the
+// record, not in the error.
+func (d *Dispatcher) Retry(ctx context.Context, id, eventID string) error {
+	sub, err := d.record(ctx, id)
+	if err != nil {
+		return err
+	}
+	rec, found, err := d.loadDelivery(ctx, id, eventID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("webhooks: delivery of %q to %s: %w", eventID, id, amigate.ErrNotFound)
+	}
+	if w := d.worker(id); w != nil && !rec.final() && w.wake(rec.Seq) {
+		return nil
+	}
+	raw, err := d.st.stream.GetMsg(ctx, rec.Seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("webhooks: event %q no longer retained: %w", eventID, amigate.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("webhooks: load event %q: %w", eventID, err)
+	}
+	secrets := sub.Secret
+	if sub.Source == sourceConfig {
+		d.mu.Lock()
+		secrets = d.configSecrets[id]
+		d.mu.Unlock()
+	}
+	signer, err := signature.NewSigner(secrets)
+	if err != nil {
+		return fmt.Errorf("webhooks: subscription %s: %w", id, err)
+	}
+	a := d.send(ctx, sub.URL, signer, rec.EventID, raw.Data)
+	rec.Attempts++
+	rec.StatusCode, rec.Error, rec.UpdatedAt = a.status, a.err, d.cfg.Now().UTC()
+	if a.ok() {
+		rec.Delivered, rec.Dead, rec.NextRetryAt = true, false, nil
+		d.cfg.Metrics.DeliveryDone(OutcomeDelivered, d.cfg.Now().Sub(readAt(raw.Header.Get(hdrReadAt), raw.Time)))
+	}
+	return d.saveDelivery(ctx, id, &rec)
+}
+
+// readAt parses the stored AMI read time, falling back to the store time.
+func readAt(s string, stored time.Time) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil && !t.IsZero() && t.Year() > 1 {
+		return t
+	}
+	return stored
+}

@@ -1,0 +1,281 @@
+package webhooks
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/webhooks/signature"
+)
+
+// Sources of a subscription.
+const (
+	sourceAPI    = "api"
+	sourceConfig = "config"
+)
+
+// subRecord is a subscription as stored in the subscriptions bucket. The
+// secrets of configuration subscriptions stay in memory, never on disk.
+type subRecord struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Secret    string    `json:"secret,omitempty"`
+	Disabled  bool      `json:"disabled"`
+	Source    string    `json:"source"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (r subRecord) subscription() amigate.Subscription {
+	return amigate.Subscription{ID: r.ID, URL: r.URL, Events: slices.Clone(r.Events), Disabled: r.Disabled, Source: r.Source, CreatedAt: r.CreatedAt}
+}
+
+// normalizeEvents checks an event filter and returns it sorted; every
+// event is ["*"].
+func normalizeEvents(events []string) ([]string, error) {
+	if len(events) == 0 || slices.Contains(events, "*") {
+		return []string{"*"}, nil
+	}
+	out := make([]string, 0, len(events))
+	for _, e := range events {
+		if !slices.Contains(amigate.EventTypes, e) {
+			return nil, &amigate.FieldError{Field: "events", Message: fmt.Sprintf("unknown event %q; want one of %s or *", e, strings.Join(amigate.EventTypes, ", "))}
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// configID is stable across restarts and instances, so every instance
+// with the same configuration shares the subscription's consumer.
+func configID(url string, events []string) string {
+	sum := sha256.Sum256([]byte(url + "\n" + strings.Join(events, ",")))
+	return "cfg_" + hex.EncodeToString(sum[:8])
+}
+
+// registerConfig upserts the configuration's subscriptions (enabled again
+// at each start, so a restart is how an operator re-enables one disabled
+// by 410 Gone) and removes the records of ones no longer configured.
+func (d *Dispatcher) registerConfig(ctx context.Context) error {
+	keep := make(map[string]bool)
+	for i, cs := range d.cfg.Subscriptions {
+		if _, err := parseURL(cs.URL); err != nil {
+			return fmt.Errorf("webhooks: subscription %d: %w", i, err)
+		}
+		if _, err := signature.NewSigner(cs.Secret); err != nil {
+			return fmt.Errorf("webhooks: subscription %d (%s): %w", i, cs.URL, err)
+		}
+		events, err := normalizeEvents(cs.Events)
+		if err != nil {
+			return fmt.Errorf("webhooks: subscription %d (%s): %w", i, cs.URL, err)
+		}
+		rec := subRecord{ID: configID(cs.URL, events), URL: cs.URL, Events: events, Source: sourceConfig, CreatedAt: d.cfg.Now().UTC()}
+		if e, err := d.st.subs.Get(ctx, rec.ID); err == nil {
+			var old subRecord
+			if json.Unmarshal(e.Value(), &old) == nil {
+				rec.CreatedAt = old.CreatedAt
+			}
+		}
+		if _, err := d.st.stream.CreateOrUpdateConsumer(ctx, consumerConfig(rec.ID, events, d.cfg)); err != nil {
+			return fmt.Errorf("webhooks: consumer for %s: %w", rec.ID, err)
+		}
+		if err := d.putSub(ctx, rec); err != nil {
+			return err
+		}
+		d.configSecrets[rec.ID] = cs.Secret
+		keep[rec.ID] = true
+	}
+	recs, err := d.records(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Source == sourceConfig && !keep[r.ID] {
+			d.removeSub(ctx, r.ID)
+		}
+	}
+	return nil
+}
+
+func (d *Dispatcher) putSub(ctx context.Context, rec subRecord) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if _, err := d.st.subs.Put(ctx, rec.ID, b); err != nil {
+		return fmt.Errorf("webhooks: store subscription %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// Create adds a subscription. Its secret is generated when the request has
+// none, and is returned only here.
+func (d *Dispatcher) Create(ctx context.Context, r amigate.SubscriptionRequest) (amigate.Subscription, error) {
+	if err := checkURL(ctx, d.cfg.Resolver, d.cfg.AllowPrivate, r.URL); err != nil {
+		return amigate.Subscription{}, err
+	}
+	events, err := normalizeEvents(r.Events)
+	if err != nil {
+		return amigate.Subscription{}, err
+	}
+	secret := r.Secret
+	if secret == "" {
+		if secret, err = signature.NewSecret(); err != nil {
+			return amigate.Subscription{}, err
+		}
+	} else if _, err := signature.ParseSecret(secret); err != nil {
+		return amigate.Subscription{}, &amigate.FieldError{Field: "secret", Message: "must be whsec_ followed by base64 of 24 to 64 bytes"}
+	}
+	var raw [8]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return amigate.Subscription{}, fmt.Errorf("webhooks: subscription id: %w", err)
+	}
+	rec := subRecord{ID: "wh_" + hex.EncodeToString(raw[:]), URL: r.URL, Events: events, Secret: secret, Source: sourceAPI, CreatedAt: d.cfg.Now().UTC()}
+	// The consumer exists before Create returns, so every event published
+	// after that reaches the new subscription.
+	if _, err := d.st.stream.CreateOrUpdateConsumer(ctx, consumerConfig(rec.ID, events, d.cfg)); err != nil {
+		return amigate.Subscription{}, fmt.Errorf("webhooks: create consumer: %w", err)
+	}
+	if err := d.putSub(ctx, rec); err != nil {
+		_ = d.st.stream.DeleteConsumer(context.WithoutCancel(ctx), rec.ID)
+		return amigate.Subscription{}, err
+	}
+	s := rec.subscription()
+	s.Secret = secret
+	return s, nil
+}
+
+// records reads every stored subscription.
+func (d *Dispatcher) records(ctx context.Context) ([]subRecord, error) {
+	lister, err := d.st.subs.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: list subscriptions: %w", err)
+	}
+	var keys []string
+	for k := range lister.Keys() {
+		keys = append(keys, k)
+	}
+	recs := make([]subRecord, 0, len(keys))
+	for _, k := range keys {
+		rec, err := d.record(ctx, k)
+		if errors.Is(err, amigate.ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		if !recs[i].CreatedAt.Equal(recs[j].CreatedAt) {
+			return recs[i].CreatedAt.Before(recs[j].CreatedAt)
+		}
+		return recs[i].ID < recs[j].ID
+	})
+	return recs, nil
+}
+
+func (d *Dispatcher) record(ctx context.Context, id string) (subRecord, error) {
+	if !validID(id) {
+		return subRecord{}, fmt.Errorf("webhooks: subscription %q: %w", id, amigate.ErrNotFound)
+	}
+	e, err := d.st.subs.Get(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return subRecord{}, fmt.Errorf("webhooks: subscription %q: %w", id, amigate.ErrNotFound)
+	}
+	if err != nil {
+		return subRecord{}, fmt.Errorf("webhooks: get subscription %s: %w", id, err)
+	}
+	var rec subRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		return subRecord{}, fmt.Errorf("webhooks: subscription %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// validID reports whether id can be a subscription id (and so a key and a
+// consumer name); anything else is simply not found.
+func validID(id string) bool {
+	return id != "" && len(id) <= 64 && token(id) == id
+}
+
+// List returns every subscription, oldest first, secrets blanked.
+func (d *Dispatcher) List(ctx context.Context) ([]amigate.Subscription, error) {
+	recs, err := d.records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]amigate.Subscription, len(recs))
+	for i, r := range recs {
+		out[i] = r.subscription()
+	}
+	return out, nil
+}
+
+// Get returns one subscription, secret blanked.
+func (d *Dispatcher) Get(ctx context.Context, id string) (amigate.Subscription, error) {
+	rec, err := d.record(ctx, id)
+	if err != nil {
+		return amigate.Subscription{}, err
+	}
+	return rec.subscription(), nil
+}
+
+// Delete removes a subscription created through the API; configuration
+// subscriptions are ErrConflict (remove them from the configuration).
+func (d *Dispatcher) Delete(ctx context.Context, id string) error {
+	rec, err := d.record(ctx, id)
+	if err != nil {
+		return err
+	}
+	if rec.Source == sourceConfig {
+		return fmt.Errorf("webhooks: subscription %s comes from configuration: %w", id, amigate.ErrConflict)
+	}
+	d.stopWorker(id)
+	return d.removeSub(ctx, id)
+}
+
+func (d *Dispatcher) removeSub(ctx context.Context, id string) error {
+	if err := d.st.subs.Delete(ctx, id); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("webhooks: delete subscription %s: %w", id, err)
+	}
+	if err := d.st.stream.DeleteConsumer(ctx, id); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("webhooks: delete consumer %s: %w", id, err)
+	}
+	return nil
+}
+
+// disable marks a subscription disabled after a 410 Gone and drops its
+// consumer: the receiver said it wants nothing more.
+func (d *Dispatcher) disable(ctx context.Context, id string) error {
+	rec, err := d.record(ctx, id)
+	if err != nil {
+		return err
+	}
+	if rec.Disabled {
+		return nil
+	}
+	rec.Disabled = true
+	if err := d.putSub(ctx, rec); err != nil {
+		return err
+	}
+	d.stopWorker(id)
+	if err := d.st.stream.DeleteConsumer(ctx, id); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("webhooks: delete consumer %s: %w", id, err)
+	}
+	return nil
+}

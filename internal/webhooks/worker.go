@@ -1,0 +1,414 @@
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/amigate/amigate/internal/webhooks/signature"
+)
+
+// maxSeed bounds how many stream messages a worker inspects when it takes
+// over a subscription with unacknowledged events.
+const maxSeed = 10000
+
+// worker delivers one subscription's events on this instance. Events of
+// different calls go out concurrently (up to MaxInFlight requests); events
+// of one call queue behind the first, which alone is attempted until it is
+// delivered or dead.
+type worker struct {
+	d       *Dispatcher
+	id, url string
+	events  []string
+	signer  *signature.Signer
+	cons    jetstream.Consumer
+	cc      jetstream.ConsumeContext
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // run and keepAlive goroutines
+	sem    chan struct{}  // requests in flight
+
+	seeded bool // touched only by the consume callback
+
+	mu    sync.Mutex
+	calls map[string][]*item // per call, in stream order; [0] is being attempted
+	held  map[uint64]*item   // by stream sequence
+}
+
+// item is one event held by a worker.
+type item struct {
+	seq    uint64
+	call   string
+	body   []byte
+	readAt time.Time
+	msg    jetstream.Msg // guarded by worker.mu; nil when seeded from the stream
+	rec    deliveryRecord
+	wakeC  chan struct{}
+}
+
+func newWorker(d *Dispatcher, rec subRecord, secrets string) (*worker, error) {
+	signer, err := signature.NewSigner(secrets)
+	if err != nil {
+		return nil, err
+	}
+	w := &worker{
+		d: d, id: rec.ID, url: rec.URL, events: rec.Events, signer: signer,
+		sem:   make(chan struct{}, d.cfg.MaxInFlight),
+		calls: make(map[string][]*item),
+		held:  make(map[uint64]*item),
+	}
+	w.ctx, w.cancel = context.WithCancel(d.ctx)
+	w.cons, err = d.st.stream.Consumer(w.ctx, rec.ID)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		w.cons, err = d.st.stream.CreateOrUpdateConsumer(w.ctx, consumerConfig(rec.ID, rec.Events, d.cfg))
+	}
+	if err != nil {
+		w.cancel()
+		return nil, fmt.Errorf("webhooks: consumer %s: %w", rec.ID, err)
+	}
+	w.cc, err = w.cons.Consume(w.handle,
+		jetstream.PullPriorityGroup(priorityGroup),
+		jetstream.PullExpiry(pullExpiry),
+		jetstream.PullMaxMessages(min(d.cfg.MaxPending, 256)),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, nats.ErrConnectionClosed) && !errors.Is(err, jetstream.ErrPinIDMismatch) {
+				d.cfg.Logger.Debug("webhooks: consume", "subscription", rec.ID, "err", err)
+			}
+		}))
+	if err != nil {
+		w.cancel()
+		return nil, fmt.Errorf("webhooks: consume %s: %w", rec.ID, err)
+	}
+	w.wg.Add(1)
+	go w.keepAlive()
+	return w, nil
+}
+
+// stop ends consumption, waits for every goroutine and hands the events
+// still held back to the store for prompt redelivery.
+func (w *worker) stop() {
+	w.cancel()
+	w.cc.Stop()
+	<-w.cc.Closed()
+	w.wg.Wait()
+	w.mu.Lock()
+	msgs := make([]jetstream.Msg, 0, len(w.held))
+	for _, seq := range slices.Sorted(maps.Keys(w.held)) {
+		if m := w.held[seq].msg; m != nil {
+			msgs = append(msgs, m)
+		}
+	}
+	w.held, w.calls = map[uint64]*item{}, map[string][]*item{}
+	w.mu.Unlock()
+	for _, m := range msgs {
+		_ = m.Nak()
+	}
+}
+
+// handle is the consume callback: it files each message under its call.
+func (w *worker) handle(msg jetstream.Msg) {
+	md, err := msg.Metadata()
+	if err != nil {
+		_ = msg.Term()
+		return
+	}
+	seq := md.Sequence.Stream
+	if !w.seeded {
+		w.seeded = true
+		w.seed(seq)
+	}
+	w.mu.Lock()
+	if it := w.held[seq]; it != nil {
+		it.msg = msg // a redelivery of an event already held
+		w.mu.Unlock()
+		return
+	}
+	w.mu.Unlock()
+	it := newItem(seq, msg.Subject(), msg.Headers(), msg.Data(), md.Timestamp)
+	if md.NumDelivered > 1 && !w.restore(it) {
+		_ = msg.Ack() // delivered or dead before a restart lost the ack
+		return
+	}
+	it.msg = msg
+	w.enqueue(it)
+}
+
+func newItem(seq uint64, subject string, h nats.Header, body []byte, stored time.Time) *item {
+	typ := strings.TrimPrefix(subject, subjectPrefix+".")
+	if i := strings.LastIndexByte(typ, '.'); i >= 0 {
+		typ = typ[:i]
+	}
+	it := &item{
+		seq: seq, call: h.Get(hdrCallID), body: body,
+		readAt: readAt(h.Get(hdrReadAt), stored),
+		wakeC:  make(chan struct{}, 1),
+	}
+	it.rec.EventID, it.rec.EventType, it.rec.Seq = h.Get(jetstream.MsgIDHeader), typ, seq
+	return it
+}
+
+// restore loads an event's delivery state after a restart or takeover; it
+// returns false when the event needs nothing more.
+func (w *worker) restore(it *item) bool {
+	rec, found, err := w.d.loadDelivery(w.ctx, w.id, it.rec.EventID)
+	if err != nil {
+		w.d.cfg.Logger.Warn("webhooks: delivery state unavailable, sending again", "subscription", w.id, "event", it.rec.EventID, "err", err)
+		return true
+	}
+	if !found {
+		return true
+	}
+	if rec.final() {
+		return false
+	}
+	rec.Seq = it.seq
+	it.rec = rec
+	return true
+}
+
+// seed runs when a worker receives its first event: events before it that
+// the consumer handed out but never got acknowledged (a previous instance
+// crashed or was stopped holding them) are queued first, so that a call's
+// earlier events still go out before its later ones.
+func (w *worker) seed(first uint64) {
+	info, err := w.cons.Info(w.ctx)
+	if err != nil {
+		return
+	}
+	from, to := info.AckFloor.Stream+1, min(info.Delivered.Stream, first-1)
+	if to >= from+maxSeed {
+		to = from + maxSeed - 1
+	}
+	for seq := from; seq <= to && seq >= from; seq++ {
+		raw, err := w.d.st.stream.GetMsg(w.ctx, seq)
+		if err != nil {
+			continue // deleted, or the store is unavailable: redelivery covers it
+		}
+		if !w.matches(raw.Subject) {
+			continue
+		}
+		it := newItem(seq, raw.Subject, raw.Header, raw.Data, raw.Time)
+		if w.restore(it) {
+			w.enqueue(it)
+		}
+	}
+}
+
+func (w *worker) matches(subject string) bool {
+	if allEvents(w.events) {
+		return true
+	}
+	for _, e := range w.events {
+		if strings.HasPrefix(subject, subjectPrefix+"."+e+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// enqueue files an event behind the earlier ones of its call and starts it
+// when it is the first.
+func (w *worker) enqueue(it *item) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	q := w.calls[it.call]
+	pos := len(q)
+	for pos > 1 && q[pos-1].seq > it.seq {
+		pos-- // a redelivered earlier event; never ahead of the one in flight
+	}
+	q = slices.Insert(q, pos, it)
+	w.calls[it.call] = q
+	w.held[it.seq] = it
+	if len(q) == 1 {
+		w.launch(it)
+	}
+}
+
+// launch starts the goroutine that delivers the head of a call's queue.
+// Callers hold w.mu.
+func (w *worker) launch(it *item) {
+	w.wg.Add(1)
+	go w.run(it)
+}
+
+// run attempts one event until it is delivered, dead or the subscription
+// is gone, then hands its call over to the call's next event.
+func (w *worker) run(it *item) {
+	defer w.wg.Done()
+	r := &it.rec
+	for {
+		if !w.waitRetry(it) {
+			return
+		}
+		select {
+		case w.sem <- struct{}{}:
+		case <-w.ctx.Done():
+			return
+		}
+		a := w.d.send(w.ctx, w.url, w.signer, r.EventID, it.body)
+		<-w.sem
+		if w.ctx.Err() != nil {
+			return // stopping: this attempt does not count
+		}
+		now := w.d.cfg.Now()
+		r.Attempts++
+		r.StatusCode, r.Error, r.UpdatedAt, r.NextRetryAt = a.status, a.err, now.UTC(), nil
+		switch {
+		case a.ok():
+			w.d.cfg.Metrics.DeliveryDone(OutcomeDelivered, now.Sub(it.readAt))
+			r.Delivered = true
+			w.save(r)
+			w.finish(it, false)
+			return
+		case a.gone():
+			w.d.cfg.Metrics.DeliveryDone(OutcomeGone, 0)
+			r.Error = "410 Gone: subscription disabled"
+			w.save(r)
+			w.d.goneAsync(w.id)
+			return
+		}
+		delay, ok := w.d.backoff.Next(r.Attempts)
+		if !ok {
+			w.d.cfg.Metrics.DeliveryDone(OutcomeDead, 0)
+			r.Dead = true
+			w.save(r)
+			w.d.cfg.Logger.Warn("webhooks: delivery dead", "subscription", w.id, "event", r.EventID, "attempts", r.Attempts, "err", a.err)
+			w.finish(it, true)
+			return
+		}
+		w.d.cfg.Metrics.DeliveryDone(OutcomeRetry, 0)
+		next := now.Add(delay).UTC()
+		r.NextRetryAt = &next
+		w.save(r)
+		w.d.cfg.Logger.Info("webhooks: delivery failed, will retry", "subscription", w.id, "event", r.EventID, "attempt", r.Attempts, "in", delay, "err", a.err)
+	}
+}
+
+// waitRetry waits until the event's next retry time or a manual retry.
+func (w *worker) waitRetry(it *item) bool {
+	if it.rec.NextRetryAt == nil {
+		return w.ctx.Err() == nil
+	}
+	wait := it.rec.NextRetryAt.Sub(w.d.cfg.Now())
+	if wait <= 0 {
+		return w.ctx.Err() == nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-it.wakeC:
+		return true
+	case <-w.ctx.Done():
+		return false
+	}
+}
+
+// wake makes a held event's pending retry happen now.
+func (w *worker) wake(seq uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	it := w.held[seq]
+	if it == nil {
+		return false
+	}
+	select {
+	case it.wakeC <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (w *worker) save(r *deliveryRecord) {
+	if err := w.d.saveDelivery(w.ctx, w.id, r); err != nil {
+		w.d.cfg.Logger.Warn("webhooks: delivery state not saved", "subscription", w.id, "event", r.EventID, "err", err)
+	}
+}
+
+// finish releases a delivered or dead event, acknowledges it (terminates a
+// dead one) and starts its call's next event.
+func (w *worker) finish(it *item, dead bool) {
+	w.mu.Lock()
+	delete(w.held, it.seq)
+	q := w.calls[it.call]
+	if i := slices.Index(q, it); i >= 0 {
+		q = slices.Delete(q, i, i+1)
+	}
+	if len(q) == 0 {
+		delete(w.calls, it.call)
+	} else {
+		w.calls[it.call] = q
+		w.launch(q[0])
+	}
+	msg := it.msg
+	w.mu.Unlock()
+	if msg == nil {
+		return // seeded: acknowledged when the store redelivers it
+	}
+	if dead {
+		_ = msg.Term()
+	} else {
+		_ = msg.Ack()
+	}
+}
+
+// keepAlive tells the store the held events are still being worked on, so
+// it does not hand them to another instance after AckWait.
+func (w *worker) keepAlive() {
+	defer w.wg.Done()
+	t := time.NewTicker(w.d.cfg.AckWait / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		msgs := make([]jetstream.Msg, 0, len(w.held))
+		for _, it := range w.held {
+			if it.msg != nil {
+				msgs = append(msgs, it.msg)
+			}
+		}
+		w.mu.Unlock()
+		for _, m := range msgs {
+			_ = m.InProgress()
+		}
+	}
+}
+
+// oldest returns when the oldest held event was read, or false.
+func (w *worker) oldest() (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var t time.Time
+	for _, it := range w.held {
+		if t.IsZero() || it.readAt.Before(t) {
+			t = it.readAt
+		}
+	}
+	return t, !t.IsZero()
+}
+
+// goneAsync disables a subscription after 410 Gone, off the worker's own
+// goroutines because disabling stops the worker.
+func (d *Dispatcher) goneAsync(id string) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := d.disable(d.ctx, id); err != nil && d.ctx.Err() == nil {
+			d.cfg.Logger.Error("webhooks: disable after 410 Gone", "subscription", id, "err", err)
+		}
+	}()
+}
