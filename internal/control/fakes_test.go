@@ -170,7 +170,7 @@ func (c *testClock) Add(d time.Duration) {
 
 var epoch = time.Date(2026, 11, 22, 7, 9, 20, 0, time.UTC)
 
-func newTestService(t testing.TB, cfg Config, a *fakeAMI, calls *fakeCalls) *Service {
+func newTestService(t testing.TB, cfg Config, a AMI, calls *fakeCalls) *Service {
 	t.Helper()
 	if cfg.NewID == nil {
 		cfg.NewID = seqIDs()
