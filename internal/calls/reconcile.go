@@ -1,0 +1,204 @@
+package calls
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// Reconcile brings the model in line with the channels Asterisk lists
+// (the CoreShowChannel events of a CoreShowChannels action) after an AMI
+// reconnect: calls whose channels are all gone end (call.ended, with the
+// disposition known so far), channels that appeared are picked up, and what
+// the bridges now show is applied (a call answered meanwhile gets its
+// call.answered, an agent's device that rings now gets call.ringing).
+// Events lost while disconnected are not replayed: transfers in that window
+// are not reported.
+func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.CallEvent {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []amigate.CallEvent
+
+	live := make(map[string]*ami.Message, len(channels))
+	for i := range channels {
+		if uid := channels[i].Get("Uniqueid"); uid != "" {
+			live[uid] = &channels[i]
+		}
+	}
+
+	// Channels that are gone: hung up while we were away.
+	var emptied []*call
+	for uid, ch := range t.channels {
+		if live[uid] != nil {
+			continue
+		}
+		c := ch.call
+		t.drop(ch)
+		if len(c.channels) == 0 && !slices.Contains(emptied, c) {
+			emptied = append(emptied, c)
+		}
+	}
+	slices.SortFunc(emptied, func(a, b *call) int { return compareStrings(a.id, b.id) })
+	for _, c := range emptied {
+		if len(c.channels) == 0 {
+			out = t.end(out, c, now, now)
+		}
+	}
+
+	// Channels that are new: the one whose Uniqueid is its Linkedid first,
+	// so that it starts its call and sets the direction.
+	var fresh []*ami.Message
+	for uid, m := range live {
+		if t.channels[uid] == nil {
+			fresh = append(fresh, m)
+		}
+	}
+	slices.SortFunc(fresh, func(a, b *ami.Message) int {
+		if c := compareStrings(a.Get("Linkedid"), b.Get("Linkedid")); c != 0 {
+			return c
+		}
+		ao, bo := a.Get("Uniqueid") == a.Get("Linkedid"), b.Get("Uniqueid") == b.Get("Linkedid")
+		if ao != bo {
+			if ao {
+				return -1
+			}
+			return 1
+		}
+		return compareStrings(a.Get("Uniqueid"), b.Get("Uniqueid"))
+	})
+	var picked []*call
+	for _, m := range fresh {
+		started := now.Add(-parseDuration(m.Get("Duration")))
+		t.newChannel(m, started)
+		ch := t.channels[m.Get("Uniqueid")]
+		if ch == nil {
+			continue
+		}
+		if c := ch.call; started.Before(c.started) && !c.expected {
+			c.started = started
+		}
+		if !slices.Contains(picked, ch.call) {
+			picked = append(picked, ch.call)
+		}
+	}
+	pairLocals(fresh, t.channels)
+	for _, c := range picked {
+		t.guessRoles(c, live)
+	}
+
+	// What the bridges and states show now.
+	uids := make([]string, 0, len(live))
+	for uid := range live {
+		uids = append(uids, uid)
+	}
+	slices.Sort(uids)
+	for _, uid := range uids {
+		ch, m := t.channels[uid], live[uid]
+		if ch == nil {
+			continue
+		}
+		update(&ch.state, m.Get("ChannelStateDesc"))
+		id := m.Get("BridgeId")
+		switch {
+		case id == "" && ch.bridge != nil:
+			t.leave(ch)
+		case id != "" && (ch.bridge == nil || ch.bridge.id != id):
+			out = t.enter(out, ch, id, now, now)
+		}
+	}
+	for _, uid := range uids {
+		if ch := t.channels[uid]; ch != nil && ch.ext != "" && !ch.rung && ch.bridge == nil &&
+			(ch.state == "Ringing" || ch.state == "Ring") && len(ch.call.answered) == 0 && !ch.call.hasOriginOf(ch) {
+			ch.dialing = true
+			out = t.ring(out, ch, now, now)
+		}
+	}
+	return out
+}
+
+// hasOriginOf reports whether ch is the channel that started the call (an
+// agent placing a call is not rung).
+func (c *call) hasOriginOf(ch *channel) bool {
+	return len(c.linkedids) > 0 && ch.uniqueid == c.linkedids[0] && !c.expected
+}
+
+// guessRoles sets the direction and the customer of a call picked up from
+// a channel list, which says less than the events would have.
+func (t *Tracker) guessRoles(c *call, live map[string]*ami.Message) {
+	if c.direction == amigate.DirectionInbound || hasCust(c) {
+		return
+	}
+	var origin *channel
+	for _, ch := range c.channels {
+		if len(c.linkedids) > 0 && ch.uniqueid == c.linkedids[0] {
+			origin = ch
+		}
+	}
+	if origin == nil || origin.ext == "" {
+		if origin != nil {
+			markCust(origin)
+			c.custNum, c.custName = origin.cidNum, origin.cidName
+			if c.direction == "" {
+				c.direction = amigate.DirectionInbound
+			}
+		}
+		return
+	}
+	// An agent's call: to whoever is not an agent (outbound), else internal.
+	for _, ch := range c.channels {
+		if ch.ext != "" {
+			continue
+		}
+		ch.cust = true
+		if c.direction == "" {
+			c.direction = amigate.DirectionOutbound
+		}
+		if !c.fixedCust && c.custNum == "" {
+			if e := live[ch.uniqueid].Get("Exten"); e != "" && e != "s" {
+				c.custNum = keep(e)
+			}
+		}
+	}
+	if c.direction == "" {
+		c.direction = amigate.DirectionInternal
+		markCust(origin)
+		if !c.fixedCust {
+			c.custNum = origin.ext
+		}
+	}
+}
+
+// pairLocals links the two halves of Local channels that were picked up:
+// they share their name up to the ";1"/";2".
+func pairLocals(fresh []*ami.Message, channels map[string]*channel) {
+	halves := map[string]*channel{}
+	for _, m := range fresh {
+		ch := channels[m.Get("Uniqueid")]
+		if ch == nil || !isLocal(ch.name) || len(ch.name) < 3 || ch.name[len(ch.name)-2] != ';' {
+			continue
+		}
+		base := ch.name[:len(ch.name)-2]
+		if other := halves[base]; other != nil && other != ch {
+			ch.peer, other.peer = other, ch
+			continue
+		}
+		halves[base] = ch
+	}
+}
+
+// parseDuration reads CoreShowChannel's "HH:MM:SS".
+func parseDuration(s string) time.Duration {
+	var d time.Duration
+	for _, part := range strings.Split(s, ":") {
+		n, err := strconv.Atoi(part)
+		if err != nil {
+			return 0
+		}
+		d = d*60 + time.Duration(n)
+	}
+	return d * time.Second
+}
