@@ -37,6 +37,8 @@ type Dispatcher struct {
 	closed        bool
 
 	storeErr atomic.Pointer[error] // last publish failure, for Ready
+
+	crashed bool // tests: Close without handing held events back, as after kill -9
 }
 
 // New opens the store (embedded nats-server with JetStream file storage

@@ -109,6 +109,9 @@ func (w *worker) stop() {
 	}
 	w.held, w.calls = map[uint64]*item{}, map[string][]*item{}
 	w.mu.Unlock()
+	if w.d.crashed {
+		return // tests: behave like a killed process
+	}
 	for _, m := range msgs {
 		_ = m.Nak()
 	}
