@@ -16,7 +16,9 @@ import (
 // must never be sent.
 var ErrRegexChannel = errors.New("control: channel name could be read as a regex")
 
-// Hangup hangs up every live channel of the call, each by its exact name.
+// Hangup hangs up every live channel of the call, each by its exact name
+// (the ;2 half of a Local pair whose ;1 half is listed goes with it and is
+// not sent).
 // A call whose channels are not known yet (just originated) is hung up by
 // its id, which Originate made the Uniqueid of its first channel (AMI
 // Hangup accepts a name or a Uniqueid). Channels that are already gone
@@ -33,8 +35,12 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 	if c.State == amigate.StateEnded {
 		return amigate.Call{}, fmt.Errorf("call %q has ended: %w", id, amigate.ErrConflict)
 	}
+	live := liveChannels(c)
 	var names []string
-	for _, ch := range liveChannels(c) {
+	for _, ch := range live {
+		if localHalf(ch.Name) == 2 && hasChannel(live, ch.Name[:len(ch.Name)-1]+"1") {
+			continue // goes with its ;1 half
+		}
 		names = append(names, ch.Name)
 	}
 	if len(names) == 0 {
@@ -62,4 +68,13 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 		return amigate.Call{}, fmt.Errorf("call %q has no live channel left: %w", id, amigate.ErrConflict)
 	}
 	return c, nil
+}
+
+func hasChannel(chs []amigate.Channel, name string) bool {
+	for _, ch := range chs {
+		if ch.Name == name {
+			return true
+		}
+	}
+	return false
 }

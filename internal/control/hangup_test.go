@@ -25,14 +25,20 @@ func TestHangup(t *testing.T) {
 		wantSent bool
 	}{
 		{
-			name: "every channel by exact name", call: outboundLocal,
-			want: []string{"Local/101@phones-0000000c;1", "Local/101@phones-0000000c;2", "Local/79001234567@pstn-0000000d;1", "Local/79001234567@pstn-0000000d;2"},
+			// Hanging up one half of a Local pair takes the other with it.
+			name: "every channel by exact name, Local pairs by their ;1 half", call: outboundLocal,
+			want: []string{"Local/101@phones-0000000c;1", "Local/79001234567@pstn-0000000d;1"},
 		},
 		{
-			// Hanging up one half of a Local pair takes the other with it.
+			name: "a lone ;2 half is hung up",
+			call: withChannels(outboundLocal, amigate.Channel{Name: "Local/101@phones-0000000c;2", State: "Up"}, amigate.Channel{Name: "PJSIP/trunk-00000001", State: "Up"}),
+			want: []string{"Local/101@phones-0000000c;2", "PJSIP/trunk-00000001"},
+		},
+		{
+			// The agent's hang-up tore the call down before the second.
 			name: "gone channels are skipped", call: outboundLocal,
-			gone: map[string]bool{"Local/101@phones-0000000c;2": true, "Local/79001234567@pstn-0000000d;2": true},
-			want: []string{"Local/101@phones-0000000c;1", "Local/101@phones-0000000c;2", "Local/79001234567@pstn-0000000d;1", "Local/79001234567@pstn-0000000d;2"},
+			gone: map[string]bool{"Local/79001234567@pstn-0000000d;1": true},
+			want: []string{"Local/101@phones-0000000c;1", "Local/79001234567@pstn-0000000d;1"},
 		},
 		{
 			name: "hung-up channels are not sent",

@@ -2,9 +2,11 @@ package control
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +141,66 @@ func TestReplayQueues(t *testing.T) {
 	}
 	// The recording then asks for support alone.
 	if _, _, err := c.SendList(ctx, ami.NewAction("QueueSummary").Add("Queue", "support")); err != nil {
+		t.Fatal(err)
+	}
+	finish(t, ctx, c, srv)
+}
+
+// inboundCall is a call as the correlator shows an incoming DID call to
+// agent 101 on the recorded office, its channels named as in the recording.
+func inboundCall(id, did, trunk, agent string) amigate.Call {
+	return amigate.Call{
+		ID: id, Direction: amigate.DirectionInbound, State: amigate.StateAnswered, DID: did,
+		Customer: &amigate.Party{Number: "79005550001", Name: "Ivan Petrov"}, Agent: &amigate.Agent{Extension: "101"},
+		Channels: []amigate.Channel{
+			{Name: "Local/" + did + "@from-trunk-" + trunk + ";1", State: "Up"},
+			{Name: "Local/" + did + "@from-trunk-" + trunk + ";2", State: "Up"},
+			{Name: "Local/101@phones-" + agent + ";1", State: "Up"},
+			{Name: "Local/101@phones-" + agent + ";2", State: "Up"},
+		},
+	}
+}
+
+// customerOriginate is how the recordings place an incoming customer call.
+func customerOriginate(did string) *ami.Action {
+	return ami.NewAction("Originate").Add("Channel", "Local/"+did+"@from-trunk").Add("Application", "Wait").
+		Add("Data", "40").Add("CallerID", `"Ivan Petrov" <79005550001>`).Add("Async", "true")
+}
+
+// Blind transfer as recorded in blind_transfer_action.txt: BlindTransfer on
+// the agent's ;2 half is refused ("Transfer invalid", sent by hand here:
+// the service never picks it); the service picks the bridged ;1 half.
+func TestReplayBlindTransfer(t *testing.T) {
+	c, srv, ctx := replayClient(t, "blind_transfer_action.txt")
+	call := inboundCall("1795331400.20", "5550101", "0000000e", "0000000f")
+	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, c, newFakeCalls(call))
+	if _, err := c.Send(ctx, customerOriginate("5550101")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Send(ctx, ami.NewAction("BlindTransfer").Add("Channel", "Local/101@phones-0000000f;2").Add("Exten", "102").Add("Context", "from-internal"))
+	if err := pbxError("BlindTransfer", err, ""); !errors.Is(err, amigate.ErrPBXRefused) || !strings.Contains(err.Error(), "Transfer invalid") {
+		t.Fatalf("wrong half: error %v, want ErrPBXRefused with Asterisk's message", err)
+	}
+	if _, err := s.Transfer(ctx, call.ID, amigate.TransferRequest{To: "102", Mode: amigate.TransferBlind}); err != nil {
+		t.Fatal(err)
+	}
+	finish(t, ctx, c, srv)
+}
+
+// Attended transfer as recorded in attended_transfer_atxfer.txt: Atxfer on
+// the agent's ;1 half; the agent's hang-up (sent by hand, as recorded, without
+// a cause) completes it.
+func TestReplayAttendedTransfer(t *testing.T) {
+	c, srv, ctx := replayClient(t, "attended_transfer_atxfer.txt")
+	call := inboundCall("1795331437.40", "5550111", "00000011", "00000012")
+	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, c, newFakeCalls(call))
+	if _, err := c.Send(ctx, customerOriginate("5550111")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Transfer(ctx, call.ID, amigate.TransferRequest{To: "102", Mode: amigate.TransferAttended}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Send(ctx, ami.NewAction("Hangup").Add("Channel", "Local/101@phones-00000012;1")); err != nil {
 		t.Fatal(err)
 	}
 	finish(t, ctx, c, srv)
