@@ -1,0 +1,80 @@
+package control
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amigate/amigate/internal/control/dialrules"
+)
+
+func TestDefaultConfig(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"AgentChannel", c.AgentChannel, "PJSIP/{ext}"},
+		{"DialContext", c.DialContext, "from-internal"},
+		{"TransferContext", c.TransferContext, "from-internal"},
+		{"ExtensionPattern", c.ExtensionPattern, "[0-9]{2,15}"},
+		{"DefaultTimeout", c.DefaultTimeout, 30 * time.Second},
+		{"MaxTimeout", c.MaxTimeout, 120 * time.Second},
+		{"BlindMethod", c.BlindMethod, BlindTransferAction},
+		{"IdempotencyTTL", c.IdempotencyTTL, 24 * time.Hour},
+		{"Deny", strings.Join(c.Rules.Deny, ","), "00,810,8809"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+	// TransferContext follows DialContext when unset.
+	d := Config{DialContext: "crm"}
+	d.setDefaults()
+	if d.TransferContext != "crm" {
+		t.Errorf("TransferContext = %q, want the dial context", d.TransferContext)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string // the field the error must name
+	}{
+		{"template without ext", Config{AgentChannel: "PJSIP/101"}, "AgentChannel"},
+		{"template twice ext", Config{AgentChannel: "PJSIP/{ext}&PJSIP/{ext}"}, "AgentChannel"},
+		{"template regex", Config{AgentChannel: "/PJSIP/{ext}/"}, "AgentChannel"},
+		{"template CRLF", Config{AgentChannel: "PJSIP/{ext}\r\nApplication: System"}, "AgentChannel"},
+		{"dial context", Config{DialContext: "from internal"}, "DialContext"},
+		{"transfer context", Config{TransferContext: "x\r\n"}, "TransferContext"},
+		{"extension pattern", Config{ExtensionPattern: "[0-9"}, "ExtensionPattern"},
+		{"dial rules", Config{Rules: dialrules.Config{Deny: []string{"8x"}}}, "deny[0]"},
+		{"timeouts", Config{MinTimeout: time.Minute, MaxTimeout: time.Second}, "timeouts"},
+		{"default timeout", Config{DefaultTimeout: time.Hour}, "timeouts"},
+		{"blind method", Config{BlindMethod: "atxfer"}, "BlindMethod"},
+		{"idempotency", Config{IdempotencyTTL: -time.Second}, "Idempotency"},
+		{"hangup cause", Config{HangupCause: 300}, "HangupCause"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate() = %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewPanicsOnInvalidConfig(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("New accepted an invalid configuration")
+		}
+	}()
+	New(Config{AgentChannel: "nope"}, &fakeAMI{}, newFakeCalls())
+}
