@@ -1,0 +1,243 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/amigate/amigate"
+)
+
+// stream is one open /v1/events response read line by line.
+type stream struct {
+	t      *testing.T
+	res    *http.Response
+	r      *bufio.Reader
+	cancel context.CancelFunc
+}
+
+func openStream(t *testing.T, srv *httptest.Server, tok string, header map[string]string, query string) *stream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/events"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stream{t: t, res: res, r: bufio.NewReader(res.Body), cancel: cancel}
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *stream) close() { s.cancel(); s.res.Body.Close() }
+
+// frame reads one frame (up to a blank line) and returns its lines.
+func (s *stream) frame() []string {
+	s.t.Helper()
+	var lines []string
+	for {
+		l, err := s.r.ReadString('\n')
+		if err != nil {
+			s.t.Fatalf("after %q: %v", lines, err)
+		}
+		l = strings.TrimSuffix(l, "\n")
+		if l == "" {
+			return lines
+		}
+		lines = append(lines, l)
+	}
+}
+
+// fakeSource is a Follow that serves events from a channel.
+type fakeSource struct {
+	last    chan string           // the lastEventID of each Follow
+	events  chan amigate.CallEvent // what to send
+	fail    chan error            // makes Follow return this error
+	stopped chan error            // what each Follow returned
+}
+
+func newFakeSource() *fakeSource {
+	return &fakeSource{last: make(chan string, 1), events: make(chan amigate.CallEvent),
+		fail: make(chan error, 1), stopped: make(chan error, 1)}
+}
+
+func (fs *fakeSource) follow(ctx context.Context, last string, fn func(amigate.CallEvent) error) (err error) {
+	defer func() { fs.stopped <- err }()
+	fs.last <- last
+	for {
+		select {
+		case ev := <-fs.events:
+			if err := fn(ev); err != nil {
+				return err
+			}
+		case err := <-fs.fail:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// wait returns from ch or fails the test after a deadline.
+func wait[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+func TestEventsFraming(t *testing.T) {
+	fs := newFakeSource()
+	f := newFixture(t, Options{})
+	f.hooks.FollowFn = fs.follow
+	srv := httptest.NewServer(f.e)
+	t.Cleanup(srv.Close) // after the stream closes: Close waits for handlers
+
+	s := openStream(t, srv, token(t, "calls:read", "101"), map[string]string{"Last-Event-ID": "evt_5"}, "")
+	if ct := s.res.Header.Get("Content-Type"); s.res.StatusCode != 200 || ct != "text/event-stream; charset=utf-8" {
+		t.Fatalf("status %d, content type %q", s.res.StatusCode, ct)
+	}
+	if cc := s.res.Header.Get("Cache-Control"); cc != "no-cache" {
+		t.Fatalf("Cache-Control %q", cc)
+	}
+	if got := wait(t, fs.last, "Follow"); got != "evt_5" {
+		t.Fatalf("Follow from %q, want evt_5", got)
+	}
+	if d := cmp.Diff([]string{"retry: 3000"}, s.frame()); d != "" {
+		t.Fatalf("first frame (-want +got):\n%s", d)
+	}
+	other := amigate.CallEvent{ID: "evt_6", Type: "call.ringing", Call: amigate.Call{ID: "c6", Agent: &amigate.Agent{Extension: "102"}}}
+	mine := amigate.CallEvent{ID: "evt_7", Type: "call.ringing", Sequence: 1,
+		Call: amigate.Call{ID: "c7", State: "ringing", Agent: &amigate.Agent{Extension: "101"}, Channels: []amigate.Channel{}}}
+	fs.events <- other // not the token's extension: skipped
+	fs.events <- mine
+	lines := s.frame()
+	data, _ := json.Marshal(mine)
+	want := []string{"id: evt_7", "event: call.ringing", "data: " + string(data)}
+	if d := cmp.Diff(want, lines); d != "" {
+		t.Fatalf("event frame (-want +got):\n%s", d)
+	}
+	s.close()
+	if err := wait(t, fs.stopped, "Follow to stop after the client left"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Follow returned %v, want context.Canceled", err)
+	}
+}
+
+func TestEventsResumeByQuery(t *testing.T) {
+	fs := newFakeSource()
+	f := newFixture(t, Options{})
+	f.hooks.FollowFn = fs.follow
+	srv := httptest.NewServer(f.e)
+	t.Cleanup(srv.Close) // after the stream closes: Close waits for handlers
+	openStream(t, srv, token(t, "calls:read", ""), nil, "?last_event_id=evt_9")
+	if got := wait(t, fs.last, "Follow"); got != "evt_9" {
+		t.Fatalf("Follow from %q, want evt_9", got)
+	}
+}
+
+func TestEventsKeepAlive(t *testing.T) {
+	fs := newFakeSource()
+	f := newFixture(t, Options{KeepAlive: 5 * time.Millisecond, SSERetry: 1500 * time.Millisecond})
+	f.hooks.FollowFn = fs.follow
+	srv := httptest.NewServer(f.e)
+	t.Cleanup(srv.Close) // after the stream closes: Close waits for handlers
+	s := openStream(t, srv, token(t, "calls:read", ""), nil, "")
+	if d := cmp.Diff([]string{"retry: 1500"}, s.frame()); d != "" {
+		t.Fatalf("first frame (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{": keep-alive"}, s.frame()); d != "" {
+		t.Fatalf("idle frame (-want +got):\n%s", d)
+	}
+}
+
+// TestEventsEnd covers the ways a stream ends from the server side: the
+// source fails (the client is told, then the stream closes) or the server
+// shuts down.
+func TestEventsEnd(t *testing.T) {
+	t.Run("source fails", func(t *testing.T) {
+		fs := newFakeSource()
+		f := newFixture(t, Options{})
+		f.hooks.FollowFn = fs.follow
+		srv := httptest.NewServer(f.e)
+		t.Cleanup(srv.Close) // after the stream closes: Close waits for handlers
+		s := openStream(t, srv, token(t, "calls:read", ""), nil, "")
+		s.frame()
+		fs.fail <- errors.New("store: stream deleted")
+		lines := s.frame()
+		if len(lines) != 2 || lines[0] != "event: error" || strings.Contains(lines[1], "deleted") {
+			t.Fatalf("error frame %q", lines)
+		}
+		if rest, err := io.ReadAll(s.r); err != nil || len(rest) != 0 {
+			t.Fatalf("after the error frame: %q, %v", rest, err)
+		}
+		if !strings.Contains(f.log.String(), "store: stream deleted") {
+			t.Fatalf("the cause is not logged:\n%s", f.log)
+		}
+	})
+	t.Run("shutdown", func(t *testing.T) {
+		fs := newFakeSource()
+		done := make(chan struct{})
+		f := newFixture(t, Options{StreamsDone: done})
+		f.hooks.FollowFn = fs.follow
+		srv := httptest.NewServer(f.e)
+		t.Cleanup(srv.Close) // after the stream closes: Close waits for handlers
+		s := openStream(t, srv, token(t, "calls:read", ""), nil, "")
+		s.frame()
+		close(done)
+		if rest, err := io.ReadAll(s.r); err != nil || len(rest) != 0 {
+			t.Fatalf("after shutdown: %q, %v", rest, err)
+		}
+		wait(t, fs.stopped, "Follow to stop")
+	})
+	t.Run("bad Last-Event-ID", func(t *testing.T) {
+		f := newFixture(t, Options{})
+		rec := f.do(t, request{Method: "GET", Path: "/v1/events", Token: token(t, "calls:read", ""),
+			Header: map[string]string{"Last-Event-ID": "evt 1"}})
+		if rec.Code != 422 {
+			t.Fatalf("got %d, want 422", rec.Code)
+		}
+		if p := problemOf(t, rec); len(p.Errors) != 1 || p.Errors[0].Field != "Last-Event-ID" {
+			t.Fatalf("errors %+v", p.Errors)
+		}
+	})
+}
+
+func TestConcerns(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   amigate.CallEvent
+		want bool
+	}{
+		{"call agent", amigate.CallEvent{Call: amigate.Call{Agent: &amigate.Agent{Extension: "101"}}}, true},
+		{"earlier agent", amigate.CallEvent{Call: amigate.Call{Extensions: []string{"101", "102"}}}, true},
+		{"event agent", amigate.CallEvent{Agent: &amigate.Agent{Extension: "101"}}, true},
+		{"transfer target", amigate.CallEvent{Transfer: &amigate.Transfer{ToExtension: "101"}}, true},
+		{"someone else", amigate.CallEvent{Call: amigate.Call{Agent: &amigate.Agent{Extension: "1010"}}}, false},
+		{"nobody", amigate.CallEvent{}, false},
+	}
+	for _, tt := range tests {
+		if got := concerns(&tt.ev, "101"); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/api"
+)
+
+func TestReadyz(t *testing.T) {
+	tests := []struct {
+		name       string
+		ready      func(context.Context) error
+		wantStatus int
+		wantDetail string
+	}{
+		{"no check", nil, 200, ""},
+		{"ready", func(context.Context) error { return nil }, 200, ""},
+		{"ami down", func(context.Context) error { return errors.New("ami: not logged in") }, 503, "not ready: ami: not logged in"},
+		{"check hangs", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, 503, "not ready: context deadline exceeded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, Options{ReadyTimeout: 10 * time.Millisecond}, func(d *Deps) { d.Ready = tt.ready })
+			rec := f.do(t, request{Method: "GET", Path: "/readyz"})
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("got %d, want %d", rec.Code, tt.wantStatus)
+			}
+			if tt.wantStatus == 200 {
+				if rec.Body.String() != `{"status":"ready"}`+"\n" {
+					t.Fatalf("body %s", rec.Body)
+				}
+				return
+			}
+			if p := problemOf(t, rec); p.Detail != tt.wantDetail {
+				t.Fatalf("detail %q, want %q", p.Detail, tt.wantDetail)
+			}
+		})
+	}
+}
+
+func TestOperationsRoutes(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		_, _ = w.Write([]byte("amigate_ami_connected 1\n"))
+	})
+	f := newFixture(t, Options{}, func(d *Deps) { d.Metrics = metrics })
+	tests := []struct {
+		path       string
+		wantStatus int
+		wantType   string
+		wantBody   string // contained
+	}{
+		{"/healthz", 200, "application/json; charset=utf-8", `{"status":"ok"}`},
+		{"/metrics", 200, "text/plain; version=0.0.4", "amigate_ami_connected 1"},
+		{"/openapi.yaml", 200, "application/yaml; charset=utf-8", "swagger: \"2.0\""},
+		{"/swagger/index.html", 200, "text/html; charset=utf-8", `url: "\/openapi.yaml"`},
+		{"/swagger", 301, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			rec := f.do(t, request{Method: "GET", Path: tt.path})
+			if rec.Code != tt.wantStatus || rec.Header().Get("Content-Type") != tt.wantType {
+				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Header().Get("Content-Type"), tt.wantStatus, tt.wantType)
+			}
+			if !strings.Contains(rec.Body.String(), tt.wantBody) {
+				t.Fatalf("body lacks %q:\n%.300s", tt.wantBody, rec.Body)
+			}
+		})
+	}
+	if f := newFixture(t, Options{}); f.do(t, request{Method: "GET", Path: "/metrics"}).Code != 404 {
+		t.Fatal("/metrics without a Metrics handler is not 404")
+	}
+}
+
+// TestSpecCoversRoutes checks that every served route is in the spec with
+// its method, and the spec has nothing that is not served: the annotations
+// and the router cannot drift apart.
+func TestSpecCoversRoutes(t *testing.T) {
+	var spec struct {
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(api.Spec, &spec); err != nil {
+		t.Fatal(err)
+	}
+	var inSpec []string
+	for p, ops := range spec.Paths {
+		for m := range ops {
+			inSpec = append(inSpec, strings.ToUpper(m)+" "+p)
+		}
+	}
+	f := newFixture(t, Options{})
+	var served []string
+	for _, r := range f.e.Routes() {
+		if strings.HasPrefix(r.Path, "/swagger") || r.Path == "/metrics" {
+			continue // the UI itself, and a Prometheus endpoint described by api.md
+		}
+		p := r.Path
+		for _, seg := range strings.Split(p, "/") {
+			if name, ok := strings.CutPrefix(seg, ":"); ok {
+				p = strings.Replace(p, seg, "{"+name+"}", 1)
+			}
+		}
+		served = append(served, r.Method+" "+p)
+	}
+	slices.Sort(inSpec)
+	slices.Sort(served)
+	if d := cmp.Diff(served, inSpec); d != "" {
+		t.Fatalf("routes (-served +in spec):\n%s", d)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.calls.GetFn = func(context.Context, string) (amigate.Call, error) { return amigate.Call{}, amigate.ErrNotFound }
+	tests := []struct {
+		name, in string
+		keep     bool
+	}{
+		{"kept", "crm-7f3a-42", true},
+		{"none", "", false},
+		{"unsafe replaced", "a b<script>", false},
+		{"too long replaced", strings.Repeat("a", 65), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.do(t, request{Method: "GET", Path: "/v1/calls/c1", Token: token(t, "calls:read", ""),
+				Header: map[string]string{"X-Request-ID": tt.in}})
+			got := rec.Header().Get("X-Request-ID")
+			if tt.keep && got != tt.in || !tt.keep && (len(got) != 32 || got == tt.in) {
+				t.Fatalf("X-Request-ID %q for %q", got, tt.in)
+			}
+			if p := problemOf(t, rec); p.RequestID != got {
+				t.Fatalf("problem request_id %q, header %q", p.RequestID, got)
+			}
+		})
+	}
+}
+
+// TestObserve checks the HTTP metrics (by route template) and the access
+// log (no token, no query).
+func TestObserve(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.calls.GetFn = func(_ context.Context, id string) (amigate.Call, error) { return amigate.Call{ID: id}, nil }
+	tok := token(t, "calls:read", "")
+	f.do(t, request{Method: "GET", Path: "/v1/calls/abc?secret=s3cr3t", Token: tok})
+	f.do(t, request{Method: "GET", Path: "/v1/calls/def"})
+	f.do(t, request{Method: "GET", Path: "/nothing/here"})
+	f.do(t, request{Method: "GET", Path: "/healthz"})
+	want := []observation{
+		{"GET", "/v1/calls/:id", 200},
+		{"GET", "/v1/calls/:id", 401},
+		{"GET", "unmatched", 404},
+		{"GET", "/healthz", 200},
+	}
+	if d := cmp.Diff(want, f.metrics.all()); d != "" {
+		t.Fatalf("observations (-want +got):\n%s", d)
+	}
+	log := f.log.String()
+	for _, bad := range []string{tok, "s3cr3t", "Bearer"} {
+		if strings.Contains(log, bad) {
+			t.Fatalf("the log contains %q:\n%s", bad, log)
+		}
+	}
+	for _, good := range []string{`"route":"/v1/calls/:id"`, `"path":"/v1/calls/abc"`, `"status":401`, `"subject":"crm"`} {
+		if !strings.Contains(log, good) {
+			t.Fatalf("the log lacks %s:\n%s", good, log)
+		}
+	}
+}
