@@ -66,10 +66,10 @@ func (s *stream) frame() []string {
 
 // fakeSource is a Follow that serves events from a channel.
 type fakeSource struct {
-	last    chan string           // the lastEventID of each Follow
+	last    chan string            // the lastEventID of each Follow
 	events  chan amigate.CallEvent // what to send
-	fail    chan error            // makes Follow return this error
-	stopped chan error            // what each Follow returned
+	fail    chan error             // makes Follow return this error
+	stopped chan error             // what each Follow returned
 }
 
 func newFakeSource() *fakeSource {
