@@ -27,7 +27,7 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 		if c.direction == "" && dest.ext != "" {
 			c.direction = amigate.DirectionOutbound // the agent leg of a click-to-call
 		}
-	case caller.ext != "" && !caller.cust && !hasCust(c):
+	case caller.ext != "" && !caller.cust && (c.direction == "" || !hasCust(c)):
 		if dest.ext != "" {
 			if c.direction == "" {
 				c.direction = amigate.DirectionInternal

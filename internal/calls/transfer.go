@@ -12,6 +12,7 @@ func (t *Tracker) transferred(out []amigate.CallEvent, c *call, mode, from, to, 
 	c.state = amigate.StateTransferring
 	if t.match.isExtension(to) {
 		c.addExt(to)
+		c.agent = to // the customer now goes to the target
 	}
 	return t.emit(out, c, amigate.EventCallTransferred, chanID, mode+"\x00"+to, "", x, at, readAt)
 }
