@@ -107,6 +107,9 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		wg.Wait()
 		d.wg.Wait()
 		d.st.close()
+		if t, ok := d.client.Transport.(interface{ CloseIdleConnections() }); ok {
+			t.CloseIdleConnections()
+		}
 	}()
 	select {
 	case <-done:

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/amigate/amigate"
 )
 
@@ -232,4 +234,36 @@ func TestPublishRejects(t *testing.T) {
 	if err := d.Close(context.Background()); !errorsIs(err, ErrClosed) {
 		t.Errorf("second Close: got %v, want ErrClosed", err)
 	}
+}
+
+// TestCloseLeavesNoGoroutines checks that Close stops and waits for
+// everything the dispatcher started: workers, retries in their backoff,
+// watchers, the embedded server and idle HTTP connections.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	rcv := newReceiver(t, testSecret)
+	rcv.setStatus(func(ev amigate.CallEvent) int {
+		if ev.Sequence == 2 {
+			return http.StatusInternalServerError // leaves a retry pending at Close
+		}
+		return http.StatusOK
+	})
+	m := &fakeMetrics{}
+	cfg := testConfig(t, ConfigSubscription{URL: rcv.srv.URL, Secret: testSecret})
+	cfg.Schedule = []time.Duration{time.Hour}
+	cfg.Metrics = m
+	d, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, d, events("leak", 3, 3))
+	waitFor(t, "first events delivered and retries pending", 5*time.Second, func() bool {
+		return len(rcv.distinct()) == 3 && m.count(OutcomeRetry) == 3
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rcv.srv.Close()
 }
