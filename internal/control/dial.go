@@ -63,10 +63,6 @@ func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage
 	}
 	id := s.cfg.NewID()
 	a := s.originate(p, id, s.cfg.NewID())
-	if err := a.Validate(a.ID); err != nil {
-		// Every value was checked already; this is a bug, not bad input.
-		return amigate.Call{}, false, err
-	}
 	c = amigate.Call{
 		ID:         id,
 		Direction:  amigate.DirectionOutbound,
@@ -92,10 +88,13 @@ func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage
 }
 
 // definite reports whether err means Asterisk did not and will not run the
-// action: it refused it, or the client had no connection to send it on.
+// action: it refused it, the client had no connection to send it on, or the
+// encoder refused a header (every value is checked before, so that would be
+// a bug here, but nothing was written).
 func definite(err error) bool {
 	var ae *actionError
-	return errors.As(err, &ae) || errors.Is(err, errNotReady) || errors.Is(err, errClosed)
+	var he *ami.HeaderError
+	return errors.As(err, &ae) || errors.As(err, &he) || errors.Is(err, errNotReady) || errors.Is(err, errClosed)
 }
 
 // originate builds the click-to-call Originate in the header order of the

@@ -229,6 +229,7 @@ func TestDialErrors(t *testing.T) {
 		{"disconnected", errDisconnected, amigate.ErrUnavailable, "", false},
 		{"client timeout", errTimeout, amigate.ErrTimeout, "", false},
 		{"deadline", context.DeadlineExceeded, amigate.ErrTimeout, "", false},
+		{"encoder refused", &ami.HeaderError{Name: "Exten", Err: ami.ErrUnsafeHeader}, ami.ErrUnsafeHeader, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
