@@ -7,6 +7,8 @@ import (
 	"github.com/amigate/amigate/internal/ami"
 )
 
+// bridgeEnter notes where the channel stands in the dialplan, to tell a
+// Redirect later, and puts it in the bridge.
 func (t *Tracker) bridgeEnter(out []amigate.CallEvent, m *ami.Message, readAt time.Time) []amigate.CallEvent {
 	ch := t.channels[m.Get("Uniqueid")]
 	if ch == nil {
@@ -17,6 +19,8 @@ func (t *Tracker) bridgeEnter(out []amigate.CallEvent, m *ami.Message, readAt ti
 	return t.enter(out, ch, m.Get("BridgeUniqueid"), eventTime(m, readAt), readAt)
 }
 
+// enter puts a channel in a bridge (leaving any other) and looks at what
+// the bridge now connects.
 func (t *Tracker) enter(out []amigate.CallEvent, ch *channel, id string, at, readAt time.Time) []amigate.CallEvent {
 	if ch.bridge != nil {
 		t.leave(ch)
@@ -79,6 +83,7 @@ func (t *Tracker) answer(out []amigate.CallEvent, ch *channel, at, readAt time.T
 	return t.emit(out, c, amigate.EventCallAnswered, ch.uniqueid, "", ch.ext, nil, at, readAt)
 }
 
+// leave takes a channel out of its bridge; an empty bridge is forgotten.
 func (t *Tracker) leave(ch *channel) {
 	b := ch.bridge
 	if b == nil {

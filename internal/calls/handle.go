@@ -31,6 +31,8 @@ func (t *Tracker) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 	defer t.mu.Unlock()
 	return t.apply(nil, name, &m, readAt)
 }
+
+// apply dispatches one event the correlator uses; t.mu is held.
 func (t *Tracker) apply(out []amigate.CallEvent, name string, m *ami.Message, readAt time.Time) []amigate.CallEvent {
 	switch name {
 	case "Newchannel":
@@ -149,6 +151,9 @@ func (t *Tracker) newChannel(m *ami.Message, at time.Time) {
 	c.channels = append(c.channels, ch)
 	t.channels[ch.uniqueid] = ch
 }
+
+// newCallerID follows caller id changes: the customer's number and name
+// often arrive after the trunk channel.
 func (t *Tracker) newCallerID(m *ami.Message) {
 	ch := t.channels[m.Get("Uniqueid")]
 	if ch == nil {
@@ -183,6 +188,7 @@ func (t *Tracker) adopt(ch *channel, id string) {
 	dst.started = minTime(dst.started, src.started)
 	t.moveAll(src, dst)
 }
+
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
@@ -190,6 +196,9 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
+// hangup removes a channel, keeps the cause that explains the call's end
+// best (the first non-zero one on the customer's side, else the first
+// non-zero one), and ends the call with its last channel.
 func (t *Tracker) hangup(out []amigate.CallEvent, m *ami.Message, readAt time.Time) []amigate.CallEvent {
 	ch := t.channels[m.Get("Uniqueid")]
 	if ch == nil {

@@ -25,6 +25,15 @@ func TestScenarios(t *testing.T) {
 			hangup("1.2", 16).hangup("1.1", 16),
 		want: []string{id("1.1") + " ringing #1 agent=102", id("1.1") + " answered #2 agent=102", id("1.1") + " ended #3 answered"},
 	}, {
+		name: "agent dials out through a trunk endpoint whose context is a trunk context",
+		s: newScript().
+			newchan("PJSIP/101-00000001", "8.1", "8.1", "from-internal", "79001234567", "101").
+			newchan("PJSIP/trunk-00000002", "8.2", "8.1", "from-trunk", "s", "101").
+			dial("8.1", "8.2", "79001234567").ringing("8.2").dialEnd("8.2", "ANSWER").
+			enter("b", "8.2").enter("b", "8.1").
+			hangup("8.2", 16).hangup("8.1", 16),
+		want: []string{id("8.1") + " answered #1 agent=101", id("8.1") + " ended #2 answered"},
+	}, {
 		name: "SIP trunk to a queue of Local members that optimise away",
 		cfg:  Config{AgentChannel: "SIP/{ext}"},
 		s: newScript().
@@ -136,6 +145,21 @@ func TestScenarios(t *testing.T) {
 
 // The customer, the DID, the queue and the direction come from the trunk
 // channel; the caller id may arrive after the channel.
+func TestOutboundRoles(t *testing.T) {
+	tr := NewTracker(Config{})
+	evs := feed(tr, newScript().
+		newchan("PJSIP/101-00000001", "8.1", "8.1", "from-internal", "79001234567", "101").
+		newchan("PJSIP/trunk-00000002", "8.2", "8.1", "from-trunk", "s", "101").
+		dial("8.1", "8.2", "79001234567").dialEnd("8.2", "ANSWER").
+		enter("b", "8.2").enter("b", "8.1").out)
+	if len(evs) != 1 {
+		t.Fatalf("got %v, want one call.answered", brief(evs))
+	}
+	if c := evs[0].Call; c.Direction != amigate.DirectionOutbound || c.Customer == nil || c.Customer.Number != "79001234567" || c.DID != "" {
+		t.Errorf("answered call = %+v, want outbound to 79001234567", c)
+	}
+}
+
 func TestInboundRoles(t *testing.T) {
 	tr := NewTracker(Config{})
 	s := newScript().

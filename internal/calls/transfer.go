@@ -7,6 +7,8 @@ import (
 	"github.com/amigate/amigate/internal/ami"
 )
 
+// transferred emits call.transferred; the target, when it is an extension,
+// takes part in the call and becomes its agent.
 func (t *Tracker) transferred(out []amigate.CallEvent, c *call, mode, from, to, chanID string, at, readAt time.Time) []amigate.CallEvent {
 	x := &amigate.Transfer{FromExtension: from, ToExtension: to, Mode: mode}
 	c.state = amigate.StateTransferring
@@ -17,6 +19,9 @@ func (t *Tracker) transferred(out []amigate.CallEvent, c *call, mode, from, to, 
 	return t.emit(out, c, amigate.EventCallTransferred, chanID, mode+"\x00"+to, "", x, at, readAt)
 }
 
+// blindTransfer reports a successful BlindTransfer (the AMI action or a
+// phone's transfer key) and remembers the transferee, whose BridgeLeave that
+// follows is not a second transfer.
 func (t *Tracker) blindTransfer(out []amigate.CallEvent, m *ami.Message, readAt time.Time) []amigate.CallEvent {
 	if m.Get("Result") != "Success" {
 		return out
