@@ -168,7 +168,7 @@ func TestTransferRefused(t *testing.T) {
 		},
 		{
 			name: "asterisk refuses atxfer", call: inboundLocal, req: amigate.TransferRequest{To: "102", Mode: "attended"},
-			asterisk: refused("Atxfer", "No such channel"), want: amigate.ErrPBXRefused, text: "features.conf",
+			asterisk: refused("Atxfer", "No attended transfer feature code found"), want: amigate.ErrPBXRefused, text: "features.conf",
 		},
 		{
 			name: "not connected", call: inboundLocal, req: amigate.TransferRequest{To: "102"},
