@@ -17,22 +17,23 @@ var actions map[string]func(*session, ami.Message)
 
 func init() {
 	actions = map[string]func(*session, ami.Message){
-		"ping":             (*session).ping,
-		"events":           (*session).events,
-		"filter":           (*session).filter,
-		"command":          (*session).command,
-		"originate":        (*session).originate,
-		"hangup":           (*session).hangup,
-		"redirect":         (*session).redirect,
-		"blindtransfer":    (*session).blindTransfer,
-		"atxfer":           (*session).atxfer,
-		"getvar":           (*session).getvar,
-		"setvar":           (*session).setvar,
-		"status":           (*session).status,
-		"coreshowchannels": (*session).coreShowChannels,
-		"queuestatus":      (*session).queueStatus,
-		"queuesummary":     (*session).queueSummary,
-		"queuepause":       (*session).queuePause,
+		"ping":               (*session).ping,
+		"events":             (*session).events,
+		"filter":             (*session).filter,
+		"command":            (*session).command,
+		"originate":          (*session).originate,
+		"hangup":             (*session).hangup,
+		"redirect":           (*session).redirect,
+		"blindtransfer":      (*session).blindTransfer,
+		"atxfer":             (*session).atxfer,
+		"getvar":             (*session).getvar,
+		"setvar":             (*session).setvar,
+		"status":             (*session).status,
+		"coreshowchannels":   (*session).coreShowChannels,
+		"coreshowchannelmap": (*session).coreShowChannelMap,
+		"queuestatus":        (*session).queueStatus,
+		"queuesummary":       (*session).queueSummary,
+		"queuepause":         (*session).queuePause,
 	}
 }
 
@@ -126,13 +127,11 @@ func (s *session) originate(req ami.Message) {
 		o.result = make(chan originateResult, 1)
 	}
 	s.p.mu.Lock()
+	if o.async {
+		s.queueLocked([]byte(successText(req, "Originate successfully queued")))
+	}
 	_, ok := s.p.startOriginateLocked(o)
 	res := o.result
-	if ok && o.async {
-		ok2 := response(req, "Success")
-		ok2.Add("Message", "Originate successfully queued")
-		s.queueLocked([]byte(ok2.String()))
-	}
 	s.p.mu.Unlock()
 	if !ok {
 		s.sendError(req, "Originate failed")
@@ -451,4 +450,60 @@ func (s *session) status(req ami.Message) {
 	}
 	b.WriteString(complete("StatusComplete", id, len(chans)))
 	s.queueLocked([]byte(b.String()))
+}
+
+// coreShowChannelMap lists the channels connected to Channel through
+// bridges and Local pairs (not its own Local peer), as Asterisk 22 does.
+func (s *session) coreShowChannelMap(req ami.Message) {
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.lookupLocked(req.Get("Channel"))
+	if c == nil {
+		s.queueLocked([]byte(errorText(req, "Channel does not exist")))
+		return
+	}
+	id := req.Get("ActionID")
+	seen := map[*channel]bool{c: true}
+	if c.peer != nil {
+		seen[c.peer] = true
+	}
+	var out []*channel
+	var visit func(x *channel, viaBridge bool)
+	visit = func(x *channel, viaBridge bool) {
+		if x.bridge != nil {
+			for _, y := range x.bridge.chans {
+				if !seen[y] {
+					seen[y] = true
+					out = append(out, y)
+					visit(y, true)
+				}
+			}
+		}
+		if viaBridge && x.peer != nil && !seen[x.peer] && !x.peer.dead {
+			seen[x.peer] = true
+			out = append(out, x.peer)
+			visit(x.peer, false)
+		}
+	}
+	visit(c, false)
+	var b strings.Builder
+	b.WriteString(listStartText(req, "Channel map will follow"))
+	for _, x := range out {
+		m := &ami.Message{}
+		m.Add("Event", "CoreShowChannelMap")
+		m.Add("ActionID", id)
+		m.Add("Channel", c.name)
+		m.Add("ConnectedChannel", x.name)
+		b.WriteString(m.String())
+	}
+	b.WriteString(complete("CoreShowChannelMapComplete", id, len(out)))
+	s.queueLocked([]byte(b.String()))
+}
+
+func listStartText(req ami.Message, msg string) string {
+	m := response(req, "Success")
+	m.Add("EventList", "start")
+	m.Add("Message", msg)
+	return m.String()
 }

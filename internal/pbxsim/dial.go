@@ -69,6 +69,7 @@ func (t *thread) dial(dest string, transfer bool) bool {
 	one := t.dialLegLocked(exten, context, "AppDial")
 	one.transferFeature, c.transferFeature = transfer, transfer
 	p.dialEventLocked("DialBegin", c, one, "DialString", exten+"@"+context)
+	t.flushPendingLocked()
 	t.unlock()
 
 	deadline := time.Now().Add(p.office.DialTimeout)
@@ -133,12 +134,30 @@ func (t *thread) answeredLocked(one *channel, num string) {
 	p.varsetLocked(c, "BRIDGEPEER", one.name)
 }
 
-// postDialLocked sets what Dial sets on the caller when the bridge ends.
-func (p *PBX) postDialLocked(c *channel) {
+// postDialLocked sets what Dial (or Queue) sets on the caller when the
+// bridge ends.
+func (t *thread) postDialLocked() {
 	for _, v := range []string{"ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS"} {
-		p.varsetLocked(c, v, "")
+		t.p.varsetLocked(t.c, v, "")
 	}
-	p.varsetLocked(c, "DIALSTATUS", "ANSWER")
+	if !t.queued {
+		t.p.varsetLocked(t.c, "DIALSTATUS", "ANSWER")
+	}
+}
+
+// flushPendingLocked sends a held OriginateResponse.
+func (t *thread) flushPendingLocked() {
+	if t.pending != nil {
+		t.pending()
+		t.pending = nil
+	}
+}
+
+func (t *thread) bridgeEndLocked(callerLeft bool) {
+	if t.onBridgeEnd != nil {
+		t.onBridgeEnd(callerLeft)
+		t.onBridgeEnd = nil
+	}
 }
 
 // bridged waits while the thread's channel talks to one, until either side
@@ -156,6 +175,10 @@ func (t *thread) bridged(one *channel) bool {
 		}
 		switch {
 		case c.dead || c.hangupReq || c.redirect != nil:
+			t.bridgeEndLocked(true)
+			if c.hangupReq && c.cause == 0 {
+				c.cause = 16
+			}
 			b := c.bridge
 			if b != nil {
 				p.varsetLocked(c, "BRIDGEPEER", "")
@@ -163,12 +186,13 @@ func (t *thread) bridged(one *channel) bool {
 				p.bridgeLeaveLocked(c)
 			}
 			if c.redirect == nil {
-				p.postDialLocked(c)
+				t.postDialLocked()
 			}
 			t.kickLocked(one, b)
 			t.unlock()
 			return true
 		case one.dead || one.hangupReq || one.redirect != nil || one.bridge == nil:
+			t.bridgeEndLocked(false)
 			b := one.bridge
 			if b == nil {
 				b = c.bridge
@@ -187,7 +211,7 @@ func (t *thread) bridged(one *channel) bool {
 			if b != nil {
 				p.emitLocked(p.bridgeEvent("BridgeDestroy", b))
 			}
-			p.postDialLocked(c)
+			t.postDialLocked()
 			if !c.hangupReq && c.redirect == nil {
 				c.hangupReq, c.cause = true, 16
 			}

@@ -111,6 +111,9 @@ func (p *PBX) newstateLocked(c *channel, state int) {
 		c.answered = p.now()
 	}
 	p.emitLocked(p.chanEvent("Newstate", "call", c))
+	if state == stateUp && c.device != "" {
+		p.deviceStateLocked(c.device, "INUSE")
+	}
 	c.notify()
 }
 
@@ -215,11 +218,13 @@ func (p *PBX) hangupLocked(c *channel, cause int) {
 		p.cdrLocked(c)
 	}
 	c.notify()
+	if c.device != "" {
+		p.deviceStateLocked(c.device, "NOT_INUSE")
+	}
 	if c.half == 2 && c.device != "" {
 		if p.devUse[c.device]--; p.devUse[c.device] <= 0 {
 			delete(p.devUse, c.device)
 		}
-		p.deviceStateLocked(c.device, "NOT_INUSE")
 		p.memberStatusLocked(c.device)
 	}
 }

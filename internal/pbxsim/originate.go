@@ -111,7 +111,11 @@ func (t *thread) originated(o *originate) {
 			reason = reasonNoAnswer
 		case c.state == stateUp:
 			p.dialEventLocked("DialEnd", nil, c, "DialStatus", "ANSWER")
-			p.originateResponseLocked(o, c, reasonAnswered)
+			if o.app == "" {
+				t.pending = func() { p.originateResponseLocked(o, c, reasonAnswered) }
+			} else {
+				p.originateResponseLocked(o, c, reasonAnswered)
+			}
 			t.unlock()
 			t.afterAnswer(o)
 			return
@@ -169,7 +173,7 @@ func (p *PBX) originateResponseLocked(o *originate, c *channel, reason int) {
 		o.result <- originateResult{ok: c != nil, linkedid: p.linkedidOf(c)}
 		o.result = nil
 	}
-	if !o.silent {
+	if !o.silent && o.async {
 		p.emitLocked(m)
 	}
 }
@@ -188,9 +192,15 @@ func (t *thread) afterAnswer(o *originate) {
 		t.c.context, t.c.exten, t.c.priority = o.dpContext, o.dpExt, 1
 		t.unlock()
 		t.runDialplan()
+		t.lock()
+		t.flushPendingLocked()
+		t.unlock()
 		return
 	}
 	d := time.Duration(-1)
+	if strings.EqualFold(o.app, "Playback") {
+		d = t.p.office.CustomerRing
+	}
 	if strings.EqualFold(o.app, "Wait") {
 		d = o.hangupAfter
 	}
@@ -199,6 +209,9 @@ func (t *thread) afterAnswer(o *originate) {
 	}
 	if t.wait(d) {
 		t.lock()
+		if strings.EqualFold(o.app, "Playback") {
+			t.p.varsetLocked(t.c, "PLAYBACKSTATUS", "SUCCESS")
+		}
 		if !t.c.dead {
 			t.p.hangupLocked(t.c, 0)
 		}

@@ -122,9 +122,8 @@ func (t *thread) queue(name string) bool {
 	for _, v := range []string{"ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS"} {
 		p.varsetLocked(c, v, "")
 	}
-	if c.device != "" {
-		p.deviceStateLocked(c.device, "INUSE")
-	}
+	t.queued = true
+	p.deviceStateLocked("Queue:"+name, "RINGING")
 	qs.callers = append(qs.callers, &queueCaller{c: c, joined: time.Now()})
 	pos := len(qs.callers)
 	p.queueEventLocked("QueueCallerJoin", c, nil, "Queue", name, "Position", strconv.Itoa(pos), "Count", strconv.Itoa(pos))
@@ -178,21 +177,20 @@ func (t *thread) queue(name string) bool {
 			legs = live
 			if winner != nil {
 				t.connectLocked(qs, winner, legs, joined)
-				t.unlock()
 				talk := time.Now()
-				t.bridged(winner.one)
-				t.lock()
-				reason := "agent"
-				if c.hangupReq && c.cause != 16 || c.dead {
-					reason = "caller"
+				t.onBridgeEnd = func(callerLeft bool) {
+					reason := "agent"
+					if callerLeft {
+						reason = "caller"
+					}
+					qs.talkTotal += time.Since(talk)
+					winner.m.inCall = false
+					p.queueEventLocked("AgentComplete", c, winner.one, "Queue", name, "Interface", winner.m.iface,
+						"MemberName", winner.m.Name, "HoldTime", strconv.Itoa(int(talk.Sub(joined).Seconds())),
+						"TalkTime", strconv.Itoa(int(time.Since(talk).Seconds())), "Reason", reason)
 				}
-				hold := int(talk.Sub(joined).Seconds())
-				qs.talkTotal += time.Since(talk)
-				winner.m.inCall = false
-				p.queueEventLocked("AgentComplete", c, winner.one, "Queue", name, "Interface", winner.m.iface,
-					"MemberName", winner.m.Name, "HoldTime", strconv.Itoa(hold),
-					"TalkTime", strconv.Itoa(int(time.Since(talk).Seconds())), "Reason", reason)
 				t.unlock()
+				t.bridged(winner.one)
 				return true
 			}
 			if len(legs) == 0 || !time.Now().Before(deadline) {
@@ -286,6 +284,7 @@ func (t *thread) leaveLocked(qs *queueState) int {
 			break
 		}
 	}
+	t.p.deviceStateLocked("Queue:"+qs.q.Name, "NOT_INUSE")
 	t.p.queueEventLocked("QueueCallerLeave", t.c, nil, "Queue", qs.q.Name, "Position", strconv.Itoa(pos),
 		"Count", strconv.Itoa(len(qs.callers)))
 	return pos

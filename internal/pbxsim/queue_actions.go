@@ -20,13 +20,6 @@ func (p *PBX) queueStatesLocked(name string) []*queueState {
 	return out
 }
 
-func listStart(req ami.Message, msg string) string {
-	m := response(req, "Success")
-	m.Add("EventList", "start")
-	m.Add("Message", msg)
-	return m.String()
-}
-
 func avgSeconds(total time.Duration, n int) string {
 	if n == 0 {
 		return "0"
@@ -40,7 +33,7 @@ func (s *session) queueStatus(req ami.Message) {
 	defer p.mu.Unlock()
 	id := req.Get("ActionID")
 	var b strings.Builder
-	b.WriteString(listStart(req, "Queue status will follow"))
+	b.WriteString(listStartText(req, "Queue status will follow"))
 	n := 0
 	add := func(m *ami.Message) {
 		m.Add("ActionID", id)
@@ -95,7 +88,7 @@ func (s *session) queueSummary(req ami.Message) {
 	defer p.mu.Unlock()
 	id := req.Get("ActionID")
 	var b strings.Builder
-	b.WriteString(listStart(req, "Queue summary will follow"))
+	b.WriteString(listStartText(req, "Queue summary will follow"))
 	qss := p.queueStatesLocked(req.Get("Queue"))
 	for _, qs := range qss {
 		avail := 0

@@ -14,6 +14,15 @@ type thread struct {
 	ctx  context.Context
 	c    *channel
 	wake chan struct{}
+
+	// queued is set while the channel is in a Queue: Dial's variables are
+	// not set when its bridge ends.
+	queued bool
+	// onBridgeEnd runs (locked) when the channel's bridge starts to end.
+	onBridgeEnd func(callerLeft bool)
+	// pending is an OriginateResponse held until the dialplan's first
+	// DialBegin, where Asterisk sends it.
+	pending func()
 }
 
 // startThreadLocked runs f on a new thread that owns c.
@@ -85,9 +94,6 @@ func (t *thread) app(prio *int, name, data string) {
 // answerLocked answers c; a Local half answers its peer too.
 func (p *PBX) answerLocked(c *channel) {
 	p.newstateLocked(c, stateUp)
-	if c.device != "" && c.half == 2 {
-		p.deviceStateLocked(c.device, "INUSE")
-	}
 	if c.peer != nil && !c.peer.dead {
 		p.newstateLocked(c.peer, stateUp)
 	}

@@ -39,6 +39,10 @@ func (s *session) atxfer(req ami.Message) {
 			if other != nil {
 				p.dtmfLocked("DTMFBegin", other, string(d), "Sent")
 				p.dtmfLocked("DTMFEnd", other, string(d), "Sent")
+				if pr := other.peer; pr != nil && !pr.dead {
+					p.dtmfLocked("DTMFBegin", pr, string(d), "Received")
+					p.dtmfLocked("DTMFEnd", pr, string(d), "Received")
+				}
 			}
 		}
 		return
@@ -103,8 +107,17 @@ func (t *thread) attended(one *channel) bool {
 	p.varsetLocked(one, "BRIDGEPEER", cons1.name)
 	t.unlock()
 
+	ringing, answered := false, false
 	for {
 		t.lock()
+		if !cons1.dead && cons1.state == stateRinging && !ringing {
+			ringing = true
+			p.dialEventLocked("DialState", nil, cons1, "DialStatus", "RINGING")
+		}
+		if !cons1.dead && cons1.state == stateUp && !answered {
+			answered = true
+			p.dialEventLocked("DialEnd", nil, cons1, "DialStatus", "ANSWER")
+		}
 		switch {
 		case c.dead || c.hangupReq:
 			t.unlock()
