@@ -77,6 +77,34 @@ func TestReconcileKnownCalls(t *testing.T) {
 	}
 }
 
+// Calls picked up from the list alone: an agent's call to another agent,
+// and a call from a channel that is neither a trunk nor an agent.
+func TestReconcileGuessesRoles(t *testing.T) {
+	now := time.Unix(1_800_000_100, 0).UTC()
+	tr := NewTracker(Config{})
+	list := []ami.Message{
+		ev("CoreShowChannel", "Channel", "PJSIP/102-00000002", "Uniqueid", "1.2", "Linkedid", "1.1",
+			"ChannelStateDesc", "Up", "Context", "from-internal", "Exten", "s", "BridgeId", "b1", "Duration", "00:00:09"),
+		ev("CoreShowChannel", "Channel", "PJSIP/101-00000001", "Uniqueid", "1.1", "Linkedid", "1.1",
+			"ChannelStateDesc", "Up", "Context", "from-internal", "Exten", "102", "BridgeId", "b1", "Duration", "00:00:10"),
+		ev("CoreShowChannel", "Channel", "IAX2/gw-00000003", "Uniqueid", "2.1", "Linkedid", "2.1",
+			"ChannelStateDesc", "Up", "Context", "ivr", "Exten", "s", "CallerIDNum", "79001112233", "Duration", "00:00:03"),
+		ev("CoreShowChannel", "Channel", "PJSIP/104-00000004", "Uniqueid", "2.2", "Linkedid", "2.1",
+			"ChannelStateDesc", "Ringing", "Context", "from-internal", "Exten", "s", "Duration", "00:00:01"),
+	}
+	got := tr.Reconcile(list, now)
+	checkBrief(t, got, callID("1.1")+" answered #1 agent=102", callID("2.1")+" ringing #1 agent=104")
+	for _, tt := range []struct{ id, dir, customer string }{
+		{callID("1.1"), amigate.DirectionInternal, "101"},
+		{callID("2.1"), amigate.DirectionInbound, "79001112233"},
+	} {
+		c, ok := tr.Get(tt.id)
+		if !ok || c.Direction != tt.dir || c.Customer == nil || c.Customer.Number != tt.customer {
+			t.Errorf("call %s = %+v, want %s from %s", tt.id, c, tt.dir, tt.customer)
+		}
+	}
+}
+
 func TestParseDuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"00:00:03": 3 * time.Second, "01:02:03": time.Hour + 2*time.Minute + 3*time.Second, "": 0, "x": 0,
