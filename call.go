@@ -76,7 +76,19 @@ type Channel struct {
 	Name     string `json:"name"`
 	Uniqueid string `json:"uniqueid"`
 	State    string `json:"state"`
+	// Role is "agent" for an agent's device leg, "customer" for the
+	// customer's leg, "" for helper legs; transfers act on it.
+	Role string `json:"role,omitempty" enums:"agent,customer"`
+	// Bridged is true while the channel is in a bridge: AMI BlindTransfer
+	// and Atxfer work only on a bridged channel (the ;1 half of a Local pair).
+	Bridged bool `json:"bridged,omitempty"`
 }
+
+// Channel roles.
+const (
+	RoleAgent    = "agent"
+	RoleCustomer = "customer"
+)
 
 // HasExtension reports whether the agent extension ext takes part in the
 // call: what a token restricted by its ext claim may see and act on.
