@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/amigate/amigate/internal/auth"
+	"github.com/amigate/amigate/internal/config"
+	"github.com/amigate/amigate/internal/pbxsim"
+)
+
+// Demo mode's PBX account: the least-privileged one of pbxsim's manager.conf.
+const (
+	demoAMIUser   = "amigate"
+	demoAMISecret = "amigate"
+	// demoAgentChannel is how the simulated office's phones are dialled.
+	demoAgentChannel = "Local/{ext}@phones"
+)
+
+// demoPBX is --demo: a simulated Asterisk in-process, a throw-away event
+// store, and a webhook inspector that receives the service's own webhooks.
+type demoPBX struct {
+	pbx       *pbxsim.PBX
+	dataDir   string // removed on close; empty with an external NATS
+	inspector *inspector
+	log       *slog.Logger
+}
+
+// startDemo starts the simulated PBX on a loopback port and points cfg at
+// it: the AMI address and account, the office's agent channels, a
+// temporary data directory, a generated JWT secret unless one is
+// configured, and private webhook addresses allowed (the inspector is on
+// loopback).
+func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
+	d := &demoPBX{log: log.With("component", "demo")}
+	d.pbx = pbxsim.New(pbxsim.Config{Logger: log.With("component", "pbxsim")})
+	addr, err := d.pbx.Start("127.0.0.1:0")
+	if err != nil {
+		d.pbx.Close()
+		return nil, fmt.Errorf("demo: start simulated pbx: %w", err)
+	}
+	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = addr, demoAMIUser, demoAMISecret
+	cfg.AMI.Auth, cfg.AMI.TLS = config.AuthMD5, false
+	cfg.Dial.AgentChannel = demoAgentChannel
+	cfg.Webhooks.AllowPrivate = true
+	if cfg.Store.NATSURL == "" {
+		if d.dataDir, err = os.MkdirTemp("", "amigate-demo-"); err != nil {
+			d.pbx.Close()
+			return nil, fmt.Errorf("demo: data dir: %w", err)
+		}
+		cfg.Store.DataDir = d.dataDir
+	}
+	if cfg.JWT.Secret == "" && cfg.JWT.PublicKeyFile == "" {
+		cfg.JWT.Secret = randomText(32)
+	}
+	secret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
+	d.inspector = newInspector(secret, 100, time.Now)
+	d.log.Info("simulated pbx started", "ami_addr", addr, "agent_channel", demoAgentChannel, "data_dir", d.dataDir)
+	return d, nil
+}
+
+// subscribe adds the inspector's subscription, once the API's address is
+// known.
+func (d *demoPBX) subscribe(cfg *config.Config, base string) {
+	cfg.Webhooks.Subscriptions = append(cfg.Webhooks.Subscriptions, config.Subscription{
+		URL: base + inspectorPath, Secret: d.inspector.secret,
+	})
+}
+
+// token mints the token printed for the demo: every scope, a day.
+func (d *demoPBX) token(cfg config.Config) (string, error) {
+	if cfg.JWT.Secret == "" {
+		return "", nil // a public-key-only setup: tokens come from its issuer
+	}
+	return auth.Mint([]byte(cfg.JWT.Secret), auth.MintParams{
+		Subject: "demo", Scopes: auth.Scopes, TTL: 24 * time.Hour,
+		Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience,
+	})
+}
+
+// routes adds the demo's endpoints to the API: the webhook inspector and
+// a trigger for incoming calls on the simulated PBX.
+func (d *demoPBX) routes(e *echo.Echo) {
+	e.POST(inspectorPath, d.inspector.receive)
+	e.GET(inspectorPath, d.inspector.list)
+	e.POST("/demo/incoming", d.incoming)
+}
+
+// incomingRequest is the body of POST /demo/incoming.
+type incomingRequest struct {
+	DID                string  `json:"did"`  // default 5550100: queue support (agents 101, 102)
+	From               string  `json:"from"` // default 79001234567
+	Name               string  `json:"name"`
+	HangupAfterSeconds float64 `json:"hangup_after_seconds"`
+}
+
+// incoming places a customer call on a DID of the simulated PBX.
+func (d *demoPBX) incoming(c echo.Context) error {
+	var r incomingRequest
+	if c.Request().ContentLength != 0 {
+		if err := c.Bind(&r); err != nil {
+			return err
+		}
+	}
+	if r.DID == "" {
+		r.DID = "5550100"
+	}
+	if r.From == "" {
+		r.From = "79001234567"
+	}
+	if r.HangupAfterSeconds < 0 || r.HangupAfterSeconds > 3600 {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "hangup_after_seconds: want 0 to 3600")
+	}
+	linkedid, err := d.pbx.IncomingCall(c.Request().Context(), pbxsim.Incoming{
+		DID: r.DID, From: r.From, Name: r.Name,
+		HangupAfter: time.Duration(r.HangupAfterSeconds * float64(time.Second)),
+	})
+	switch {
+	case errors.Is(err, pbxsim.ErrUnknownDID):
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "did: unknown; try 5550100 (queue support), 5550101 (agent 101), 5550102 (queue sales), 5550111 (agent 101, transfer feature)")
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]string{"linkedid": linkedid, "did": r.DID, "from": r.From})
+}
+
+// welcome prints what a person needs to try the API.
+func (d *demoPBX) welcome(w io.Writer, s started) {
+	fmt.Fprintf(w, `
+amigate demo: a simulated Asterisk runs in-process (agents 101-105; 198 busy; 199 never answers).
+
+  Swagger UI:        %[1]s/swagger/index.html   (Authorize: paste the token below)
+  Webhooks received: %[1]s/demo/webhooks
+  Metrics:           %[1]s/metrics
+
+Token (every scope, valid 24h):
+
+  %[2]s
+
+Try:
+  export TOKEN=%[2]s
+  curl -s -X POST %[1]s/v1/calls -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{"from": "101", "to": "+7 (900) 123-45-67"}'
+  curl -s -X POST %[1]s/demo/incoming -H 'Content-Type: application/json' -d '{"did": "5550100"}'
+  curl -s %[1]s/v1/queues -H "Authorization: Bearer $TOKEN"
+  curl -s %[1]s/demo/webhooks
+
+`, s.URL, s.Token)
+}
+
+// close stops the simulated PBX and removes the temporary store.
+func (d *demoPBX) close(context.Context) error {
+	err := d.pbx.Close()
+	if d.dataDir != "" {
+		err = errors.Join(err, os.RemoveAll(d.dataDir))
+	}
+	return err
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return b
+}
+
+// randomText is n random bytes as URL-safe base64: a printable secret.
+func randomText(n int) string { return base64.RawURLEncoding.EncodeToString(randomBytes(n)) }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+const testSecret = "0123456789abcdef0123456789abcdef"
+
+// TestStartupErrors checks that a bad configuration stops start-up at once
+// with a message naming the key, and that nothing is left running.
+func TestStartupErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{name: "no pbx", env: []string{"AMIGATE_JWT_SECRET=" + testSecret}, want: "AMIGATE_AMI_ADDR: required unless --demo"},
+		{name: "no jwt key", env: []string{"AMIGATE_AMI_ADDR=127.0.0.1:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s"}, want: "AMIGATE_JWT_SECRET: required"},
+		{name: "bad file", args: []string{"--config", "/nonexistent.yaml"}, want: "AMIGATE_CONFIG: open /nonexistent.yaml"},
+		{name: "serve with bad duration", args: []string{"serve", "--demo"}, env: []string{"AMIGATE_AMI_PING_INTERVAL=often"}, want: "AMIGATE_AMI_PING_INTERVAL"},
+		{name: "bad listen address", args: []string{"--demo"}, env: []string{"AMIGATE_HTTP_ADDR=256.0.0.1:0"}, want: "AMIGATE_HTTP_ADDR:"},
+		{name: "bad public key", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_PUBLIC_KEY_FILE=main_test.go"}, want: "AMIGATE_JWT_*: auth: public key not usable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			err := run(ctx, tt.args, tt.env, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, nil, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "api token --sub NAME") {
+		t.Errorf("usage lacks the token command: %s", stdout.String())
+	}
+	err := run(context.Background(), []string{"token", "-h"}, nil, &stdout, &stderr)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("token -h: got %v, want flag.ErrHelp", err)
+	}
+}

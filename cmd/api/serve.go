@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/calls"
+	"github.com/amigate/amigate/internal/config"
+	"github.com/amigate/amigate/internal/control"
+	"github.com/amigate/amigate/internal/handlers"
+	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/webhooks"
+)
+
+// started is what serve reports once it accepts requests: for the demo's
+// welcome text and for tests, which listen on port 0.
+type started struct {
+	URL   string // http://host:port of the API
+	Token string // demo only: a token with every scope
+}
+
+// shutdownStep is one part of the service to stop; serve stops them in the
+// reverse order of start.
+type shutdownStep struct {
+	name string
+	stop func(ctx context.Context) error
+}
+
+// serve runs the service until ctx ends (SIGINT/SIGTERM) or a part of it
+// fails, then shuts down in reverse order of start: HTTP (in-flight
+// requests finish), the event loop, the webhook dispatcher (store flushed),
+// the AMI client (Logoff, then Close), and in demo mode the simulated PBX.
+// onStart, when set, is called once the API accepts requests.
+func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer, onStart func(started)) (err error) {
+	cfg, err := config.Load(args, environ)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration", "warning", w)
+	}
+
+	var steps []shutdownStep
+	defer func() {
+		// Reverse order of start, under one deadline for the whole shutdown.
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+		defer cancel()
+		for i := len(steps) - 1; i >= 0; i-- {
+			if serr := steps[i].stop(sctx); serr != nil {
+				log.Error("shutdown", "part", steps[i].name, "err", serr)
+				err = errors.Join(err, fmt.Errorf("shutdown %s: %w", steps[i].name, serr))
+			}
+		}
+		log.Info("stopped")
+	}()
+	add := func(name string, stop func(context.Context) error) {
+		steps = append(steps, shutdownStep{name, stop})
+	}
+
+	var demo *demoPBX
+	if cfg.Demo {
+		if demo, err = startDemo(&cfg, log); err != nil {
+			return err
+		}
+		add("demo", demo.close)
+	}
+	log.Info("starting", "version", buildVersion(), "config", cfg)
+
+	verifier, err := newVerifier(cfg)
+	if err != nil {
+		return err
+	}
+	controlCfg, err := controlConfig(cfg)
+	if err != nil {
+		return err
+	}
+	m := metrics.New()
+
+	// Listen first: the demo's webhook subscription needs the address.
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("AMIGATE_HTTP_ADDR: %w", err)
+	}
+	base := "http://" + dialable(ln.Addr())
+	if demo != nil {
+		demo.subscribe(&cfg, base)
+	}
+
+	amiCfg, err := amiConfig(cfg, log, m)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	client, err := amiclient.New(amiCfg)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("AMIGATE_AMI_*: %w", err)
+	}
+	add("ami", func(ctx context.Context) error {
+		if client.State() == amiclient.Ready {
+			if err := client.Logoff(ctx); err != nil {
+				log.Warn("ami logoff", "err", err)
+			}
+		}
+		return client.Close()
+	})
+	tracker := calls.NewTracker(trackerConfig(cfg))
+	m.CallsActive(tracker.Active)
+	// Subscribed before anything is read, so that no event is missed.
+	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer})
+	add("ami subscription", func(context.Context) error { sub.Close(); return nil })
+
+	store, err := webhooks.New(ctx, webhooksConfig(cfg, log, m))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("event store (AMIGATE_DATA_DIR / AMIGATE_NATS_URL): %w", err)
+	}
+	add("webhooks", store.Close)
+
+	loop := &eventLoop{
+		events: sub, pbx: client, calls: tracker, store: store, metrics: m,
+		log: log.With("component", "eventloop"), now: time.Now,
+		expireEvery: time.Minute, resyncTimeout: cfg.AMI.ActionTimeout,
+		retryMin: 100 * time.Millisecond, retryMax: 5 * time.Second, publishTimeout: 5 * time.Second,
+	}
+	loopCtx, stopLoop := context.WithCancel(context.Background())
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- loop.run(loopCtx) }()
+	add("event loop", func(ctx context.Context) error {
+		stopLoop()
+		select {
+		case err := <-loopDone:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+
+	svc := control.New(controlCfg, client, tracker)
+	streamsDone := make(chan struct{})
+	e := handlers.New(handlers.Deps{
+		Calls:       svc,
+		Queues:      svc,
+		Webhooks:    store,
+		Verifier:    verifier,
+		Ready:       readiness(client, store),
+		Metrics:     m.Handler(),
+		HTTPMetrics: m,
+		Logger:      log.With("component", "http"),
+	}, handlers.Options{
+		Timeout:      cfg.AMI.ActionTimeout,
+		AgentChannel: cfg.Dial.AgentChannel,
+		StreamsDone:  streamsDone,
+	})
+	if demo != nil {
+		demo.routes(e)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(func() { close(streamsDone) })
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- srv.Serve(ln) }()
+	add("http", func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		if serr := <-serveDone; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		return err
+	})
+
+	log.Info("serving", "url", base, "swagger_ui", base+"/swagger/index.html")
+	info := started{URL: base}
+	if demo != nil {
+		if info.Token, err = demo.token(cfg); err != nil {
+			return err
+		}
+		demo.welcome(stdout, info)
+	}
+	if onStart != nil {
+		onStart(info)
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "cause", context.Cause(ctx))
+		return nil
+	case err := <-serveDone:
+		serveDone <- err // for the http step
+		return fmt.Errorf("http server: %w", err)
+	case err := <-loopDone:
+		loopDone <- err // for the event loop step
+		return fmt.Errorf("event loop: %w", err)
+	}
+}
+
+// dialable turns a listen address into one a client can use: a wildcard
+// host (":8080", "[::]:8080") becomes 127.0.0.1.
+func dialable(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/auth"
+	"github.com/amigate/amigate/internal/calls"
+	"github.com/amigate/amigate/internal/config"
+	"github.com/amigate/amigate/internal/control"
+	"github.com/amigate/amigate/internal/control/dialrules"
+	"github.com/amigate/amigate/internal/handlers"
+	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/webhooks"
+)
+
+// The one Metrics value serves every package's interface.
+var (
+	_ amiclient.Metrics    = amiMetrics{}
+	_ webhooks.Metrics     = (*metrics.Metrics)(nil)
+	_ handlers.HTTPMetrics = (*metrics.Metrics)(nil)
+	_ callCounter          = (*metrics.Metrics)(nil)
+	_ control.Calls        = (*calls.Tracker)(nil)
+	_ control.Unexpecter   = (*calls.Tracker)(nil)
+	_ correlator           = (*calls.Tracker)(nil)
+)
+
+// amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
+// amiclient.State that package metrics does not know.
+type amiMetrics struct{ *metrics.Metrics }
+
+func (m amiMetrics) SetState(s amiclient.State) { m.SetAMIState(s.String(), s == amiclient.Ready) }
+
+func newVerifier(cfg config.Config) (*auth.Verifier, error) {
+	v, err := auth.NewVerifier(auth.Config{
+		Secret:       []byte(cfg.JWT.Secret),
+		PublicKeyPEM: cfg.JWT.PublicKeyPEM,
+		Algorithms:   cfg.JWT.Algorithms,
+		Issuer:       cfg.JWT.Issuer,
+		Audience:     cfg.JWT.Audience,
+		Leeway:       leeway(cfg.JWT.Leeway),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("AMIGATE_JWT_*: %w", err)
+	}
+	return v, nil
+}
+
+// leeway maps the configuration's 0 ("none") to auth's negative.
+func leeway(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+func amiConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (amiclient.Config, error) {
+	c := amiclient.Config{
+		Addr:          cfg.AMI.Addr,
+		Username:      cfg.AMI.Username,
+		Secret:        cfg.AMI.Secret,
+		Auth:          cfg.AMI.Auth,
+		DialTimeout:   cfg.AMI.DialTimeout,
+		PingInterval:  cfg.AMI.PingInterval,
+		ActionTimeout: cfg.AMI.ActionTimeout,
+		BackoffMin:    cfg.AMI.ReconnectMin,
+		BackoffMax:    cfg.AMI.ReconnectMax,
+		Logger:        log.With("component", "amiclient"),
+		Metrics:       amiMetrics{m},
+	}
+	if cfg.AMI.TLS {
+		t, err := amiclient.TLSConfig(cfg.AMI.TLSCAFile, cfg.AMI.TLSServerName)
+		if err != nil {
+			return c, fmt.Errorf("AMIGATE_AMI_TLS_CA_FILE: %w", err)
+		}
+		c.TLS = t
+	}
+	return c, nil
+}
+
+func controlConfig(cfg config.Config) (control.Config, error) {
+	c := control.DefaultConfig()
+	c.AgentChannel = cfg.Dial.AgentChannel
+	c.DialContext = cfg.Dial.Context
+	c.TransferContext = cfg.Dial.TransferContext
+	c.ExtensionPattern = cfg.Dial.ExtensionPattern
+	c.Rules = dialrules.Config{
+		Allow:     cfg.Dial.Allow,
+		Deny:      cfg.Dial.Deny,
+		MinDigits: cfg.Dial.MinDigits,
+		MaxDigits: cfg.Dial.MaxDigits,
+	}
+	for _, r := range cfg.Dial.Rewrite {
+		c.Rules.Rewrite = append(c.Rules.Rewrite, dialrules.Rewrite{Prefix: r.Prefix, Replace: r.Replace})
+	}
+	c.DefaultTimeout = cfg.Dial.DefaultTimeout
+	c.MaxTimeout = cfg.Dial.MaxTimeout
+	c.BlindMethod = cfg.Dial.BlindTransfer
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("AMIGATE_DIAL_*: %w", err)
+	}
+	return c, nil
+}
+
+func trackerConfig(cfg config.Config) calls.Config {
+	return calls.Config{
+		TrunkContexts: cfg.Calls.TrunkContexts,
+		AgentChannel:  cfg.Dial.AgentChannel,
+		// Checked by config.Load.
+		ExtensionPattern: regexp.MustCompile(`^(?:` + cfg.Dial.ExtensionPattern + `)$`),
+		Retention:        cfg.Calls.Retention,
+	}
+}
+
+func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) webhooks.Config {
+	c := webhooks.Config{
+		DataDir:      cfg.Store.DataDir,
+		NATSURL:      cfg.Store.NATSURL,
+		AllowPrivate: cfg.Webhooks.AllowPrivate,
+		Timeout:      cfg.Webhooks.Timeout,
+		UserAgent:    "amigate/" + buildVersion(),
+		Logger:       log.With("component", "webhooks"),
+		Metrics:      m,
+	}
+	for _, s := range cfg.Webhooks.All() {
+		c.Subscriptions = append(c.Subscriptions, webhooks.ConfigSubscription{URL: s.URL, Secret: s.Secret, Events: s.Events})
+	}
+	return c
+}
+
+// readiness is /readyz: logged in to AMI and the event store writable.
+func readiness(client *amiclient.Client, store *webhooks.Dispatcher) func(context.Context) error {
+	return func(context.Context) error {
+		var errs []error
+		if s := client.State(); s != amiclient.Ready {
+			errs = append(errs, fmt.Errorf("asterisk manager: %s", s))
+		}
+		if err := store.Ready(); err != nil {
+			errs = append(errs, fmt.Errorf("event store: %w", err))
+		}
+		return errors.Join(errs...)
+	}
+}
