@@ -79,7 +79,7 @@ func openStore(ctx context.Context, cfg Config) (_ *store, err error) {
 	if s.nc, err = nats.Connect(url, opts...); err != nil {
 		return nil, fmt.Errorf("webhooks: connect to nats: %w", err)
 	}
-	if s.js, err = jetstream.New(s.nc, jetstream.WithPublishAsyncMaxPending(4096)); err != nil {
+	if s.js, err = jetstream.New(s.nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(cfg.Timeout)); err != nil {
 		return nil, fmt.Errorf("webhooks: jetstream: %w", err)
 	}
 	s.stream, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{

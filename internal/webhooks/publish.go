@@ -1,0 +1,80 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/amigate/amigate"
+)
+
+// Publish stores call events; they are durable when it returns nil (every
+// one acknowledged by JetStream). An event whose id was stored within the
+// dedup window is dropped by the store, so two instances watching one
+// Asterisk send each webhook once.
+func (d *Dispatcher) Publish(ctx context.Context, evs []amigate.CallEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	futures := make([]jetstream.PubAckFuture, 0, len(evs))
+	for i := range evs {
+		ev := &evs[i]
+		if err := checkEvent(ev); err != nil {
+			return err
+		}
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("webhooks: encode event %s: %w", ev.ID, err)
+		}
+		m := &nats.Msg{Subject: eventSubject(ev.Type, ev.ID), Data: body, Header: make(nats.Header, 4)}
+		m.Header.Set(hdrCallID, token(callKey(ev)))
+		m.Header.Set(hdrReadAt, ev.ReadAt.UTC().Format(time.RFC3339Nano))
+		f, err := d.st.js.PublishMsgAsync(m, jetstream.WithMsgID(ev.ID), jetstream.WithExpectStream(streamName))
+		if err != nil {
+			return d.publishFailed(fmt.Errorf("webhooks: publish %s: %w", ev.ID, err))
+		}
+		futures = append(futures, f)
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return d.publishFailed(fmt.Errorf("webhooks: publish %s: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err))
+		case <-ctx.Done():
+			return fmt.Errorf("webhooks: publish: %w", ctx.Err())
+		}
+	}
+	d.storeErr.Store(nil)
+	return nil
+}
+
+func (d *Dispatcher) publishFailed(err error) error {
+	d.storeErr.Store(&err)
+	return err
+}
+
+// checkEvent refuses events the store cannot file: an unknown type or no id.
+func checkEvent(ev *amigate.CallEvent) error {
+	if ev.ID == "" {
+		return fmt.Errorf("webhooks: event without id: %w", amigate.ErrInvalid)
+	}
+	for _, t := range amigate.EventTypes {
+		if ev.Type == t {
+			return nil
+		}
+	}
+	return fmt.Errorf("webhooks: event %s has unknown type %q: %w", ev.ID, ev.Type, amigate.ErrInvalid)
+}
+
+// callKey is what orders deliveries: the call, or the event itself when it
+// names no call.
+func callKey(ev *amigate.CallEvent) string {
+	if ev.Call.ID != "" {
+		return ev.Call.ID
+	}
+	return ev.ID
+}
