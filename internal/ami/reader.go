@@ -88,6 +88,9 @@ func (r *Reader) ReadBanner() (string, error) {
 // skipped. An old-style "Response: Follows" answer is read up to its
 // "--END COMMAND--" line, each output line becoming an Output field.
 func (r *Reader) ReadMessage() (Message, error) {
+	if m, ok := r.readBuffered(); ok {
+		return m, nil
+	}
 	r.buf = r.buf[:0]
 	r.offs = r.offs[:0]
 	size := 0

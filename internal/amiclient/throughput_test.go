@@ -1,0 +1,147 @@
+package amiclient
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amitest"
+)
+
+// repeated is an event with repeated keys, mixed into the flood to check
+// that none is lost on the way.
+var repeated = amitest.Msg("Event", "VarSet", "Channel", "PJSIP/201-00000001",
+	"ChanVariable", "A=1", "ChanVariable", "B=2", "ChanVariable", "C=3")
+
+// recordedEvents returns every event of the recorded Asterisk streams
+// (testdata/ami/raw/*.in), plus the repeated-keys event, as wire bytes,
+// and their names in order.
+func recordedEvents(tb testing.TB) ([]byte, []string) {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join(transcripts, "raw", "*.in"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no recorded streams: %v", err)
+	}
+	var out []byte
+	var names []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		_, rest, _ := bytes.Cut(b, []byte("\n"))
+		msgs, err := amitest.Messages(rest)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.IsEvent() {
+				out = append(out, m.String()...)
+				names = append(names, m.Event())
+			}
+		}
+	}
+	out = append(out, repeated.String()...)
+	names = append(names, "VarSet")
+	return out, names
+}
+
+// floodServer answers the action "Flood" (Rounds: n) with Success, then
+// writes the payload n times.
+func floodServer(tb testing.TB, payload []byte) *amitest.Server {
+	return amitest.Start(tb, amitest.Config{NoFullyBooted: true, Handlers: map[string]amitest.Handler{
+		"Flood": func(c *amitest.Conn, a ami.Message) {
+			n, _ := strconv.Atoi(a.Get("Rounds"))
+			c.Reply(a, "Success")
+			for range n {
+				if c.WriteRaw(payload) != nil {
+					return
+				}
+			}
+		},
+	}})
+}
+
+// flood connects a client, subscribes a lossless counter, asks for rounds
+// copies of the payload, and returns the events received and the time
+// taken. check, when set, sees every event.
+func flood(tb testing.TB, payload []byte, rounds, perRound int, check func(i int, ev Event)) (int, time.Duration) {
+	srv := floodServer(tb, payload)
+	cfg := testConfig(tb, srv.Addr())
+	cfg.Events = "off" // no FullyBooted wait
+	cfg.Logger = discardLogger
+	c := start(tb, cfg)
+	waitReady(tb, c)
+	sub := c.Subscribe(SubscribeOptions{Name: "counter", Lossless: true})
+	defer sub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if ev, err := sub.Next(ctx); err != nil || ev.Kind != KindConnected {
+		tb.Fatalf("first item: %v %v", ev.Kind, err)
+	}
+	want := rounds * perRound
+	start := time.Now()
+	if _, err := c.Send(ctx, ami.NewAction("Flood").Add("Rounds", strconv.Itoa(rounds))); err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	for n < want {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			tb.Fatalf("after %d of %d events: %v", n, want, err)
+		}
+		if ev.Kind != KindEvent {
+			tb.Fatalf("after %d events: got %v", n, ev.Kind)
+		}
+		if check != nil {
+			check(n, ev)
+		}
+		n++
+	}
+	return n, time.Since(start)
+}
+
+// TestFloodLossless: tens of thousands of recorded events through TCP and
+// the public API: none lost, in order, repeated keys kept, nothing dropped.
+func TestFloodLossless(t *testing.T) {
+	payload, names := recordedEvents(t)
+	rounds := 20
+	var mu sync.Mutex
+	bad := 0
+	n, d := flood(t, payload, rounds, len(names), func(i int, ev Event) {
+		want := names[i%len(names)]
+		ok := ev.Message.Event() == want
+		if want == "VarSet" && i%len(names) == len(names)-1 {
+			ok = ok && len(ev.Message.Values("ChanVariable")) == 3
+		}
+		if !ok {
+			mu.Lock()
+			if bad == 0 {
+				t.Errorf("event %d: got %q (%d fields), want %q", i, ev.Message.Event(), len(ev.Message.Fields), want)
+			}
+			bad++
+			mu.Unlock()
+		}
+	})
+	t.Logf("%d events in %v: %.0f events/s", n, d, float64(n)/d.Seconds())
+}
+
+// BenchmarkEventsE2E is the acceptance benchmark: the recorded Asterisk
+// event stream over loopback TCP, through the client's public API, to a
+// lossless subscriber that only counts. One op is one event.
+func BenchmarkEventsE2E(b *testing.B) {
+	payload, names := recordedEvents(b)
+	rounds := b.N/len(names) + 1
+	b.SetBytes(int64(len(payload) / len(names)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	n, d := flood(b, payload, rounds, len(names), nil)
+	b.StopTimer()
+	b.ReportMetric(float64(n)/d.Seconds(), "events/s")
+}
