@@ -52,7 +52,10 @@ func structCalls[P any](name string, base P, send func(ctx context.Context, c *C
 
 func allHelperCalls() []helperCall {
 	calls := structCalls("Originate", OriginateParams{Channel: "Local/1@x", Context: "x", Exten: "1"},
-		func(ctx context.Context, c *Client, p OriginateParams) error { _, err := c.Originate(ctx, p); return err })
+		func(ctx context.Context, c *Client, p OriginateParams) error {
+			_, err := c.Originate(ctx, p)
+			return err
+		})
 	calls = append(calls, structCalls("Redirect", RedirectParams{Channel: "Local/1@x;1", ExtraChannel: "Local/1@x;2", Context: "x", Exten: "1"},
 		func(ctx context.Context, c *Client, p RedirectParams) error { return c.Redirect(ctx, p) })...)
 	calls = append(calls, structCalls("QueuePause", QueuePauseParams{Interface: "Local/101@phones", Queue: "q", Reason: "r"},

@@ -29,7 +29,9 @@ func TestOutOfOrderInterleaved(t *testing.T) {
 		}
 		qs, csc, gv := held[0], held[1], held[2]
 		mu.Unlock()
-		ev := func(n int) ami.Message { return amitest.Msg("Event", "Newstate", "Channel", fmt.Sprintf("PJSIP/%d", n)) }
+		ev := func(n int) ami.Message {
+			return amitest.Msg("Event", "Newstate", "Channel", fmt.Sprintf("PJSIP/%d", n))
+		}
 		item := func(a ami.Message, name string, n int) ami.Message {
 			return amitest.Msg("Event", name, "ActionID", a.ActionID(), "N", fmt.Sprint(n))
 		}
