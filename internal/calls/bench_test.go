@@ -105,7 +105,7 @@ func BenchmarkHandleRecordings(b *testing.B) {
 	var msgs []ami.Message
 	for k, sc := range scenarios {
 		if sc.cfg.AgentChannel == office.AgentChannel {
-			msgs = append(msgs, copyOf(readTranscript(b, sc.name), k)...)
+			msgs = append(msgs, copyOf(readStream(b, streamPath(sc.name)), k)...)
 		}
 	}
 	tr := NewTracker(office)

@@ -33,6 +33,7 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 				c.direction = amigate.DirectionInternal
 			}
 			markCust(caller)
+			c.addExt(caller.ext)
 			if !c.fixedCust {
 				c.custNum, c.custName = caller.ext, caller.cidName
 			}
