@@ -98,6 +98,10 @@ type Options struct {
 	// that tells which queue member interface belongs to a token's ext
 	// claim. Default "PJSIP/{ext}".
 	AgentChannel string
+	// TokenCache is how many verified tokens are remembered until they
+	// expire (at most 5 minutes), sparing a signature check per request.
+	// Default 1024; negative disables the cache.
+	TokenCache int
 	// StreamsDone, when closed, ends the open /v1/events streams:
 	// http.Server.Shutdown does not cancel requests, so the caller closes
 	// it from RegisterOnShutdown lest Shutdown wait on endless streams.
@@ -123,6 +127,9 @@ func (o Options) withDefaults() Options {
 	if o.SSERetry <= 0 {
 		o.SSERetry = 3 * time.Second
 	}
+	if o.TokenCache == 0 {
+		o.TokenCache = 1024
+	}
 	if o.AgentChannel == "" {
 		o.AgentChannel = "PJSIP/{ext}"
 	}
@@ -143,7 +150,11 @@ func New(d Deps, o Options) *echo.Echo {
 	if d.Calls == nil || d.Queues == nil || d.Webhooks == nil || d.Verifier == nil {
 		panic("handlers: Deps.Calls, Queues, Webhooks and Verifier are required")
 	}
-	s := &server{d: d, o: o.withDefaults(), log: d.Logger}
+	o = o.withDefaults()
+	if o.TokenCache > 0 {
+		d.Verifier = newTokenCache(d.Verifier, o.TokenCache, time.Now)
+	}
+	s := &server{d: d, o: o, log: d.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
