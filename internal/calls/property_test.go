@@ -35,11 +35,11 @@ func copyOf(msgs []ami.Message, k int) []ami.Message {
 }
 
 // summary is what must not change when calls interleave: per call, its
-// events without ids, in order.
+// events in order, ids included.
 func summary(evs []amigate.CallEvent) map[string][]string {
 	out := map[string][]string{}
 	for _, e := range evs {
-		s := fmt.Sprintf("#%d %s", e.Sequence, e.Type)
+		s := fmt.Sprintf("#%d %s %s", e.Sequence, e.Type, e.ID)
 		if e.Agent != nil {
 			s += " agent=" + e.Agent.Extension
 		}
