@@ -67,10 +67,10 @@ func newWorker(d *Dispatcher, rec subRecord, secrets string) (*worker, error) {
 		held:  make(map[uint64]*item),
 	}
 	w.ctx, w.cancel = context.WithCancel(d.ctx)
+	// The consumer is made where the subscription is (Create, New); one
+	// missing here belongs to a subscription deleted meanwhile, and making
+	// it again would leave an orphan behind.
 	w.cons, err = d.st.stream.Consumer(w.ctx, rec.ID)
-	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		w.cons, err = d.st.stream.CreateOrUpdateConsumer(w.ctx, consumerConfig(rec.ID, rec.Events, d.cfg))
-	}
 	if err != nil {
 		w.cancel()
 		return nil, fmt.Errorf("webhooks: consumer %s: %w", rec.ID, err)
