@@ -69,6 +69,7 @@ func (t *Tracker) connect(out []amigate.CallEvent, b *bridge, at, readAt time.Ti
 // per agent extension (again after a transfer, for the new agent).
 func (t *Tracker) answer(out []amigate.CallEvent, ch *channel, at, readAt time.Time) []amigate.CallEvent {
 	c := ch.call
+	ch.dialing = false // a DialEnd ANSWER after the bridge rings nothing
 	c.ringing = remove(c.ringing, ch.ext)
 	c.agent = ch.ext
 	c.addExt(ch.ext)

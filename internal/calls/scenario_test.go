@@ -25,6 +25,16 @@ func TestScenarios(t *testing.T) {
 			hangup("1.2", 16).hangup("1.1", 16),
 		want: []string{id("1.1") + " ringing #1 agent=102", id("1.1") + " answered #2 agent=102", id("1.1") + " ended #3 answered"},
 	}, {
+		name: "bridged before its DialEnd: no ringing after the answer",
+		s: newScript().
+			newchan("PJSIP/trunk-00000001", "9.1", "9.1", "from-trunk", "5550101", "79001112233").
+			newchan("PJSIP/101-00000002", "9.2", "9.1", "from-internal", "s", "101").
+			dial("9.1", "9.2", "101").
+			enter("b", "9.2").enter("b", "9.1").dialEnd("9.2", "ANSWER").
+			add("Newstate", "Uniqueid", "9.2", "ChannelState", "5", "ChannelStateDesc", "Ringing").
+			hangup("9.1", 16).hangup("9.2", 16),
+		want: []string{id("9.1") + " answered #1 agent=101", id("9.1") + " ended #2 answered"},
+	}, {
 		name: "agent dials out through a trunk endpoint whose context is a trunk context",
 		s: newScript().
 			newchan("PJSIP/101-00000001", "8.1", "8.1", "from-internal", "79001234567", "101").
