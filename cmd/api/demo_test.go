@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's writes and the test's
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, deadline time.Duration, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for !cond() {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within %v", what, deadline)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDemo starts the whole service in demo mode on a free port, waits for
+// /readyz, places a click-to-call with the printed token, sees its webhook
+// arrive signed at the inspector, and shuts down cleanly on cancel.
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	startedc := make(chan started, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=warn"},
+			&stdout, &stderr, func(s started) { startedc <- s })
+	}()
+	var s started
+	select {
+	case s = <-startedc:
+	case err := <-done:
+		t.Fatalf("serve returned before starting: %v\n%s", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("not started within 20s\n%s", stderr.String())
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func(path string, hdr ...string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	eventually(t, 10*time.Second, "/readyz 200", func() bool { code, _ := get("/readyz"); return code == http.StatusOK })
+	if s.Token == "" || !strings.Contains(stdout.String(), s.Token) || !strings.Contains(stdout.String(), s.URL+"/swagger/index.html") {
+		t.Errorf("welcome text lacks the token or the Swagger UI URL:\n%s", stdout.String())
+	}
+	if strings.Contains(stderr.String(), s.Token) {
+		t.Error("the token is in the logs")
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/calls", strings.NewReader(`{"from": "101", "to": "+7 (900) 123-45-67"}`))
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /v1/calls: %d %s", resp.StatusCode, body)
+	}
+	var call struct{ ID string }
+	if err := json.Unmarshal(body, &call); err != nil || call.ID == "" {
+		t.Fatalf("POST /v1/calls body %s: %v", body, err)
+	}
+
+	// The agent's phone rings: call.ringing reaches the inspector, signed.
+	eventually(t, 10*time.Second, "call.ringing webhook", func() bool {
+		_, list := get("/demo/webhooks")
+		var got []receivedWebhook
+		if json.Unmarshal([]byte(list), &got) != nil {
+			return false
+		}
+		for _, w := range got {
+			if w.Type == "call.ringing" && w.Verified && strings.Contains(string(w.Body), call.ID) {
+				return true
+			}
+		}
+		return false
+	})
+	if code, page := get("/demo/webhooks", "Accept", "text/html"); code != http.StatusOK || !strings.Contains(page, "call.ringing") {
+		t.Errorf("inspector page: %d %.200s", code, page)
+	}
+	if code, m := get("/metrics"); code != http.StatusOK || !strings.Contains(m, "amigate_ami_connected 1") ||
+		!strings.Contains(m, `amigate_call_events_total{type="call.ringing"}`) {
+		t.Errorf("metrics: %d, lacking connection state or call events", code)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no shutdown within 20s")
+	}
+	if strings.Contains(stderr.String(), `"level":"ERROR"`) {
+		t.Logf("errors logged:\n%s", stderr.String())
+	}
+}
+
+// TestDemoIncoming triggers a customer call on the simulated PBX.
+func TestDemoIncoming(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	startedc := make(chan started, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=error"},
+			&stdout, &stderr, func(s started) { startedc <- s })
+	}()
+	var s started
+	select {
+	case s = <-startedc:
+	case err := <-done:
+		t.Fatalf("serve returned before starting: %v", err)
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	post := func(body string) (int, string) {
+		resp, err := client.Post(s.URL+"/demo/incoming", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	tests := []struct {
+		body string
+		code int
+		want string
+	}{
+		{`{"did": "5550101", "from": "79005550001", "name": "Ivan Petrov"}`, http.StatusAccepted, `"linkedid"`},
+		{`{"did": "999"}`, http.StatusUnprocessableEntity, "unknown"},
+		{`{"did": "5550101", "hangup_after_seconds": -1}`, http.StatusUnprocessableEntity, "hangup_after_seconds"},
+		{`{"did": `, http.StatusBadRequest, ""},
+	}
+	for _, tt := range tests {
+		code, body := post(tt.body)
+		if code != tt.code || !strings.Contains(body, tt.want) {
+			t.Errorf("POST /demo/incoming %s: got %d %s, want %d containing %q", tt.body, code, body, tt.code, tt.want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

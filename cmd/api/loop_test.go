@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
+)
+
+// fakeEvents hands out queued events, then blocks until ctx ends; closed
+// makes Next return amiclient.ErrClosed once the queue is empty.
+type fakeEvents struct {
+	ch chan amiclient.Event
+}
+
+func (f *fakeEvents) Next(ctx context.Context) (amiclient.Event, error) {
+	select {
+	case ev, ok := <-f.ch:
+		if !ok {
+			return amiclient.Event{}, amiclient.ErrClosed
+		}
+		return ev, nil
+	case <-ctx.Done():
+		return amiclient.Event{}, ctx.Err()
+	}
+}
+
+// fakeCalls turns an event named E into one call event of type E, and
+// records what the loop asked of it.
+type fakeCalls struct {
+	mu         sync.Mutex
+	handled    []string
+	expired    int
+	reconciled [][]ami.Message
+}
+
+func (f *fakeCalls) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.handled = append(f.handled, m.Event())
+	if m.Get("Emit") == "" {
+		return nil
+	}
+	return []amigate.CallEvent{{ID: m.Get("Emit"), Type: m.Event(), ReadAt: readAt}}
+}
+
+func (f *fakeCalls) Expire(time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.expired++
+}
+
+// reconcilingCalls is fakeCalls with Reconcile.
+type reconcilingCalls struct{ *fakeCalls }
+
+func (f reconcilingCalls) Reconcile(channels []ami.Message, now time.Time) []amigate.CallEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reconciled = append(f.reconciled, channels)
+	return []amigate.CallEvent{{ID: "evt_reconciled", Type: amigate.EventCallEnded}}
+}
+
+// fakeStore refuses the first failures publishes, then stores.
+type fakeStore struct {
+	mu       sync.Mutex
+	failures int
+	attempts int
+	stored   []string
+}
+
+func (f *fakeStore) Publish(ctx context.Context, evs []amigate.CallEvent) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.attempts++
+	if f.failures > 0 {
+		f.failures--
+		return errors.New("store unavailable")
+	}
+	for _, e := range evs {
+		f.stored = append(f.stored, e.ID)
+	}
+	return nil
+}
+
+func (f *fakeStore) snapshot() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.stored...)
+}
+
+type fakePBX struct {
+	channels []ami.Message
+	err      error
+}
+
+func (f fakePBX) CoreShowChannels(context.Context) ([]ami.Message, error) { return f.channels, f.err }
+
+type countingMetrics struct {
+	mu    sync.Mutex
+	types map[string]int
+}
+
+func (c *countingMetrics) CallEvent(typ string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.types[typ]++
+}
+
+func event(name, emit string) amiclient.Event {
+	m := ami.Message{Fields: []ami.Field{{Name: "Event", Value: name}}}
+	if emit != "" {
+		m.Fields = append(m.Fields, ami.Field{Name: "Emit", Value: emit})
+	}
+	return amiclient.Event{Kind: amiclient.KindEvent, Message: m, ReadAt: time.Unix(1, 0)}
+}
+
+func newLoop(evs *fakeEvents, calls correlator, store *fakeStore, pbx fakePBX, m *countingMetrics) *eventLoop {
+	return &eventLoop{
+		events: evs, pbx: pbx, calls: calls, store: store, metrics: m,
+		log: slog.New(slog.DiscardHandler), now: time.Now,
+		expireEvery: time.Hour, resyncTimeout: time.Second,
+		retryMin: time.Millisecond, retryMax: 4 * time.Millisecond, publishTimeout: time.Second,
+	}
+}
+
+func TestEventLoop(t *testing.T) {
+	channel := ami.Message{Fields: []ami.Field{{Name: "Event", Value: "CoreShowChannel"}}}
+	tests := []struct {
+		name       string
+		events     []amiclient.Event
+		reconciles bool
+		pbx        fakePBX
+		failures   int
+		wantStored []string
+		wantResync int
+		wantCounts map[string]int
+	}{
+		{
+			name:       "events in order",
+			events:     []amiclient.Event{event("Newchannel", ""), event("call.ringing", "e1"), event("call.answered", "e2"), event("call.ended", "e3")},
+			wantStored: []string{"e1", "e2", "e3"},
+			wantCounts: map[string]int{"call.ringing": 1, "call.answered": 1, "call.ended": 1},
+		},
+		{
+			name:       "store refuses, then takes them in order",
+			events:     []amiclient.Event{event("call.ringing", "e1"), event("call.ended", "e2")},
+			failures:   3,
+			wantStored: []string{"e1", "e2"},
+			wantCounts: map[string]int{"call.ringing": 1, "call.ended": 1},
+		},
+		{
+			name:       "connected and overflow resync",
+			events:     []amiclient.Event{{Kind: amiclient.KindConnected}, event("call.ringing", "e1"), {Kind: amiclient.KindDisconnected}, {Kind: amiclient.KindOverflow}},
+			reconciles: true,
+			pbx:        fakePBX{channels: []ami.Message{channel}},
+			wantStored: []string{"evt_reconciled", "e1", "evt_reconciled"},
+			wantResync: 2,
+			wantCounts: map[string]int{"call.ringing": 1, "call.ended": 2},
+		},
+		{
+			name:       "resync fails: waits for the next login",
+			events:     []amiclient.Event{{Kind: amiclient.KindConnected}, event("call.ringing", "e1")},
+			reconciles: true,
+			pbx:        fakePBX{err: amiclient.ErrDisconnected},
+			wantStored: []string{"e1"},
+			wantCounts: map[string]int{"call.ringing": 1},
+		},
+		{
+			name:       "correlator without Reconcile",
+			events:     []amiclient.Event{{Kind: amiclient.KindConnected}, event("call.ringing", "e1")},
+			wantStored: []string{"e1"},
+			wantCounts: map[string]int{"call.ringing": 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := &fakeEvents{ch: make(chan amiclient.Event, len(tt.events))}
+			for _, e := range tt.events {
+				evs.ch <- e
+			}
+			close(evs.ch) // the loop ends at ErrClosed once all are handled
+			fc := &fakeCalls{}
+			var calls correlator = fc
+			if tt.reconciles {
+				calls = reconcilingCalls{fc}
+			}
+			store := &fakeStore{failures: tt.failures}
+			m := &countingMetrics{types: map[string]int{}}
+			if err := newLoop(evs, calls, store, tt.pbx, m).run(context.Background()); err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if diff := cmp.Diff(tt.wantStored, store.snapshot()); diff != "" {
+				t.Errorf("stored (-want +got):\n%s", diff)
+			}
+			if len(fc.reconciled) != tt.wantResync {
+				t.Errorf("reconciled %d times, want %d", len(fc.reconciled), tt.wantResync)
+			}
+			if diff := cmp.Diff(tt.wantCounts, m.types); diff != "" {
+				t.Errorf("call event metrics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEventLoopExpires checks that ended calls are expired on schedule even
+// when no event arrives, and that cancelling stops the loop.
+func TestEventLoopExpires(t *testing.T) {
+	evs := &fakeEvents{ch: make(chan amiclient.Event)}
+	fc := &fakeCalls{}
+	l := newLoop(evs, fc, &fakeStore{}, fakePBX{}, &countingMetrics{types: map[string]int{}})
+	l.expireEvery = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.run(ctx) }()
+	eventually(t, 5*time.Second, "two expiries", func() bool {
+		fc.mu.Lock()
+		defer fc.mu.Unlock()
+		return fc.expired >= 2
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestEventLoopStopsWhileStoreDown checks that a loop stuck retrying a
+// refusing store still stops when cancelled.
+func TestEventLoopStopsWhileStoreDown(t *testing.T) {
+	evs := &fakeEvents{ch: make(chan amiclient.Event, 1)}
+	evs.ch <- event("call.ringing", "e1")
+	store := &fakeStore{failures: 1 << 30}
+	l := newLoop(evs, &fakeCalls{}, store, fakePBX{}, &countingMetrics{types: map[string]int{}})
+	l.retryMax = time.Hour // only cancellation can end the wait
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.run(ctx) }()
+	eventually(t, 5*time.Second, "retries", func() bool {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		return store.attempts >= 3
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("loop did not stop")
+	}
+}
