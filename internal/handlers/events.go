@@ -3,10 +3,12 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,7 +23,7 @@ const sseWriteTimeout = 30 * time.Second
 // events streams call events as Server-Sent Events.
 //
 //	@Summary		Stream call events (Server-Sent Events)
-//	@Description	Every call event as it happens: `id` is the event id, `event` its type, `data` the event as JSON (the webhook body). A client that reconnects with `Last-Event-ID` (browsers do it by themselves) resumes after that event. A comment line is sent when idle, to keep proxies from closing the stream. With an `ext` claim, only the events of calls that extension takes part in.
+//	@Description	Every call event as it happens: `id` is the event id, `event` its type, `data` the event as JSON (the webhook body). A client that reconnects with `Last-Event-ID` (browsers do it by themselves) resumes after that event; when that event is no longer retained, a `gap` event says so and the stream goes on with live events. A comment line is sent when idle, to keep proxies from closing the stream. With an `ext` claim, only the events of calls that extension takes part in.
 //	@Tags			calls
 //	@Produce		text/event-stream,application/problem+json
 //	@Security		BearerAuth
@@ -45,9 +47,12 @@ func (s *server) events(c echo.Context) error {
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	defer cancel()
 	evs := make(chan amigate.CallEvent)
+	gap := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { // owned by this handler: cancelled and waited for below
-		done <- s.d.Webhooks.Follow(ctx, last, func(ev amigate.CallEvent) error {
+		var sent atomic.Bool
+		fn := func(ev amigate.CallEvent) error {
+			sent.Store(true)
 			if ext != "" && !concerns(&ev, ext) {
 				return nil
 			}
@@ -57,7 +62,15 @@ func (s *server) events(c echo.Context) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		})
+		}
+		err := s.d.Webhooks.Follow(ctx, last, fn)
+		if last != "" && !sent.Load() && errors.Is(err, amigate.ErrNotFound) {
+			// The event to resume after is no longer retained: say so,
+			// and follow live events rather than fail for good.
+			gap <- last
+			err = s.d.Webhooks.Follow(ctx, "", fn)
+		}
+		done <- err
 	}()
 	followDone := false
 	defer func() {
@@ -84,6 +97,9 @@ func (s *server) events(c echo.Context) error {
 		select {
 		case ev := <-evs:
 			err = w.event(&ev)
+		case id := <-gap:
+			err = w.write("event: gap\ndata: {\"last_event_id\":" + strconv.Quote(id) +
+				",\"detail\":\"events after this one are no longer retained; following live events\"}\n\n")
 		case <-keepAlive.C:
 			err = w.write(": keep-alive\n\n")
 		case err = <-done:

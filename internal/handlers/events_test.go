@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -73,13 +74,16 @@ type fakeSource struct {
 }
 
 func newFakeSource() *fakeSource {
-	return &fakeSource{last: make(chan string, 1), events: make(chan amigate.CallEvent),
-		fail: make(chan error, 1), stopped: make(chan error, 1)}
+	return &fakeSource{last: make(chan string, 4), events: make(chan amigate.CallEvent),
+		fail: make(chan error, 1), stopped: make(chan error, 4)}
 }
 
 func (fs *fakeSource) follow(ctx context.Context, last string, fn func(amigate.CallEvent) error) (err error) {
 	defer func() { fs.stopped <- err }()
 	fs.last <- last
+	if last == "evt_gone" {
+		return fmt.Errorf("webhooks: event %q not retained: %w", last, amigate.ErrNotFound)
+	}
 	for {
 		select {
 		case ev := <-fs.events:
@@ -152,6 +156,29 @@ func TestEventsResumeByQuery(t *testing.T) {
 	openStream(t, srv, token(t, "calls:read", ""), nil, "?last_event_id=evt_9")
 	if got := wait(t, fs.last, "Follow"); got != "evt_9" {
 		t.Fatalf("Follow from %q, want evt_9", got)
+	}
+}
+
+// TestEventsGap checks the resume from an event no longer retained: the
+// client is told, and the stream follows live events.
+func TestEventsGap(t *testing.T) {
+	fs := newFakeSource()
+	f := newFixture(t, Options{})
+	f.hooks.FollowFn = fs.follow
+	srv := httptest.NewServer(f.e)
+	t.Cleanup(srv.Close) // after the stream closes: Close waits for handlers
+	s := openStream(t, srv, token(t, "calls:read", ""), map[string]string{"Last-Event-ID": "evt_gone"}, "")
+	s.frame()
+	want := []string{"event: gap", `data: {"last_event_id":"evt_gone","detail":"events after this one are no longer retained; following live events"}`}
+	if d := cmp.Diff(want, s.frame()); d != "" {
+		t.Fatalf("gap frame (-want +got):\n%s", d)
+	}
+	if first, then := wait(t, fs.last, "Follow"), wait(t, fs.last, "the live Follow"); first != "evt_gone" || then != "" {
+		t.Fatalf("Follow from %q then %q, want evt_gone then live", first, then)
+	}
+	fs.events <- amigate.CallEvent{ID: "evt_20", Type: "call.ended"}
+	if lines := s.frame(); len(lines) != 3 || lines[0] != "id: evt_20" {
+		t.Fatalf("live frame %q", lines)
 	}
 }
 
