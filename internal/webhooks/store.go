@@ -31,7 +31,7 @@ const (
 
 // pinnedTTL is how long a subscription stays pinned to an instance that
 // stopped pulling before another instance takes it over.
-const pinnedTTL = 30 * time.Second
+const pinnedTTL = 15 * time.Second
 
 // pullExpiry is how long one pull request waits; a pinned instance renews
 // it well within pinnedTTL.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -37,7 +38,8 @@ type worker struct {
 	wg     sync.WaitGroup // run and keepAlive goroutines
 	sem    chan struct{}  // requests in flight
 
-	seeded bool // touched only by the consume callback
+	seeded bool        // touched only by the consume callback
+	served atomic.Bool // received events: the consumer is (or was) pinned here
 
 	mu    sync.Mutex
 	calls map[string][]*item // per call, in stream order; [0] is being attempted
@@ -115,6 +117,13 @@ func (w *worker) stop() {
 	for _, m := range msgs {
 		_ = m.Nak()
 	}
+	if w.served.Load() {
+		// Let another instance take the subscription over now rather than
+		// after the pin's TTL.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = w.d.st.stream.UnpinConsumer(ctx, w.id, priorityGroup)
+	}
 }
 
 // handle is the consume callback: it files each message under its call.
@@ -125,6 +134,7 @@ func (w *worker) handle(msg jetstream.Msg) {
 		return
 	}
 	seq := md.Sequence.Stream
+	w.served.Store(true)
 	if !w.seeded {
 		w.seeded = true
 		w.seed(seq)
