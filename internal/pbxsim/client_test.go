@@ -2,6 +2,7 @@ package pbxsim
 
 import (
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ type testClient struct {
 	done   bool
 	wake   chan struct{}
 	wg     sync.WaitGroup
+	pings  int
 }
 
 func dialAMI(t testing.TB, addr string) *testClient {
@@ -155,4 +157,12 @@ func login(t testing.TB, addr, user, secret, events string) *testClient {
 		t.Fatalf("login %s: %v", user, r.Fields)
 	}
 	return c
+}
+
+// sync returns once every message the PBX queued for this connection so far
+// has been read: a Ping's response is queued behind them.
+func (c *testClient) sync() {
+	c.t.Helper()
+	c.pings++
+	c.response(ami.NewAction("Ping"), "sync-"+strconv.Itoa(c.pings))
 }

@@ -80,12 +80,12 @@ type Office struct {
 // DID is one extension of context from-trunk: it dials Agent directly or
 // puts the caller in Queue.
 type DID struct {
-	Exten string
-	Agent string // Dial(Local/<Agent>@phones,30)
-	Queue string // Answer(), Queue(<Queue>)
+	Exten string `json:"exten"`
+	Agent string `json:"agent,omitempty"` // Dial(Local/<Agent>@phones,30)
+	Queue string `json:"queue,omitempty"` // Answer(), Queue(<Queue>)
 	// Transfer adds Dial options tT: the bridge gets the transfer feature,
 	// which AMI Atxfer needs.
-	Transfer bool
+	Transfer bool `json:"transfer,omitempty"`
 }
 
 // Queue is a ring-all queue of Local/<ext>@phones members.

@@ -210,6 +210,10 @@ func (p *PBX) hangupLocked(c *channel, cause int) {
 	}
 	c.dead = true
 	delete(p.chans, c.name)
+	if len(p.chans) == 0 && p.idle != nil {
+		close(p.idle)
+		p.idle = nil
+	}
 	m := p.chanEvent("Hangup", "call", c)
 	m.Add("Cause", strconv.Itoa(cause))
 	m.Add("Cause-txt", causeText(cause))

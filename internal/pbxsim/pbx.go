@@ -37,6 +37,7 @@ type PBX struct {
 	listeners map[net.Listener]struct{}
 	queues    map[string]*queueState
 	devUse    map[string]int // live Local ;2 channels per device
+	idle      chan struct{}  // closed when the last channel hangs up
 	seq       int64
 	localSeq  int64
 	uuidSeq   uint64
@@ -190,6 +191,26 @@ func (p *PBX) ActiveChannels() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.chans)
+}
+
+// WaitIdle waits until no channel is left (every call ended) or ctx ends.
+func (p *PBX) WaitIdle(ctx context.Context) error {
+	p.mu.Lock()
+	if len(p.chans) == 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	if p.idle == nil {
+		p.idle = make(chan struct{})
+	}
+	idle := p.idle
+	p.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // spawn runs f in a goroutine owned by the PBX; false when closed.

@@ -1,0 +1,193 @@
+package pbxsim
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// summary renders an event as "Name key=value ..." for the fields a
+// scenario asserts on.
+func summary(m ami.Message) string {
+	s := m.Event()
+	for _, k := range []string{"DialStatus", "Cause", "Reason", "Response", "Queue", "Result"} {
+		if v, ok := m.Lookup(k); ok {
+			s += " " + k + "=" + v
+		}
+	}
+	return s
+}
+
+// hasSubsequence reports whether want appears in got in order; it returns
+// the first element not found.
+func hasSubsequence(got, want []string) (string, bool) {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && strings.HasPrefix(g, want[i]) {
+			i++
+		}
+	}
+	if i < len(want) {
+		return want[i], false
+	}
+	return "", true
+}
+
+// callEvents returns the summaries of the events of one call (by Linkedid,
+// plus OriginateResponse with actionID).
+func callEvents(ms []ami.Message, linkedid, actionID string) []string {
+	var out []string
+	for _, m := range ms {
+		if !m.IsEvent() {
+			continue
+		}
+		l, ok := m.Lookup("Linkedid")
+		if !ok {
+			l = m.Get("DestLinkedid")
+		}
+		if l == linkedid || (actionID != "" && m.ActionID() == actionID && m.Event() == "OriginateResponse") {
+			out = append(out, summary(m))
+		}
+	}
+	return out
+}
+
+func TestIncomingCalls(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Incoming
+		want []string
+	}{
+		{"direct to agent, customer hangs up", Incoming{DID: "5550101", HangupAfter: 150 * time.Millisecond}, []string{
+			"Newchannel", "Newchannel", "DialBegin", "DialBegin", "DialState DialStatus=RINGING", "DialEnd DialStatus=ANSWER",
+			"BridgeEnter", "BridgeEnter", "Hangup Cause=0", "BridgeLeave", "Hangup", "Hangup"}},
+		{"direct, agent hangs up first", Incoming{DID: "5550101"}, []string{
+			"DialBegin", "DialEnd DialStatus=ANSWER", "BridgeEnter", "Newexten", "SoftHangupRequest", "Hangup Cause=16"}},
+		{"direct, caller gives up while ringing", Incoming{DID: "5550101", HangupAfter: 10 * time.Millisecond}, []string{
+			"DialBegin", "DialState DialStatus=RINGING", "HangupRequest Cause=19", "Hangup Cause=19", "DialEnd DialStatus=CANCEL"}},
+		{"ring-all queue", Incoming{DID: "5550100", HangupAfter: 150 * time.Millisecond}, []string{
+			"QueueCallerJoin Queue=support", "MusicOnHoldStart", "AgentCalled Queue=support", "AgentCalled Queue=support",
+			"DialEnd DialStatus=ANSWER", "DialEnd DialStatus=CANCEL", "MusicOnHoldStop", "QueueCallerLeave",
+			"AgentConnect", "BridgeEnter", "BridgeEnter", "AgentComplete"}},
+		{"abandoned in queue", Incoming{DID: "5550103", HangupAfter: 60 * time.Millisecond}, []string{
+			"QueueCallerJoin Queue=nobody", "AgentCalled", "DialEnd DialStatus=CANCEL", "QueueCallerAbandon", "QueueCallerLeave"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, addr := startPBX(t)
+			c := login(t, addr, "crm", "crmsecret", "on")
+			id, err := p.IncomingCall(context.Background(), tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitIdle(t, p)
+			c.sync()
+			got := callEvents(c.messages(), id, "")
+			if miss, ok := hasSubsequence(got, tt.want); !ok {
+				t.Errorf("missing %q in order; got\n%s", miss, strings.Join(got, "\n"))
+			}
+		})
+	}
+}
+
+func TestOriginate(t *testing.T) {
+	tests := []struct {
+		name, channel, exten, timeout string
+		want                          []string
+	}{
+		{"click-to-call", "Local/101@phones", "79001234567", "", []string{
+			"DialBegin", "DialEnd DialStatus=ANSWER", "DialBegin", "OriginateResponse Reason=4 Response=Success",
+			"DialEnd DialStatus=ANSWER", "BridgeEnter", "BridgeEnter", "Hangup Cause=16"}},
+		{"busy agent", "Local/198@phones", "79001234567", "", []string{
+			"DialBegin", "DialEnd DialStatus=BUSY", "Hangup", "OriginateResponse Reason=5 Response=Failure"}},
+		{"agent never answers", "Local/199@phones", "79001234567", "50", []string{
+			"DialBegin", "DialState DialStatus=RINGING", "Hangup Cause=19", "OriginateResponse Reason=3 Response=Failure"}},
+		{"congested customer", "Local/101@phones", "000123", "", []string{
+			"DialBegin", "OriginateResponse Reason=4", "DialEnd DialStatus=CONGESTION", "Hangup Cause=34", "Hangup Cause=16"}},
+		{"agent to agent", "Local/101@phones", "102", "", []string{
+			"DialBegin", "OriginateResponse Reason=4", "DialEnd DialStatus=ANSWER", "BridgeEnter", "BridgeEnter"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, addr := startPBX(t)
+			c := login(t, addr, "crm", "crmsecret", "on")
+			id := fmt.Sprintf("chan-%d", i)
+			a := ami.NewAction("Originate").Add("Channel", tt.channel).Add("Context", "from-internal").
+				Add("Exten", tt.exten).Add("Priority", "1").Add("CallerID", `"Cust" <`+tt.exten+`>`).
+				Add("Async", "true").Add("ChannelId", id).Add("OtherChannelId", id+"-2").
+				Add("Variable", "AMIGATE_CALL_ID="+id)
+			if tt.timeout != "" {
+				a.Add("Timeout", tt.timeout)
+			}
+			if r := c.response(a, "orig"); r.Response() != "Success" {
+				t.Fatalf("originate: %v", r.Fields)
+			}
+			c.waitEvent(5*time.Second, "OriginateResponse", "ActionID", "orig")
+			waitIdle(t, p)
+			c.sync()
+			got := callEvents(c.messages(), id, "orig")
+			if miss, ok := hasSubsequence(got, tt.want); !ok {
+				t.Errorf("missing %q in order; got\n%s", miss, strings.Join(got, "\n"))
+			}
+			for _, m := range c.messages() {
+				if m.Event() == "VarSet" && m.Get("Variable") == "AMIGATE_CALL_ID" && m.Get("Linkedid") != id {
+					t.Errorf("AMIGATE_CALL_ID set on a channel of another call: %v", m.Fields)
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrentCalls runs many calls at once with two AMI readers: every
+// call ends, every channel's Linkedid is the Uniqueid of its call's first
+// channel, and both connections see the same event stream.
+func TestConcurrentCalls(t *testing.T) {
+	p, addr := startPBX(t)
+	a := login(t, addr, "crm", "crmsecret", "on")
+	b := login(t, addr, "crm", "crmsecret", "on")
+	dids := []string{"5550100", "5550101", "5550102", "5550103", "5550111"}
+	var wg sync.WaitGroup
+	ids := make([]string, 50)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := p.IncomingCall(context.Background(), Incoming{DID: dids[i%len(dids)], HangupAfter: time.Duration(20+i) * time.Millisecond})
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = id
+		}()
+	}
+	wg.Wait()
+	waitIdle(t, p)
+	a.sync()
+	b.sync()
+	first := map[string]string{}      // Linkedid -> Uniqueid of the first channel
+	for _, m := range a.messages() {
+		if m.Event() == "Newchannel" {
+			if _, ok := first[m.Get("Linkedid")]; !ok {
+				first[m.Get("Linkedid")] = m.Get("Uniqueid")
+			}
+		}
+	}
+	for _, id := range ids {
+		if first[id] != id {
+			t.Errorf("call %s: first channel %q", id, first[id])
+		}
+	}
+	if len(first) != len(ids) {
+		t.Errorf("%d Linkedids for %d calls", len(first), len(ids))
+	}
+	// b logged in after a: a saw one more SuccessfulAuth, the rest is equal.
+	if na, nb := len(eventNames(a.messages())), len(eventNames(b.messages())); na != nb+1 {
+		t.Errorf("connections saw %d and %d events", na, nb)
+	}
+}
