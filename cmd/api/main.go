@@ -4,6 +4,7 @@
 //
 //	api [--config FILE] [--demo]      serve (the default)
 //	api token --sub NAME --scope "calls:read calls:write" [--ext 101] [--ttl 24h]
+//	api check [--config FILE] [--demo]
 //
 // Configuration comes from AMIGATE_* environment variables over an optional
 // YAML file (configs/amigate.example.yaml documents every key).
@@ -27,6 +28,9 @@ var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal the default handling is back: a second
+	// Ctrl-C ends a shutdown that takes too long.
+	context.AfterFunc(ctx, stop)
 	err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
 	stop()
 	switch {
@@ -47,6 +51,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			return runToken(args[1:], environ, stdout, stderr)
 		case "serve":
 			return serve(ctx, args[1:], environ, stdout, stderr, nil)
+		case "check":
+			return runCheck(args[1:], environ, stdout)
 		case "version":
 			fmt.Fprintln(stdout, buildVersion())
 			return nil
@@ -64,6 +70,9 @@ const usage = `Usage:
       prints a token and the Swagger UI address: no PBX needed.
   api token --sub NAME --scope "calls:read calls:write" [--ext 101] [--ttl 24h] [--config FILE]
       Print a token signed with AMIGATE_JWT_SECRET.
+  api check [--config FILE] [--demo]
+      Validate the configuration as start-up would and print it, secrets
+      left out; exit status 1 with every problem named otherwise.
   api version
 
 Configuration: AMIGATE_* environment variables over an optional YAML file

@@ -60,3 +60,43 @@ func TestHelp(t *testing.T) {
 		t.Errorf("token -h: got %v, want flag.ErrHelp", err)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string // in stdout, or in the error when wantErr
+		err  bool
+	}{
+		{name: "ok", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret},
+			want: `"msg":"configuration ok"`},
+		{name: "demo", args: []string{"--demo"}, want: `"demo":true`},
+		{name: "warning", args: []string{"--demo"}, env: []string{"AMIGATE_TYPO=1"}, want: "AMIGATE_TYPO: not a setting"},
+		{name: "bad", env: []string{"AMIGATE_JWT_SECRET=" + testSecret}, want: "AMIGATE_AMI_ADDR: required unless --demo", err: true},
+		{name: "bad algorithm for the keys", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_ALGORITHMS=RS256"}, want: "AMIGATE_JWT_*", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append([]string{"check"}, tt.args...), tt.env, &stdout, &stderr)
+			if tt.err {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(stdout.String(), tt.want) {
+				t.Errorf("stdout %s lacks %q", stdout.String(), tt.want)
+			}
+			for _, secret := range []string{"hunter2", testSecret} {
+				if strings.Contains(stdout.String(), secret) {
+					t.Errorf("stdout shows a secret: %s", stdout.String())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+
+	"github.com/amigate/amigate/internal/config"
+)
+
+// runCheck is `api check`: the configuration checks of start-up (the
+// settings, the JWT keys, the dial rules) without connecting to anything,
+// for deployment pipelines. It prints the configuration as the start-up
+// log shows it, without secrets.
+func runCheck(args, environ []string, stdout io.Writer) error {
+	cfg, err := config.Load(args, environ)
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		// The demo fills in its PBX and keys at start; nothing else to check.
+		cfg.JWT.Secret = "demo-secret-demo-secret-demo-secret"
+	}
+	if _, err := newVerifier(cfg); err != nil {
+		return err
+	}
+	if _, err := controlConfig(cfg); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == slog.LevelKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration", "warning", w)
+	}
+	log.Info("configuration ok", "config", cfg)
+	return nil
+}
