@@ -126,7 +126,13 @@ func (c *call) snapshot(now time.Time) amigate.Call {
 		s.HangupCauseText = c.causeText
 	}
 	for i, ch := range c.channels {
-		s.Channels[i] = amigate.Channel{Name: ch.name, Uniqueid: ch.uniqueid, State: ch.state}
+		s.Channels[i] = amigate.Channel{Name: ch.name, Uniqueid: ch.uniqueid, State: ch.state, Bridged: ch.bridge != nil}
+		switch {
+		case ch.ext != "":
+			s.Channels[i].Role = amigate.RoleAgent
+		case ch.cust:
+			s.Channels[i].Role = amigate.RoleCustomer
+		}
 	}
 	return s
 }
