@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -95,6 +96,22 @@ const (
 	OutcomeDead      = "dead"
 	OutcomeGone      = "gone"
 )
+
+// check refuses a configuration that would lose events: a retention
+// shorter than the retry schedule would drop events still being retried.
+func (c Config) check() error {
+	var span time.Duration
+	for _, d := range c.Schedule {
+		if d < 0 {
+			return fmt.Errorf("webhooks: negative retry delay %v", d)
+		}
+		span += d
+	}
+	if c.Retention < span {
+		return fmt.Errorf("webhooks: retention %v is shorter than the retry schedule (%v)", c.Retention, span)
+	}
+	return nil
+}
 
 type nopMetrics struct{}
 

@@ -40,6 +40,9 @@ type Dispatcher struct {
 // subscriptions and starts a delivery worker per enabled subscription.
 func New(ctx context.Context, cfg Config) (*Dispatcher, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	transport := cfg.Transport
 	if transport == nil {
 		transport = newTransport(cfg.AllowPrivate, cfg.MaxInFlight)

@@ -155,4 +155,22 @@ func TestConfigValidation(t *testing.T) {
 			}
 		})
 	}
+	bad := []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"retention shorter than schedule", func(c *Config) { c.Retention = time.Hour; c.Schedule = DefaultSchedule }},
+		{"negative delay", func(c *Config) { c.Schedule = []time.Duration{-time.Second} }},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			tt.edit(&cfg)
+			d, err := New(context.Background(), cfg)
+			if err == nil {
+				_ = d.Close(context.Background())
+				t.Fatal("New accepted it")
+			}
+		})
+	}
 }
