@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -86,6 +87,12 @@ func TestValidation(t *testing.T) {
 			[]ProblemField{{"timeout_seconds", "must be at most 300"}}},
 		{"negative timeout", "/v1/calls", `{` + good + `,"timeout_seconds":-1}`, nil, 422,
 			[]ProblemField{{"timeout_seconds", "must be at least 1"}}},
+		{"long variable value", "/v1/calls", `{` + good + `,"variables":{"A":"` + strings.Repeat("я", 201) + `"}}`, nil, 422,
+			[]ProblemField{{"variables[A]", "must be at most 200 characters"}}},
+		{"too many variables", "/v1/calls", `{` + good + `,"variables":{` + manyVars(33) + `}}`, nil, 422,
+			[]ProblemField{{"variables", "must have at most 32 entries"}}},
+		{"metadata too big", "/v1/calls", `{` + good + `,"metadata":{"x":"` + strings.Repeat("x", 8200) + `"}}`, nil, 422,
+			[]ProblemField{{"metadata", "must be at most 8192 bytes"}}},
 		{"metadata not an object", "/v1/calls", `{` + good + `,"metadata":[1]}`, nil, 422,
 			[]ProblemField{{"metadata", ruleMessages["jsonobject"]}}},
 		{"idempotency key with control", "/v1/calls", `{` + good + `}`, map[string]string{"Idempotency-Key": "a\tb"}, 422,
@@ -116,6 +123,14 @@ func TestValidation(t *testing.T) {
 			}
 		})
 	}
+}
+
+func manyVars(n int) string {
+	vs := make([]string, n)
+	for i := range vs {
+		vs[i] = fmt.Sprintf(`"V%d":"x"`, i)
+	}
+	return strings.Join(vs, ",")
 }
 
 func TestListCalls(t *testing.T) {

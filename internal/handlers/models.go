@@ -23,8 +23,10 @@ type CreateCallRequest struct {
 	CallerID string `json:"caller_id,omitempty" validate:"omitempty,max=80,safetext" example:"Deal 42"`
 	// TimeoutSeconds is how long the agent's phone rings; 0 is the default.
 	TimeoutSeconds int `json:"timeout_seconds,omitempty" validate:"omitempty,min=1,max=300" example:"30"`
-	// Variables are set on the call's channel (plain names only).
-	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,max=32,dive,keys,varname,endkeys,max=512,safetext" example:"CRM_DEAL_ID:42"`
+	// Variables are set on the call's channel: plain names (a function
+	// such as FILE() would run on the PBX), values of at most 200
+	// characters so that each fits one AMI header line.
+	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,max=32,dive,keys,varname,endkeys,max=200,safetext" example:"CRM_DEAL_ID:42"`
 	// Metadata is any JSON object, kept with the call and sent in webhooks.
 	Metadata json.RawMessage `json:"metadata,omitempty" validate:"omitempty,max=8192,jsonobject" swaggertype:"object"`
 } // @name CreateCallRequest

@@ -160,27 +160,31 @@ func ruleMessage(fe validator.FieldError) string {
 	if m, ok := ruleMessages[fe.Tag()]; ok {
 		return m
 	}
-	unit := "characters"
-	switch fe.Kind() {
-	case reflect.Slice, reflect.Array, reflect.Map:
-		unit = "entries"
-		if fe.Type() == reflect.TypeFor[[]byte]() || fe.Type().Name() == "RawMessage" {
-			unit = "bytes"
-		}
-	case reflect.Int, reflect.Int64, reflect.Float64:
-		unit = ""
-	}
 	switch fe.Tag() {
 	case "max", "lte":
-		return strings.TrimSpace("must be at most " + fe.Param() + " " + unit)
+		return bound("at most", fe)
 	case "min", "gte":
-		return strings.TrimSpace("must be at least " + fe.Param() + " " + unit)
+		return bound("at least", fe)
 	case "oneof":
 		return "must be one of: " + strings.Join(strings.Fields(fe.Param()), ", ")
 	case "startswith":
 		return "must start with " + fe.Param()
 	}
 	return "is invalid (" + fe.Tag() + ")"
+}
+
+// bound words a size or value limit for the field's kind.
+func bound(rel string, fe validator.FieldError) string {
+	switch fe.Kind() {
+	case reflect.String:
+		return "must be " + rel + " " + fe.Param() + " characters"
+	case reflect.Slice, reflect.Array, reflect.Map:
+		if fe.Type().Elem().Kind() == reflect.Uint8 { // []byte, json.RawMessage
+			return "must be " + rel + " " + fe.Param() + " bytes"
+		}
+		return "must have " + rel + " " + fe.Param() + " entries"
+	}
+	return "must be " + rel + " " + fe.Param()
 }
 
 // checkID validates one path parameter; an id that cannot exist is simply
