@@ -75,7 +75,17 @@ func localHalf(name string) int {
 // call's agent's (any agent's when the call has none) live channel that is
 // not the ;2 half of a Local pair.
 func (s *Service) agentChannel(c amigate.Call) (string, bool) {
-	for _, ch := range liveChannels(c) {
+	live := liveChannels(c)
+	// The correlator knows which channel is bridged: trust it first.
+	for _, ch := range live {
+		if ch.Role != amigate.RoleAgent || !ch.Bridged {
+			continue
+		}
+		if ext, ok := s.agentExtension(ch.Name); ok && (c.Agent == nil || c.Agent.Extension == ext) {
+			return ch.Name, true
+		}
+	}
+	for _, ch := range live {
 		ext, ok := s.agentExtension(ch.Name)
 		if !ok || c.Agent != nil && c.Agent.Extension != ext {
 			continue
@@ -91,11 +101,17 @@ func (s *Service) agentChannel(c amigate.Call) (string, bool) {
 // live channel that is no agent's, and of a Local pair the half that faces
 // the agent (see above).
 func (s *Service) customerChannel(c amigate.Call) (string, bool) {
+	live := liveChannels(c)
+	for _, ch := range live {
+		if ch.Role == amigate.RoleCustomer && ch.Bridged {
+			return ch.Name, true
+		}
+	}
 	skip := 1 // inbound: the ;1 half is the trunk side
 	if c.Direction == amigate.DirectionOutbound {
 		skip = 2 // outbound: the ;2 half runs the customer's dialplan
 	}
-	for _, ch := range liveChannels(c) {
+	for _, ch := range live {
 		if _, agent := s.agentExtension(ch.Name); agent {
 			continue
 		}

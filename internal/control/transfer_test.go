@@ -208,3 +208,27 @@ func TestTransferRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestBridgedChannelsFromTracker: when the correlator marks roles and the
+// bridged halves, those are the channels named, whatever the names say.
+func TestBridgedChannelsFromTracker(t *testing.T) {
+	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, &fakeAMI{}, newFakeCalls())
+	c := inboundLocal
+	c.Channels = append([]amigate.Channel(nil), c.Channels...)
+	// Mark the ;2 halves bridged (the opposite of what the name rule picks)
+	// to prove the tracker's view wins.
+	c.Channels[1].Role, c.Channels[1].Bridged = amigate.RoleCustomer, false
+	c.Channels[0].Role, c.Channels[0].Bridged = amigate.RoleCustomer, true
+	c.Channels[3].Role, c.Channels[3].Bridged = amigate.RoleAgent, true
+	c.Channels[2].Role = amigate.RoleAgent
+	if got, _ := s.agentChannel(c); got != c.Channels[3].Name {
+		t.Errorf("agent channel: got %q, want %q", got, c.Channels[3].Name)
+	}
+	if got, _ := s.customerChannel(c); got != c.Channels[0].Name {
+		t.Errorf("customer channel: got %q, want %q", got, c.Channels[0].Name)
+	}
+	// Without the tracker's marks, the name rule applies.
+	if got, _ := s.agentChannel(inboundLocal); got != inboundLocal.Channels[2].Name {
+		t.Errorf("agent channel by name: got %q, want %q", got, inboundLocal.Channels[2].Name)
+	}
+}
