@@ -109,7 +109,7 @@ func TestOriginate(t *testing.T) {
 		{"agent never answers", "Local/199@phones", "79001234567", "50", []string{
 			"DialBegin", "DialState DialStatus=RINGING", "Hangup Cause=19", "OriginateResponse Reason=3 Response=Failure"}},
 		{"congested customer", "Local/101@phones", "000123", "", []string{
-			"DialBegin", "OriginateResponse Reason=4", "DialEnd DialStatus=CONGESTION", "Hangup Cause=34", "Hangup Cause=16"}},
+			"DialBegin", "OriginateResponse Reason=4", "DialEnd DialStatus=CONGESTION", "Hangup Cause=16"}},
 		{"agent to agent", "Local/101@phones", "102", "", []string{
 			"DialBegin", "OriginateResponse Reason=4", "DialEnd DialStatus=ANSWER", "BridgeEnter", "BridgeEnter"}},
 	}
@@ -170,7 +170,7 @@ func TestConcurrentCalls(t *testing.T) {
 	waitIdle(t, p)
 	a.sync()
 	b.sync()
-	first := map[string]string{}      // Linkedid -> Uniqueid of the first channel
+	first := map[string]string{} // Linkedid -> Uniqueid of the first channel
 	for _, m := range a.messages() {
 		if m.Event() == "Newchannel" {
 			if _, ok := first[m.Get("Linkedid")]; !ok {
