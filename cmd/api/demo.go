@@ -88,56 +88,24 @@ func (d *demoPBX) token(cfg config.Config) (string, error) {
 	})
 }
 
+// demoPBXPath is where the simulated PBX's control API is mounted:
+// POST /demo/pbx/calls places an incoming customer call, POST
+// /demo/pbx/drop cuts the AMI connections, GET /demo/pbx/ shows its state.
+const demoPBXPath = "/demo/pbx"
+
 // routes adds the demo's endpoints to the API: the webhook inspector and
-// a trigger for incoming calls on the simulated PBX.
+// the simulated PBX's control API.
 func (d *demoPBX) routes(e *echo.Echo) {
 	e.POST(inspectorPath, d.inspector.receive)
 	e.GET(inspectorPath, d.inspector.list)
-	e.POST("/demo/incoming", d.incoming)
-}
-
-// incomingRequest is the body of POST /demo/incoming.
-type incomingRequest struct {
-	DID                string  `json:"did"`  // default 5550100: queue support (agents 101, 102)
-	From               string  `json:"from"` // default 79001234567
-	Name               string  `json:"name"`
-	HangupAfterSeconds float64 `json:"hangup_after_seconds"`
-}
-
-// incoming places a customer call on a DID of the simulated PBX.
-func (d *demoPBX) incoming(c echo.Context) error {
-	var r incomingRequest
-	if c.Request().ContentLength != 0 {
-		if err := c.Bind(&r); err != nil {
-			return err
-		}
-	}
-	if r.DID == "" {
-		r.DID = "5550100"
-	}
-	if r.From == "" {
-		r.From = "79001234567"
-	}
-	if r.HangupAfterSeconds < 0 || r.HangupAfterSeconds > 3600 {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "hangup_after_seconds: want 0 to 3600")
-	}
-	linkedid, err := d.pbx.IncomingCall(c.Request().Context(), pbxsim.Incoming{
-		DID: r.DID, From: r.From, Name: r.Name,
-		HangupAfter: time.Duration(r.HangupAfterSeconds * float64(time.Second)),
-	})
-	switch {
-	case errors.Is(err, pbxsim.ErrUnknownDID):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "did: unknown; try 5550100 (queue support), 5550101 (agent 101), 5550102 (queue sales), 5550111 (agent 101, transfer feature)")
-	case err != nil:
-		return err
-	}
-	return c.JSON(http.StatusAccepted, map[string]string{"linkedid": linkedid, "did": r.DID, "from": r.From})
+	e.Any(demoPBXPath+"/*", echo.WrapHandler(http.StripPrefix(demoPBXPath, d.pbx.Handler())))
 }
 
 // welcome prints what a person needs to try the API.
 func (d *demoPBX) welcome(w io.Writer, s started) {
 	fmt.Fprintf(w, `
-amigate demo: a simulated Asterisk runs in-process (agents 101-105; 198 busy; 199 never answers).
+amigate demo: a simulated Asterisk runs in-process (agents 101-105; 198 busy; 199 never answers;
+DIDs 5550100 queue support, 5550101 agent 101, 5550102 queue sales, 5550111 agent 101 with transfer).
 
   Swagger UI:        %[1]s/swagger/index.html   (Authorize: paste the token below)
   Webhooks received: %[1]s/demo/webhooks
@@ -151,7 +119,7 @@ Try:
   export TOKEN=%[2]s
   curl -s -X POST %[1]s/v1/calls -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
        -d '{"from": "101", "to": "+7 (900) 123-45-67"}'
-  curl -s -X POST %[1]s/demo/incoming -H 'Content-Type: application/json' -d '{"did": "5550100"}'
+  curl -s -X POST %[1]s/demo/pbx/calls -d '{"did": "5550100", "from": "79005550001", "name": "Ivan Petrov"}'
   curl -s %[1]s/v1/queues -H "Authorization: Bearer $TOKEN"
   curl -s %[1]s/demo/webhooks
 

@@ -140,7 +140,8 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// TestDemoIncoming triggers a customer call on the simulated PBX.
+// TestDemoIncoming triggers a customer call through the simulated PBX's
+// control API and sees the correlator pick it up.
 func TestDemoIncoming(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -159,7 +160,7 @@ func TestDemoIncoming(t *testing.T) {
 	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	post := func(body string) (int, string) {
-		resp, err := client.Post(s.URL+"/demo/incoming", "application/json", strings.NewReader(body))
+		resp, err := client.Post(s.URL+"/demo/pbx/calls", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,17 +173,27 @@ func TestDemoIncoming(t *testing.T) {
 		code int
 		want string
 	}{
-		{`{"did": "5550101", "from": "79005550001", "name": "Ivan Petrov"}`, http.StatusAccepted, `"linkedid"`},
+		{`{"did": "5550101", "from": "79005550001", "name": "Ivan Petrov"}`, http.StatusCreated, `"linkedid"`},
 		{`{"did": "999"}`, http.StatusUnprocessableEntity, "unknown"},
-		{`{"did": "5550101", "hangup_after_seconds": -1}`, http.StatusUnprocessableEntity, "hangup_after_seconds"},
 		{`{"did": `, http.StatusBadRequest, ""},
 	}
 	for _, tt := range tests {
 		code, body := post(tt.body)
 		if code != tt.code || !strings.Contains(body, tt.want) {
-			t.Errorf("POST /demo/incoming %s: got %d %s, want %d containing %q", tt.body, code, body, tt.code, tt.want)
+			t.Errorf("POST /demo/pbx/calls %s: got %d %s, want %d containing %q", tt.body, code, body, tt.code, tt.want)
 		}
 	}
+	eventually(t, 10*time.Second, "the inbound call listed", func() bool {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/calls", nil)
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(b), `"number":"79005550001"`) && strings.Contains(string(b), `"direction":"inbound"`)
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

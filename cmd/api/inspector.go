@@ -94,7 +94,7 @@ func (in *inspector) list(c echo.Context) error {
 	b.WriteString(`<style>body{font:14px system-ui;margin:2em}pre{background:#f4f4f4;padding:.5em;overflow:auto}</style>`)
 	b.WriteString(`<h1>Webhooks received</h1><p>Newest first; this page refreshes every 2 s. JSON: <code>curl ` + inspectorPath + `</code></p>`)
 	if len(out) == 0 {
-		b.WriteString(`<p>None yet: place a call with POST /v1/calls or POST /demo/incoming.</p>`)
+		b.WriteString(`<p>None yet: place a call with POST /v1/calls, or call in with POST /demo/pbx/calls.</p>`)
 	}
 	for _, r := range out {
 		verdict := "signature verified"
