@@ -30,16 +30,19 @@ func (r *Reader) readBuffered() (Message, bool) {
 		buf = buf[start:]
 	}
 	r.offs = r.offs[:0]
-	i := 0
+	i, size := 0, 0
 	for {
 		j := bytes.IndexByte(buf[i:], '\n')
-		if j < 0 || i > r.max {
+		if j < 0 {
 			return Message{}, false
 		}
 		end := i + j // the LF
 		le := end
 		if le > i && buf[le-1] == '\r' {
 			le--
+		}
+		if size += le - i; size > r.max {
+			return Message{}, false // the line-by-line path reports it
 		}
 		if le == i { // blank line: the message ends
 			if len(r.offs) == 0 {
