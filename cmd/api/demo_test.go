@@ -149,7 +149,7 @@ func TestDemoIncoming(t *testing.T) {
 	startedc := make(chan started, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=error"},
+		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=error", "AMIGATE_AMI_RECONNECT_MIN=20ms"},
 			&stdout, &stderr, func(s started) { startedc <- s })
 	}()
 	var s started
@@ -159,15 +159,7 @@ func TestDemoIncoming(t *testing.T) {
 		t.Fatalf("serve returned before starting: %v", err)
 	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	post := func(body string) (int, string) {
-		resp, err := client.Post(s.URL+"/demo/pbx/calls", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	post := func(body string) (int, string) { return postTo(t, client, s.URL+"/demo/pbx/calls", body) }
 	tests := []struct {
 		body string
 		code int
@@ -183,7 +175,7 @@ func TestDemoIncoming(t *testing.T) {
 			t.Errorf("POST /demo/pbx/calls %s: got %d %s, want %d containing %q", tt.body, code, body, tt.code, tt.want)
 		}
 	}
-	eventually(t, 10*time.Second, "the inbound call listed", func() bool {
+	listed := func() bool {
 		req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/calls", nil)
 		req.Header.Set("Authorization", "Bearer "+s.Token)
 		resp, err := client.Do(req)
@@ -193,9 +185,47 @@ func TestDemoIncoming(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode == http.StatusOK && strings.Contains(string(b), `"number":"79005550001"`) && strings.Contains(string(b), `"direction":"inbound"`)
+	}
+	eventually(t, 10*time.Second, "the inbound call listed", listed)
+
+	// A cut AMI connection: the client logs in again, the loop resyncs from
+	// CoreShowChannels, and the call is still known.
+	if code, body := postTo(t, client, s.URL+"/demo/pbx/drop", ""); code != http.StatusNoContent {
+		t.Fatalf("drop: %d %s", code, body)
+	}
+	eventually(t, 10*time.Second, "logged in again and ready", func() bool {
+		resp, err := client.Get(s.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(m), "\namigate_ami_reconnects_total 1\n") {
+			return false
+		}
+		resp, err = client.Get(s.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
 	})
+	if !listed() {
+		t.Error("the call was lost across the reconnect")
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+func postTo(t *testing.T, client *http.Client, url, body string) (int, string) {
+	t.Helper()
+	resp, err := client.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -28,6 +28,7 @@ var (
 	_ control.Calls        = (*calls.Tracker)(nil)
 	_ control.Unexpecter   = (*calls.Tracker)(nil)
 	_ correlator           = (*calls.Tracker)(nil)
+	_ reconciler           = (*calls.Tracker)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
