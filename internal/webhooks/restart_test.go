@@ -17,9 +17,18 @@ import (
 // duplicates carry the same webhook-id. "crash" skips handing held events
 // back, as a kill -9 would: the store redelivers them after AckWait.
 func TestRestartMidStream(t *testing.T) {
-	for _, crash := range []bool{false, true} {
-		name := map[bool]string{false: "close", true: "crash"}[crash]
-		t.Run(name, func(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		crash      bool
+		moreEvents bool // events keep coming after the restart
+	}{
+		{"close", false, true},
+		{"crash", true, true},
+		{"crash then idle", true, false},
+		{"close then idle", false, false},
+	} {
+		crash := tt.crash
+		t.Run(tt.name, func(t *testing.T) {
 			rcv := newReceiver(t, testSecret)
 			rcv.setStatus(func(ev amigate.CallEvent) int {
 				if ev.Call.ID == "r-call0" {
@@ -30,7 +39,7 @@ func TestRestartMidStream(t *testing.T) {
 			m := &fakeMetrics{}
 			cfg := testConfig(t, ConfigSubscription{URL: rcv.srv.URL, Secret: testSecret})
 			cfg.Schedule = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond}
-			cfg.AckWait = time.Second
+			cfg.AckWait = time.Minute // longer than the test waits: held events come back by seeding or hand-back
 			cfg.Metrics = m
 			evs := events("r", 3, 4)
 
@@ -49,7 +58,11 @@ func TestRestartMidStream(t *testing.T) {
 
 			rcv.setStatus(func(amigate.CallEvent) int { return http.StatusOK })
 			d2 := open(t, cfg)
-			publish(t, d2, evs[9:])
+			if tt.moreEvents {
+				publish(t, d2, evs[9:])
+			} else {
+				evs = evs[:9]
+			}
 			waitFor(t, "every event delivered after restart", 10*time.Second, func() bool { return len(rcv.distinct()) == len(evs) })
 			rcv.checkOrder(t)
 			if n := m.count(OutcomeDead); n != 0 {

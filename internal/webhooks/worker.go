@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -76,6 +77,13 @@ func newWorker(d *Dispatcher, rec subRecord, secrets string) (*worker, error) {
 	if err != nil {
 		w.cancel()
 		return nil, fmt.Errorf("webhooks: consumer %s: %w", rec.ID, err)
+	}
+	if d.st.ns != nil {
+		// The embedded store has no other instance: what the consumer
+		// handed out and never got acknowledged was held by this process
+		// before a crash. Take it up now, not after AckWait.
+		w.seeded = true
+		w.seed(math.MaxUint64)
 	}
 	w.cc, err = w.cons.Consume(w.handle,
 		jetstream.PullPriorityGroup(priorityGroup),
@@ -188,10 +196,12 @@ func (w *worker) restore(it *item) bool {
 	return true
 }
 
-// seed runs when a worker receives its first event: events before it that
-// the consumer handed out but never got acknowledged (a previous instance
-// crashed or was stopped holding them) are queued first, so that a call's
-// earlier events still go out before its later ones.
+// seed runs when a worker receives its first event (with an external
+// store, that is when the subscription is pinned to this instance; with the
+// embedded one, at start): events before it that the consumer handed out
+// but never got acknowledged (a previous instance crashed or was stopped
+// holding them) are queued first, so that a call's earlier events still go
+// out before its later ones.
 func (w *worker) seed(first uint64) {
 	info, err := w.cons.Info(w.ctx)
 	if err != nil {
