@@ -41,8 +41,8 @@ func DefaultUsers() []User {
 		{Name: "crm", Secret: "crmsecret", Read: []string{"all"}, Write: []string{"all"}},
 		{Name: "limited", Secret: "limitedsecret", Read: []string{"call"}, Write: []string{"call"}},
 		{Name: "amigate", Secret: "amigate",
-			Read:  []string{"system", "call", "agent", "dialplan", "cdr", "reporting"},
-			Write: []string{"system", "call", "originate", "agent", "reporting", "command"}},
+			Read:  []string{"system", "call", "agent", "dialplan"},
+			Write: []string{"call", "originate", "agent", "reporting"}},
 	}
 }
 

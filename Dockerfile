@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# amigate: static binary in a distroless image, running as non-root.
+#   docker build -t amigate .
+#   docker run --rm -p 8080:8080 amigate --demo      # no Asterisk needed
+# With an Asterisk: see deploy/compose.yaml.
+
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+ARG VERSION=dev
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/api ./cmd/api && \
+    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" -o /out/healthcheck ./deploy/healthcheck && \
+    mkdir -p /out/data
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/api /out/healthcheck /usr/local/bin/
+# The embedded event store (AMIGATE_DATA_DIR) must be writable by nonroot (65532).
+COPY --from=build --chown=65532:65532 /out/data /data
+ENV AMIGATE_HTTP_ADDR=:8080 \
+    AMIGATE_DATA_DIR=/data
+VOLUME ["/data"]
+EXPOSE 8080
+USER nonroot:nonroot
+HEALTHCHECK --interval=10s --timeout=4s --start-period=10s --retries=3 CMD ["/usr/local/bin/healthcheck"]
+ENTRYPOINT ["/usr/local/bin/api"]
+CMD ["serve"]
