@@ -30,6 +30,9 @@ import (
 //	@Failure		502				{object}	Problem				"Asterisk refused the Originate"
 //	@Failure		503				{object}	Problem				"Asterisk not connected"
 //	@Failure		504				{object}	Problem				"Asterisk did not answer in time"
+//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls [post]
 func (s *server) dial(c echo.Context) error {
 	var req CreateCallRequest
@@ -67,6 +70,8 @@ func (s *server) dial(c echo.Context) error {
 //	@Failure		401			{object}	Problem	"missing or invalid token"
 //	@Failure		403			{object}	Problem	"missing scope calls:read"
 //	@Failure		422			{object}	Problem	"invalid query"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls [get]
 func (s *server) listCalls(c echo.Context) error {
 	q := ListCallsQuery{State: c.QueryParam("state"), Extension: c.QueryParam("extension")}
@@ -112,6 +117,8 @@ func (s *server) listCalls(c echo.Context) error {
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"missing scope calls:read, or the token's extension is not in the call"
 //	@Failure		404	{object}	Problem	"unknown call"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls/{id} [get]
 func (s *server) getCall(c echo.Context) error {
 	call, err := s.ownCall(c)
@@ -169,6 +176,9 @@ func (s *server) actionable(c echo.Context) (string, error) {
 //	@Failure		502		{object}	Problem	"Asterisk refused the transfer"
 //	@Failure		503		{object}	Problem	"Asterisk not connected"
 //	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
+//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls/{id}/transfer [post]
 func (s *server) transfer(c echo.Context) error {
 	var req TransferCallRequest
@@ -205,6 +215,9 @@ func (s *server) transfer(c echo.Context) error {
 //	@Failure		502	{object}	Problem	"Asterisk refused the hangup"
 //	@Failure		503	{object}	Problem	"Asterisk not connected"
 //	@Failure		504	{object}	Problem	"Asterisk did not answer in time"
+//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls/{id}/hangup [post]
 func (s *server) hangup(c echo.Context) error {
 	id, err := s.actionable(c)

@@ -33,6 +33,8 @@ const sseWriteTimeout = 30 * time.Second
 //	@Failure		401				{object}	Problem				"missing or invalid token"
 //	@Failure		403				{object}	Problem				"missing scope calls:read"
 //	@Failure		422				{object}	Problem				"malformed Last-Event-ID"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/events [get]
 func (s *server) events(c echo.Context) error {
 	last := c.Request().Header.Get("Last-Event-ID")

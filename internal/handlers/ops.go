@@ -16,6 +16,7 @@ import (
 //	@Tags		operations
 //	@Produce	json
 //	@Success	200	{object}	Status
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router		/healthz [get]
 func (s *server) healthz(c echo.Context) error {
 	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, Status{Status: "ok"})
@@ -31,6 +32,7 @@ func (s *server) healthz(c echo.Context) error {
 //	@Produce	json,application/problem+json
 //	@Success	200	{object}	Status
 //	@Failure	503	{object}	Problem	"not ready, and why"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router		/readyz [get]
 func (s *server) readyz(c echo.Context) error {
 	if s.d.Ready != nil {
@@ -50,6 +52,7 @@ func (s *server) readyz(c echo.Context) error {
 //	@Tags		operations
 //	@Produce	application/yaml
 //	@Success	200	{string}	string	"api/openapi.yaml"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router		/openapi.yaml [get]
 func (s *server) openAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", api.Spec)

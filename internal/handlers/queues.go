@@ -22,6 +22,9 @@ import (
 //	@Failure		502	{object}	Problem	"Asterisk refused the action"
 //	@Failure		503	{object}	Problem	"Asterisk not connected"
 //	@Failure		504	{object}	Problem	"Asterisk did not answer in time"
+//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/queues [get]
 func (s *server) listQueues(c echo.Context) error {
 	ctx, cancel := s.call(c)
@@ -52,6 +55,9 @@ func (s *server) listQueues(c echo.Context) error {
 //	@Failure		502		{object}	Problem	"Asterisk refused the action"
 //	@Failure		503		{object}	Problem	"Asterisk not connected"
 //	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
+//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/queues/{name} [get]
 func (s *server) getQueue(c echo.Context) error {
 	name := c.Param("name")
@@ -88,6 +94,9 @@ func (s *server) getQueue(c echo.Context) error {
 //	@Failure		502		{object}	Problem	"Asterisk refused the action"
 //	@Failure		503		{object}	Problem	"Asterisk not connected"
 //	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
+//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/queues/{name}/pause [post]
 func (s *server) pauseMember(c echo.Context) error {
 	var req PauseMemberRequest

@@ -24,6 +24,8 @@ import (
 //	@Failure		403		{object}	Problem		"missing scope webhooks:admin"
 //	@Failure		415		{object}	Problem		"body not application/json"
 //	@Failure		422		{object}	Problem		"invalid field or a private address"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks [post]
 func (s *server) createWebhook(c echo.Context) error {
 	var req CreateWebhookRequest
@@ -50,6 +52,8 @@ func (s *server) createWebhook(c echo.Context) error {
 //	@Success		200	{array}		amigate.Subscription
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"missing scope webhooks:admin"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks [get]
 func (s *server) listWebhooks(c echo.Context) error {
 	ctx, cancel := s.call(c)
@@ -76,6 +80,8 @@ func (s *server) listWebhooks(c echo.Context) error {
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"missing scope webhooks:admin"
 //	@Failure		404	{object}	Problem	"unknown subscription"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks/{id} [get]
 func (s *server) getWebhook(c echo.Context) error {
 	id := c.Param("id")
@@ -105,6 +111,8 @@ func (s *server) getWebhook(c echo.Context) error {
 //	@Failure		403	{object}	Problem	"missing scope webhooks:admin"
 //	@Failure		404	{object}	Problem	"unknown subscription"
 //	@Failure		409	{object}	Problem	"a subscription from configuration"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks/{id} [delete]
 func (s *server) deleteWebhook(c echo.Context) error {
 	id := c.Param("id")
@@ -131,6 +139,8 @@ func (s *server) deleteWebhook(c echo.Context) error {
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"missing scope webhooks:admin"
 //	@Failure		404	{object}	Problem	"unknown subscription"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks/{id}/deliveries [get]
 func (s *server) listDeliveries(c echo.Context) error {
 	id := c.Param("id")
@@ -163,6 +173,8 @@ func (s *server) listDeliveries(c echo.Context) error {
 //	@Failure		401			{object}	Problem	"missing or invalid token"
 //	@Failure		403			{object}	Problem	"missing scope webhooks:admin"
 //	@Failure		404			{object}	Problem	"unknown subscription or event"
+//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks/{id}/deliveries/{event_id}/retry [post]
 func (s *server) retryDelivery(c echo.Context) error {
 	id, eventID := c.Param("id"), c.Param("event_id")
