@@ -21,8 +21,10 @@ type conn struct {
 	nc net.Conn
 	r  *ami.Reader
 
-	wmu  sync.Mutex // serialises writes
-	wbuf []byte
+	wmu     sync.Mutex // guards the write queue
+	wq      []byte     // encoded actions waiting for the writer
+	wspare  []byte     // the previous write's buffer, for reuse
+	writing bool       // a caller is writing the queue
 
 	mu      sync.Mutex
 	pending map[string]*call // by ActionID, registered before writing
@@ -138,21 +140,41 @@ func (cn *conn) forget(id string, cl *call) {
 	cn.mu.Unlock()
 }
 
-// write encodes and writes one action. A failed write kills the
-// connection: the reader then fails every call in flight.
+// write encodes one action and writes it. Concurrent callers combine
+// their writes: whoever finds no write in progress becomes the writer and
+// writes, in one syscall per round, everything queued until the queue is
+// empty; the others only append. A failed write kills the connection, and
+// the reader then fails every call in flight, including those whose bytes
+// were in the failed write.
 func (cn *conn) write(a *ami.Action, id string) error {
 	cn.wmu.Lock()
-	defer cn.wmu.Unlock()
 	var err error
-	cn.wbuf, err = a.Encode(cn.wbuf[:0], id)
-	if err != nil {
+	if cn.wq, err = a.Encode(cn.wq, id); err != nil {
+		cn.wmu.Unlock()
 		return fmt.Errorf("amiclient: %s: %w", a.Name, err)
 	}
-	cn.nc.SetWriteDeadline(time.Now().Add(cn.c.cfg.ActionTimeout))
-	if _, err := cn.nc.Write(cn.wbuf); err != nil {
-		cn.nc.Close()
-		return fmt.Errorf("%w: writing %s: %w", ErrDisconnected, a.Name, err)
+	if cn.writing {
+		cn.wmu.Unlock()
+		return nil
 	}
+	cn.writing = true
+	for len(cn.wq) > 0 {
+		buf := cn.wq
+		cn.wq = cn.wspare[:0]
+		cn.wmu.Unlock()
+		cn.nc.SetWriteDeadline(time.Now().Add(cn.c.cfg.ActionTimeout))
+		_, err := cn.nc.Write(buf)
+		cn.wmu.Lock()
+		cn.wspare = buf[:0]
+		if err != nil {
+			cn.writing, cn.wq = false, cn.wq[:0]
+			cn.wmu.Unlock()
+			cn.nc.Close()
+			return fmt.Errorf("%w: writing %s: %w", ErrDisconnected, a.Name, err)
+		}
+	}
+	cn.writing = false
+	cn.wmu.Unlock()
 	return nil
 }
 

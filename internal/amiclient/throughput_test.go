@@ -145,3 +145,29 @@ func BenchmarkEventsE2E(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(n)/d.Seconds(), "events/s")
 }
+
+// BenchmarkSend64 measures Send round trips per second with 64 concurrent
+// callers over loopback TCP (Ping against the in-process server).
+func BenchmarkSend64(b *testing.B) {
+	srv := amitest.Start(b, amitest.Config{Handlers: map[string]amitest.Handler{
+		"Ping": func(c *amitest.Conn, a ami.Message) { c.Reply(a, "Success", "Ping", "Pong") },
+	}})
+	cfg := testConfig(b, srv.Addr())
+	cfg.Events, cfg.Logger = "off", discardLogger
+	c := start(b, cfg)
+	waitReady(b, c)
+	ctx := context.Background()
+	ping := ami.NewAction("Ping")
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 goroutines on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Send(ctx, ping); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "roundtrips/s")
+}

@@ -16,9 +16,11 @@ import (
 
 // Conn is one client connection to the server, as handlers see it.
 type Conn struct {
-	srv *Server
-	nc  net.Conn
-	wmu sync.Mutex // serialises writes from the handler and from Emit
+	srv  *Server
+	nc   net.Conn
+	wmu  sync.Mutex // serialises writes from the handler and from Emit
+	hold bool       // more actions are buffered: hold writes in pend
+	pend []byte
 
 	loggedIn  atomic.Bool
 	events    bool // guarded by wmu
@@ -61,16 +63,40 @@ func (c *Conn) Write(msgs ...ami.Message) error {
 	return c.WriteRaw(b)
 }
 
-// WriteRaw writes bytes as they are.
+// WriteRaw writes bytes as they are. While the client has more actions
+// waiting to be read, writes are held and sent together once the server
+// has answered them all, as a busy Asterisk would.
 func (c *Conn) WriteRaw(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.hold || len(c.pend) > 0 {
+		c.pend = append(c.pend, b...)
+		if c.hold && len(c.pend) < 64<<10 {
+			return nil
+		}
+		b = c.pend
+	}
 	_, err := c.nc.Write(b)
+	c.pend = c.pend[:0]
 	return err
 }
 
-// Close closes the connection.
-func (c *Conn) Close() error { return c.nc.Close() }
+// setHold starts or ends holding writes; ending it sends what was held.
+func (c *Conn) setHold(hold bool) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.hold = hold
+	if !hold && len(c.pend) > 0 {
+		c.nc.Write(c.pend)
+		c.pend = c.pend[:0]
+	}
+}
+
+// Close sends what is held and closes the connection.
+func (c *Conn) Close() error {
+	c.setHold(false)
+	return c.nc.Close()
+}
 
 // Server returns the server the connection belongs to.
 func (c *Conn) Server() *Server { return c.srv }

@@ -174,6 +174,7 @@ func (s *Server) serve(c *Conn) {
 			return
 		}
 		s.record(m)
+		c.setHold(r.Buffered() > 0)
 		name := strings.ToLower(m.Get("Action"))
 		h, ok := s.handlers[name]
 		switch {
@@ -183,6 +184,9 @@ func (s *Server) serve(c *Conn) {
 			h(c, m)
 		default:
 			c.Reply(m, "Error", "Message", "Invalid/unknown command")
+		}
+		if r.Buffered() == 0 {
+			c.setHold(false)
 		}
 	}
 }
