@@ -32,7 +32,7 @@ func (s *syncBuffer) String() string {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, deadline time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, deadline time.Duration, what string, cond func() bool) {
 	t.Helper()
 	end := time.Now().Add(deadline)
 	for !cond() {

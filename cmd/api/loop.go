@@ -92,25 +92,63 @@ func (l *eventLoop) run(ctx context.Context) error {
 	}
 }
 
+// maxBatch bounds the AMI events taken in one batch: their call events are
+// stored with one Publish, one round trip to the store instead of one each.
+const maxBatch = 256
+
+// nowait is a context that is already done: Next with it returns an event
+// already queued, or the context's error at once.
+var nowait = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
 // drain handles events until wait ends or the subscription fails; ctx
-// (without wait's deadline) bounds the work on each event.
+// (without wait's deadline) bounds the work on each event. It waits for one
+// event, then takes those already queued behind it (up to maxBatch) and
+// stores the call events of all of them at once before taking more: the
+// AMI events of a batch count as handled together.
 func (l *eventLoop) drain(ctx, wait context.Context) error {
+	var pending []amigate.CallEvent
 	for {
 		ev, err := l.events.Next(wait)
 		if err != nil {
 			return err
 		}
-		switch ev.Kind {
-		case amiclient.KindEvent:
-			if evs := l.calls.Handle(ev.Message, ev.ReadAt); len(evs) > 0 {
-				l.publish(ctx, evs)
+		for n := 1; ; n++ {
+			pending = l.handle(ctx, ev, pending)
+			if n == maxBatch {
+				break
 			}
-		case amiclient.KindConnected, amiclient.KindOverflow:
-			l.resync(ctx, ev.Kind)
-		case amiclient.KindDisconnected:
-			l.log.Warn("ami connection lost; calls resync on the next login")
+			if ev, err = l.events.Next(nowait); err != nil {
+				break // nothing queued (or closed: the next wait says so)
+			}
+		}
+		if len(pending) > 0 {
+			l.publish(ctx, pending)
+			pending = pending[:0]
 		}
 	}
+}
+
+// handle applies one subscription event and returns pending with the call
+// events it causes appended. A resync first stores what is pending, so
+// that call events stay in stream order.
+func (l *eventLoop) handle(ctx context.Context, ev amiclient.Event, pending []amigate.CallEvent) []amigate.CallEvent {
+	switch ev.Kind {
+	case amiclient.KindEvent:
+		return append(pending, l.calls.Handle(ev.Message, ev.ReadAt)...)
+	case amiclient.KindConnected, amiclient.KindOverflow:
+		if len(pending) > 0 {
+			l.publish(ctx, pending)
+			pending = pending[:0]
+		}
+		l.resync(ctx, ev.Kind)
+	case amiclient.KindDisconnected:
+		l.log.Warn("ami connection lost; calls resync on the next login")
+	}
+	return pending
 }
 
 // resync asks the PBX which channels exist after events were lost (a new

@@ -16,12 +16,21 @@ import (
 )
 
 // fakeEvents hands out queued events, then blocks until ctx ends; closed
-// makes Next return amiclient.ErrClosed once the queue is empty.
+// makes Next return amiclient.ErrClosed once the queue is empty. Like the
+// real subscription, a queued event is returned even when ctx is done.
 type fakeEvents struct {
 	ch chan amiclient.Event
 }
 
 func (f *fakeEvents) Next(ctx context.Context) (amiclient.Event, error) {
+	select {
+	case ev, ok := <-f.ch:
+		if !ok {
+			return amiclient.Event{}, amiclient.ErrClosed
+		}
+		return ev, nil
+	default:
+	}
 	select {
 	case ev, ok := <-f.ch:
 		if !ok {
@@ -74,6 +83,7 @@ type fakeStore struct {
 	failures int
 	attempts int
 	stored   []string
+	batches  [][]string
 }
 
 func (f *fakeStore) Publish(ctx context.Context, evs []amigate.CallEvent) error {
@@ -84,9 +94,12 @@ func (f *fakeStore) Publish(ctx context.Context, evs []amigate.CallEvent) error 
 		f.failures--
 		return errors.New("store unavailable")
 	}
+	var batch []string
 	for _, e := range evs {
 		f.stored = append(f.stored, e.ID)
+		batch = append(batch, e.ID)
 	}
+	f.batches = append(f.batches, batch)
 	return nil
 }
 
@@ -255,5 +268,30 @@ func TestEventLoopStopsWhileStoreDown(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("loop did not stop")
+	}
+}
+
+// TestEventLoopBatches checks that call events of queued AMI events are
+// stored in one Publish, and that a resync splits the batch so that order
+// holds.
+func TestEventLoopBatches(t *testing.T) {
+	queued := []amiclient.Event{
+		event("call.ringing", "e1"), event("Newstate", ""), event("call.answered", "e2"), event("call.ended", "e3"),
+		{Kind: amiclient.KindConnected},
+		event("call.ringing", "e4"), event("call.ended", "e5"),
+	}
+	evs := &fakeEvents{ch: make(chan amiclient.Event, len(queued))}
+	for _, e := range queued {
+		evs.ch <- e
+	}
+	close(evs.ch)
+	store := &fakeStore{}
+	l := newLoop(evs, reconcilingCalls{&fakeCalls{}}, store, fakePBX{}, &countingMetrics{types: map[string]int{}})
+	if err := l.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"e1", "e2", "e3"}, {"evt_reconciled"}, {"e4", "e5"}}
+	if diff := cmp.Diff(want, store.batches); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
 	}
 }

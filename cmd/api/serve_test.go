@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amigate/amigate/internal/pbxsim"
+)
+
+// startPBX runs a simulated Asterisk, its calls sped up by scale, and
+// returns its AMI address.
+func startPBX(t testing.TB, scale float64) (*pbxsim.PBX, string) {
+	t.Helper()
+	pbx := pbxsim.New(pbxsim.Config{Office: pbxsim.DefaultOffice().Scaled(scale)})
+	addr, err := pbx.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pbx.Close() }) // after the service's: cleanups run last-in first-out
+	return pbx, addr
+}
+
+// pbxEnv is the configuration of a real deployment, pointed at a PBX.
+func pbxEnv(t testing.TB, addr string, more ...string) []string {
+	return append([]string{
+		"AMIGATE_HTTP_ADDR=127.0.0.1:0",
+		"AMIGATE_AMI_ADDR=" + addr,
+		"AMIGATE_AMI_USERNAME=amigate",
+		"AMIGATE_AMI_SECRET=amigate",
+		"AMIGATE_AMI_RECONNECT_MIN=20ms",
+		"AMIGATE_AMI_RECONNECT_MAX=50ms",
+		"AMIGATE_JWT_SECRET=" + testSecret,
+		"AMIGATE_DIAL_AGENT_CHANNEL=Local/{ext}@phones",
+		"AMIGATE_DATA_DIR=" + t.TempDir(),
+		"AMIGATE_LOG_LEVEL=error",
+	}, more...)
+}
+
+// startServe runs serve until the test ends and returns where it listens.
+func startServe(t testing.TB, env []string) started {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	startedc := make(chan started, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, nil, env, io.Discard, io.Discard, func(s started) { startedc <- s }) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("no shutdown within 20s")
+		}
+	})
+	select {
+	case s := <-startedc:
+		return s
+	case err := <-done:
+		done <- err
+		t.Fatalf("serve returned before starting: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("not started within 20s")
+	}
+	return started{}
+}
+
+func readyz(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestServeFollowsThePBX runs the service as deployed, against a separate
+// PBX: ready while logged in, 503 with the reason while the PBX is gone.
+func TestServeFollowsThePBX(t *testing.T) {
+	pbx, addr := startPBX(t, 0.01)
+	s := startServe(t, pbxEnv(t, addr))
+	defer http.DefaultClient.CloseIdleConnections()
+	eventually(t, 10*time.Second, "/readyz 200", func() bool { code, _ := readyz(t, s.URL); return code == http.StatusOK })
+
+	if err := pbx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "/readyz 503 naming the manager", func() bool {
+		code, body := readyz(t, s.URL)
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "asterisk manager")
+	})
+}
+
+// TestServeWithoutPBX starts with an unreachable PBX: the API serves and
+// says why it is not ready, instead of failing or pretending.
+func TestServeWithoutPBX(t *testing.T) {
+	s := startServe(t, pbxEnv(t, "127.0.0.1:1"))
+	defer http.DefaultClient.CloseIdleConnections()
+	code, body := readyz(t, s.URL)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "asterisk manager") {
+		t.Errorf("/readyz: %d %s, want 503 naming the manager", code, body)
+	}
+	resp, err := http.Get(s.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz: %d, want 200", resp.StatusCode)
+	}
+}
