@@ -50,14 +50,21 @@ func unauthorized(challenge, detail string) error {
 		header: http.Header{echo.HeaderWWWAuthenticate: {challenge}}}
 }
 
-// requireScope answers 403 to a token without scope.
+// requireScope answers 403 to a token without scope. Webhook
+// administration is refused to a token tied to an extension whatever its
+// scopes: a subscription receives every call's events, which would undo
+// the ext claim's restriction to the agent's own calls.
 func requireScope(scope string) echo.MiddlewareFunc {
 	challenge := `Bearer realm="amigate", error="insufficient_scope", scope="` + scope + `"`
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !claimsOf(c).HasScope(scope) {
+			cl := claimsOf(c)
+			if !cl.HasScope(scope) {
 				return &httpError{status: http.StatusForbidden, detail: "the token lacks the scope " + scope,
 					header: http.Header{echo.HeaderWWWAuthenticate: {challenge}}}
+			}
+			if scope == auth.ScopeWebhooksAdmin && cl.Ext != "" {
+				return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may not administer webhooks")
 			}
 			return next(c)
 		}

@@ -232,6 +232,8 @@ func TestExtClaim(t *testing.T) {
 		{"POST", "/v1/calls/theirs/transfer", `{"to":"103"}`, 403},
 		{"POST", "/v1/queues/support/pause", `{"interface":"pjsip/101","paused":true}`, 204},
 		{"POST", "/v1/queues/support/pause", `{"interface":"PJSIP/102","paused":true}`, 403},
+		{"GET", "/v1/webhooks", ``, 403},
+		{"POST", "/v1/webhooks", `{"url":"https://crm.example/h"}`, 403},
 	}
 	tok := token(t, allScopes, "101")
 	for _, tt := range tests {

@@ -21,7 +21,7 @@ import (
 //	@Header			201		{string}	Location	"/v1/webhooks/{id}"
 //	@Failure		400		{object}	Problem		"malformed JSON or unknown field"
 //	@Failure		401		{object}	Problem		"missing or invalid token"
-//	@Failure		403		{object}	Problem		"missing scope webhooks:admin"
+//	@Failure		403		{object}	Problem		"missing scope webhooks:admin, or a token tied to an extension"
 //	@Failure		415		{object}	Problem		"body not application/json"
 //	@Failure		422		{object}	Problem		"invalid field or a private address"
 //	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
@@ -51,7 +51,7 @@ func (s *server) createWebhook(c echo.Context) error {
 //	@Security		BearerAuth
 //	@Success		200	{array}		amigate.Subscription
 //	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope webhooks:admin"
+//	@Failure		403	{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
 //	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks [get]
@@ -78,7 +78,7 @@ func (s *server) listWebhooks(c echo.Context) error {
 //	@Param			id	path		string	true	"subscription id"
 //	@Success		200	{object}	amigate.Subscription
 //	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope webhooks:admin"
+//	@Failure		403	{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
 //	@Failure		404	{object}	Problem	"unknown subscription"
 //	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
@@ -108,7 +108,7 @@ func (s *server) getWebhook(c echo.Context) error {
 //	@Param			id	path	string	true	"subscription id"
 //	@Success		204	"deleted"
 //	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope webhooks:admin"
+//	@Failure		403	{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
 //	@Failure		404	{object}	Problem	"unknown subscription"
 //	@Failure		409	{object}	Problem	"a subscription from configuration"
 //	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
@@ -137,7 +137,7 @@ func (s *server) deleteWebhook(c echo.Context) error {
 //	@Param			id	path		string	true	"subscription id"
 //	@Success		200	{array}		amigate.Delivery
 //	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope webhooks:admin"
+//	@Failure		403	{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
 //	@Failure		404	{object}	Problem	"unknown subscription"
 //	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
@@ -171,7 +171,7 @@ func (s *server) listDeliveries(c echo.Context) error {
 //	@Param			event_id	path	string	true	"event id"
 //	@Success		202			"queued for delivery"
 //	@Failure		401			{object}	Problem	"missing or invalid token"
-//	@Failure		403			{object}	Problem	"missing scope webhooks:admin"
+//	@Failure		403			{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
 //	@Failure		404			{object}	Problem	"unknown subscription or event"
 //	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
