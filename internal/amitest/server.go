@@ -2,6 +2,7 @@ package amitest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -41,6 +42,8 @@ type Config struct {
 	// built-in Challenge, Login, Ping and Logoff. A handler that writes
 	// nothing leaves the action unanswered.
 	Handlers map[string]Handler
+	// TLS, when set, makes the server speak TLS (AMI's tls port).
+	TLS *tls.Config
 	// Logf, when set, receives a line per connection event, for debugging.
 	Logf func(format string, args ...any)
 }
@@ -105,14 +108,25 @@ func NewServer(cfg Config) (*Server, error) {
 	for name, h := range cfg.Handlers {
 		s.handlers[strings.ToLower(name)] = h
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := s.listen("127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("amitest: %w", err)
+		return nil, err
 	}
 	s.ln, s.addr = ln, ln.Addr().String()
 	s.wg.Add(1)
 	go s.accept(ln)
 	return s, nil
+}
+
+func (s *Server) listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("amitest: %w", err)
+	}
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
+	return ln, nil
 }
 
 // Addr is the server's "127.0.0.1:port".
@@ -328,7 +342,7 @@ func (s *Server) Restart() error {
 	s.mu.Unlock()
 	old.Close()
 	s.DropConns()
-	ln, err := net.Listen("tcp", s.addr)
+	ln, err := s.listen(s.addr)
 	if err != nil {
 		return fmt.Errorf("amitest: restart: %w", err)
 	}
