@@ -85,8 +85,9 @@ type CreateWebhookRequest struct {
 	URL string `json:"url" validate:"required,max=2048,http_url" example:"https://crm.example/hooks/asterisk"`
 	// Events filters by event type; empty or ["*"] is every event.
 	Events []string `json:"events,omitempty" validate:"omitempty,max=8,unique,dive,oneof=* call.ringing call.answered call.transferred call.ended" example:"call.ringing,call.ended"`
-	// Secret signs the deliveries; generated when absent.
-	Secret string `json:"secret,omitempty" validate:"omitempty,max=256,startswith=whsec_,safetext" example:"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"`
+	// Secret signs the deliveries (whsec_ and base64 key bytes); one is
+	// generated when it is empty or absent.
+	Secret string `json:"secret,omitempty" validate:"omitempty,max=256,startswith=whsec_,safetext" example:""`
 } // @name CreateWebhookRequest
 
 func (r *CreateWebhookRequest) domain() amigate.SubscriptionRequest {

@@ -70,7 +70,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	p, hdr := s.problem(err, c)
+	p, hdr := s.problem(err)
 	for k, vs := range hdr {
 		for _, v := range vs {
 			c.Response().Header().Add(k, v)
@@ -95,7 +95,7 @@ func (s *server) handleError(err error, c echo.Context) {
 }
 
 // problem maps err to its problem and extra headers.
-func (s *server) problem(err error, c echo.Context) (Problem, http.Header) {
+func (s *server) problem(err error) (Problem, http.Header) {
 	var (
 		he  *httpError
 		ee  *echo.HTTPError
