@@ -57,6 +57,7 @@ type channel struct {
 	cause     int // cause of the hangup request
 	ownCause  int // cause set by Busy/Congestion, used for its own Hangup
 	control   string
+	ackUp     bool // its dialer has handled the answer (see awaitAck)
 	redirect  *target
 	atxfer    *target
 	dead      bool

@@ -132,6 +132,7 @@ func (t *thread) answeredLocked(one *channel, num string) {
 	p.bridgeEnterLocked(b, c)
 	p.varsetLocked(one, "BRIDGEPEER", c.name)
 	p.varsetLocked(c, "BRIDGEPEER", one.name)
+	ackLocked(one)
 }
 
 // postDialLocked sets what Dial (or Queue) sets on the caller when the
@@ -147,6 +148,9 @@ func (t *thread) postDialLocked() {
 
 // flushPendingLocked sends a held OriginateResponse.
 func (t *thread) flushPendingLocked() {
+	if !t.c.ackUp {
+		ackLocked(t.c)
+	}
 	if t.pending != nil {
 		t.pending()
 		t.pending = nil

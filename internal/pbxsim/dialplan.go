@@ -45,6 +45,7 @@ func (t *thread) exec(context, exten string) {
 			t.lock()
 			t.p.answerLocked(t.c)
 			t.unlock()
+			t.awaitAck()
 			t.app(&prio, "Wait", seconds(o.AgentTalk))
 			if !t.wait(o.AgentTalk) {
 				return
@@ -76,6 +77,7 @@ func (t *thread) exec(context, exten string) {
 		t.lock()
 		t.p.answerLocked(t.c)
 		t.unlock()
+		t.awaitAck()
 		t.app(&prio, "Wait", seconds(o.CustomerTalk))
 		if !t.wait(o.CustomerTalk) {
 			return

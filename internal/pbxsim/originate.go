@@ -115,6 +115,7 @@ func (t *thread) originated(o *originate) {
 				t.pending = func() { p.originateResponseLocked(o, c, reasonAnswered) }
 			} else {
 				p.originateResponseLocked(o, c, reasonAnswered)
+				ackLocked(c)
 			}
 			t.unlock()
 			t.afterAnswer(o)

@@ -245,6 +245,7 @@ func (t *thread) connectLocked(qs *queueState, l *queueLeg, legs []*queueLeg, jo
 	p.bridgeEnterLocked(b, c)
 	p.varsetLocked(l.one, "BRIDGEPEER", c.name)
 	p.varsetLocked(c, "BRIDGEPEER", l.one.name)
+	ackLocked(l.one)
 }
 
 // abandonLocked: the caller hung up while waiting.

@@ -99,6 +99,33 @@ func (p *PBX) answerLocked(c *channel) {
 	}
 }
 
+// awaitAck holds a Local ;2 that just answered until whoever dialled its ;1
+// has handled the answer (DialEnd, bridge): Asterisk's Answer() returns
+// only after the frame crossed the Local pair, so the next Newexten comes
+// after those events. It gives up after a short while.
+func (t *thread) awaitAck() {
+	deadline := time.Now().Add(100 * time.Millisecond)
+	for t.alive() {
+		t.lock()
+		pr := t.c.peer
+		done := pr == nil || pr.dead || pr.ackUp || t.interruptedLocked()
+		t.unlock()
+		left := time.Until(deadline)
+		if done || left <= 0 {
+			return
+		}
+		t.p.sleep(t.ctx, t.wake, left)
+	}
+}
+
+// ackLocked tells the ;2 half of one that its answer was handled.
+func ackLocked(one *channel) {
+	one.ackUp = true
+	if one.peer != nil {
+		one.peer.notify()
+	}
+}
+
 // ringingLocked is the Ringing indication of a Local ;2: its ;1 rings.
 func (p *PBX) ringingLocked(c *channel) {
 	if c.peer != nil && !c.peer.dead && c.peer.state < stateRinging {

@@ -117,6 +117,7 @@ func (t *thread) attended(one *channel) bool {
 		if !cons1.dead && cons1.state == stateUp && !answered {
 			answered = true
 			p.dialEventLocked("DialEnd", nil, cons1, "DialStatus", "ANSWER")
+			ackLocked(cons1)
 		}
 		switch {
 		case c.dead || c.hangupReq:
