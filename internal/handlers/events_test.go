@@ -197,6 +197,26 @@ func TestEventsKeepAlive(t *testing.T) {
 	}
 }
 
+// TestEventsOutliveWriteTimeout checks that a stream is not cut by the
+// server's WriteTimeout (which suits ordinary requests): each write gets
+// its own deadline instead.
+func TestEventsOutliveWriteTimeout(t *testing.T) {
+	fs := newFakeSource()
+	f := newFixture(t, Options{KeepAlive: 10 * time.Millisecond})
+	f.hooks.FollowFn = fs.follow
+	srv := httptest.NewUnstartedServer(f.e)
+	srv.Config.WriteTimeout = 50 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close) // after the stream closes: Close waits for handlers
+	s := openStream(t, srv, token(t, "calls:read", ""), nil, "")
+	s.frame()
+	for end := time.Now().Add(4 * srv.Config.WriteTimeout); time.Now().Before(end); {
+		if d := cmp.Diff([]string{": keep-alive"}, s.frame()); d != "" {
+			t.Fatalf("idle frame (-want +got):\n%s", d)
+		}
+	}
+}
+
 // TestEventsEnd covers the ways a stream ends from the server side: the
 // source fails (the client is told, then the stream closes) or the server
 // shuts down.
