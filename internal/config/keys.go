@@ -75,6 +75,25 @@ func keys(c *Config) []key {
 	}
 }
 
+// Setting describes one configuration key for the reference documentation.
+type Setting struct {
+	Env     string // environment variable; empty for file-only settings
+	Path    string // YAML key, dotted
+	Default string // text form of the default; empty for none
+	Secret  bool   // also read from Env+"_FILE"
+}
+
+// Settings returns every setting in table order with its default, for the
+// configuration reference.
+func Settings() []Setting {
+	c := Defaults()
+	var out []Setting
+	for _, k := range keys(&c) {
+		out = append(out, Setting{Env: k.Env, Path: k.Path, Default: k.val.String(), Secret: k.secret})
+	}
+	return out
+}
+
 // Names returns every environment variable and YAML path, in table order:
 // for documentation and the tests of the example file.
 func Names() (env, paths []string) {

@@ -15,6 +15,36 @@ import (
 // a YAML scalar.
 type value interface {
 	Set(s string) error
+	String() string
+}
+
+// String methods give a value's text form, for the configuration
+// reference (Settings).
+func (v *stringValue) String() string   { return string(*v) }
+func (v *boolValue) String() string     { return strconv.FormatBool(bool(*v)) }
+func (v *intValue) String() string      { return strconv.Itoa(int(*v)) }
+func (v *durationValue) String() string { return formatDuration(time.Duration(*v)) }
+func (v *levelValue) String() string    { return strings.ToLower(slog.Level(*v).String()) }
+func (v *listValue) String() string     { return strings.Join(*v.p, v.sep) }
+func (v *rewriteValue) String() string {
+	var parts []string
+	for _, r := range *v {
+		parts = append(parts, r.Prefix+"="+r.Replace)
+	}
+	return strings.Join(parts, ",")
+}
+func (v *subscriptionsValue) String() string { return "" }
+
+// formatDuration writes 2m rather than 2m0s.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // nodeValue is a setting that can also take a YAML sequence or mapping.
