@@ -259,8 +259,8 @@ func (s *session) blindTransfer(req ami.Message) {
 		return
 	}
 	s.queueLocked([]byte(successText(req, "Transfer succeeded")))
-	p.emitLocked(p.chanEvent("Unhold", "call", other))
-	p.varsetLocked(other, "BLINDTRANSFER", c.name)
+	p.emitLocked(p.chanEvent("Unhold", "call", c))
+	p.varsetLocked(c, "BLINDTRANSFER", other.name)
 	ev.Add("Result", "Success")
 	addChannel(ev, "Transferer", c)
 	addChannel(ev, "Transferee", other)
@@ -269,7 +269,7 @@ func (s *session) blindTransfer(req ami.Message) {
 	ev.Add("Context", ctx)
 	ev.Add("Extension", exten)
 	p.emitLocked(ev)
-	p.redirectLocked(other, target{context: ctx, exten: exten, priority: 1})
+	p.redirectLocked(other, target{context: ctx, exten: exten, priority: 1, transferer: c.name})
 	p.requestHangupLocked(c, 16, true)
 }
 

@@ -67,6 +67,7 @@ type channel struct {
 type target struct {
 	context, exten string
 	priority       int
+	transferer     string // BlindTransfer: set as BLINDTRANSFER on arrival
 }
 
 // bridge is a two-party basic bridge.

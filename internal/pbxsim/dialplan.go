@@ -14,6 +14,9 @@ func (t *thread) runDialplan() {
 		if r := t.c.redirect; r != nil {
 			t.c.redirect = nil
 			t.c.context, t.c.exten = r.context, r.exten
+			if r.transferer != "" {
+				t.p.varsetLocked(t.c, "BLINDTRANSFER", r.transferer)
+			}
 		}
 		context, exten := t.c.context, t.c.exten
 		t.unlock()

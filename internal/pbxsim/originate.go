@@ -246,9 +246,6 @@ func (p *PBX) parseOriginate(req ami.Message) (*originate, string) {
 		}
 	}
 	o.id1, o.id2 = req.Get("ChannelId"), req.Get("OtherChannelId")
-	if o.id1 != "" && o.id2 == "" {
-		o.id2 = o.id1 + ";2"
-	}
 	o.timeout = p.office.OriginateTimeout
 	if ms, err := strconv.Atoi(req.Get("Timeout")); err == nil && ms > 0 {
 		o.timeout = time.Duration(ms) * time.Millisecond
