@@ -191,3 +191,109 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Errorf("connections saw %d and %d events", na, nb)
 	}
 }
+
+// TestTransfers moves the customer of a bridged call to agent 102: the new
+// legs keep the call's Linkedid and 102 ends up bridged with the customer.
+func TestTransfers(t *testing.T) {
+	tests := []struct {
+		name string
+		// start places the call and returns its Linkedid.
+		start func(t *testing.T, p *PBX, c *testClient) string
+		// action builds the transfer from the live channel names.
+		action func(agent1, customer string) *ami.Action
+		resp   string
+	}{
+		{"blind transfer of an incoming call (agent ;1)", incoming("5550101"),
+			func(agent1, _ string) *ami.Action {
+				return ami.NewAction("BlindTransfer").Add("Channel", agent1).Add("Context", "from-internal").Add("Exten", "102")
+			}, "Transfer succeeded"},
+		{"redirect of the incoming customer leg", incoming("5550101"),
+			func(_, customer string) *ami.Action {
+				return ami.NewAction("Redirect").Add("Channel", customer).Add("Context", "from-internal").Add("Exten", "102").Add("Priority", "1")
+			}, "Redirect successful"},
+		{"attended transfer with the transfer feature", incoming("5550111"),
+			func(agent1, _ string) *ami.Action {
+				return ami.NewAction("Atxfer").Add("Channel", agent1).Add("Context", "from-internal").Add("Exten", "102")
+			}, "Atxfer successfully queued"},
+		{"blind transfer in a click-to-call (agent ;1 moves the customer)", clickToCall,
+			func(agent1, _ string) *ami.Action {
+				return ami.NewAction("BlindTransfer").Add("Channel", agent1).Add("Context", "from-internal").Add("Exten", "102")
+			}, "Transfer succeeded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := New(Config{Office: slowTalk()})
+			t.Cleanup(func() { p.Close() })
+			addr, err := p.Start("127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := login(t, addr, "crm", "crmsecret", "on")
+			id := tt.start(t, p, c)
+			// The agent leg bridged with the customer: Local/101@phones-…;1.
+			var agent1, customer string
+			c.waitFor(5*time.Second, func(ms []ami.Message) bool {
+				for _, m := range ms {
+					if m.Event() == "BridgeEnter" && m.Get("Linkedid") == id {
+						if ch := m.Get("Channel"); strings.HasPrefix(ch, "Local/101@phones-") {
+							agent1 = ch
+						} else {
+							customer = ch
+						}
+					}
+				}
+				return agent1 != "" && customer != ""
+			})
+			if r := c.response(tt.action(agent1, customer), "xfer"); r.Get("Message") != tt.resp {
+				t.Fatalf("got %v, want %q", r.Fields, tt.resp)
+			}
+			if strings.HasPrefix(tt.name, "attended") {
+				c.waitEvent(5*time.Second, "DialEnd", "DialStatus", "ANSWER", "DestExten", "102")
+				c.response(ami.NewAction("Hangup").Add("Channel", agent1), "complete")
+				if _, ok := c.waitEvent(5*time.Second, "AttendedTransfer", "Result", "Success"); !ok {
+					t.Fatal("no AttendedTransfer")
+				}
+			}
+			m, ok := c.waitEvent(5*time.Second, "BridgeEnter", "Linkedid", id)
+			for ok && !strings.HasPrefix(m.Get("Channel"), "Local/102@") {
+				m, ok = c.waitEventAfter(5*time.Second, m, "BridgeEnter", "Linkedid", id)
+			}
+			if !ok {
+				t.Fatalf("102 never bridged in the call")
+			}
+			for _, m := range c.messages() {
+				if m.Event() == "Newchannel" && strings.Contains(m.Get("Channel"), "102@") && m.Get("Linkedid") != id {
+					t.Errorf("new leg %s has Linkedid %s, want %s", m.Get("Channel"), m.Get("Linkedid"), id)
+				}
+			}
+		})
+	}
+}
+
+// slowTalk is the recorded office at 1/100 speed, with talk times long
+// enough for a transfer to happen first.
+func slowTalk() Office {
+	o := DefaultOffice().Scaled(scale)
+	o.AgentTalk, o.CustomerTalk = 3*time.Second, 3*time.Second
+	return o
+}
+
+func incoming(did string) func(t *testing.T, p *PBX, c *testClient) string {
+	return func(t *testing.T, p *PBX, c *testClient) string {
+		id, err := p.IncomingCall(context.Background(), Incoming{DID: did, From: "79005550001", HangupAfter: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+}
+
+func clickToCall(t *testing.T, p *PBX, c *testClient) string {
+	a := ami.NewAction("Originate").Add("Channel", "Local/101@phones").Add("Context", "from-internal").
+		Add("Exten", "79001234567").Add("Priority", "1").Add("Async", "true").Add("ChannelId", "c2c-1")
+	if r := c.response(a, "orig"); r.Response() != "Success" {
+		t.Fatalf("originate: %v", r.Fields)
+	}
+	return "c2c-1"
+}

@@ -166,3 +166,30 @@ func (c *testClient) sync() {
 	c.pings++
 	c.response(ami.NewAction("Ping"), "sync-"+strconv.Itoa(c.pings))
 }
+
+// waitEventAfter is waitEvent for an event that comes after prev.
+func (c *testClient) waitEventAfter(timeout time.Duration, prev ami.Message, name string, kv ...string) (ami.Message, bool) {
+	var got ami.Message
+	ok := c.waitFor(timeout, func(ms []ami.Message) bool {
+		after := false
+	next:
+		for _, m := range ms {
+			if !after {
+				after = m.String() == prev.String()
+				continue
+			}
+			if m.Event() != name {
+				continue
+			}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if m.Get(kv[i]) != kv[i+1] {
+					continue next
+				}
+			}
+			got = m
+			return true
+		}
+		return false
+	})
+	return got, ok
+}

@@ -178,6 +178,25 @@ func (t *thread) bridged(one *channel) bool {
 			continue
 		}
 		switch {
+		case one.redirect != nil && !one.dead && !c.dead && c.redirect == nil:
+			// one is moved (BlindTransfer by c, Redirect): it leaves with
+			// its own dialplan, c is left alone and hangs up.
+			t.bridgeEndLocked(false)
+			b := c.bridge
+			p.varsetLocked(one, "BRIDGEPEER", "")
+			p.varsetLocked(c, "BRIDGEPEER", "")
+			p.bridgeLeaveLocked(one)
+			p.startThreadLocked(one, (*thread).runDialplan)
+			p.bridgeLeaveLocked(c)
+			if b != nil {
+				p.emitLocked(p.bridgeEvent("BridgeDestroy", b))
+			}
+			t.postDialLocked()
+			if !c.hangupReq {
+				c.hangupReq, c.cause = true, 16
+			}
+			t.unlock()
+			return true
 		case c.dead || c.hangupReq || c.redirect != nil:
 			t.bridgeEndLocked(true)
 			if c.hangupReq && c.cause == 0 {
