@@ -3,8 +3,11 @@ package webhooks
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/amigate/amigate"
 )
@@ -45,15 +48,33 @@ func TestFollow(t *testing.T) {
 
 	// Resume after the second event: the third is replayed, then live ones follow.
 	resumed, stopResumed := follow(t, d, evs[1].ID)
-	live, stopLive := follow(t, d, "")
 	waitFor(t, "replay", 5*time.Second, func() bool { return len(resumed()) == 1 })
+
+	// Live only: what is published once the follower is in place. It is in
+	// place when a probe published after Follow started reaches it.
+	live, stopLive := follow(t, d, "")
+	probes := events("probe", 1, 100)
+	n := 0
+	waitFor(t, "live follower in place", 5*time.Second, func() bool {
+		publish(t, d, probes[n:n+1])
+		n++
+		return len(live()) > 0
+	})
 	publish(t, d, evs[3:])
-	waitFor(t, "live events", 5*time.Second, func() bool { return len(resumed()) == 3 && len(live()) == 2 })
-	if got := resumed(); got[0] != evs[2].ID || got[1] != evs[3].ID || got[2] != evs[4].ID {
-		t.Errorf("resumed: got %v", got)
+	waitFor(t, "live events", 5*time.Second, func() bool {
+		l := live()
+		return len(l) >= 2 && l[len(l)-1] == evs[4].ID
+	})
+	want := append([]string{evs[2].ID}, ids(probes[:n])...)
+	want = append(want, evs[3].ID, evs[4].ID)
+	if diff := cmp.Diff(want, resumed()); diff != "" {
+		t.Errorf("resumed (-want +got):\n%s", diff)
 	}
-	if got := live(); got[0] != evs[3].ID || got[1] != evs[4].ID {
-		t.Errorf("live: got %v", got)
+	if l := live(); len(l) < 3 || l[len(l)-2] != evs[3].ID {
+		t.Errorf("live: got %v, want probes then %s, %s", l, evs[3].ID, evs[4].ID)
+	}
+	if l := live(); slices.Contains(l, evs[2].ID) {
+		t.Errorf("live follower got %s, stored before it started", evs[2].ID)
 	}
 	if err := stopResumed(); !errors.Is(err, context.Canceled) {
 		t.Errorf("Follow after cancel: got %v, want context.Canceled", err)
@@ -69,4 +90,12 @@ func TestFollow(t *testing.T) {
 	if err := d.Follow(context.Background(), evs[0].ID, func(amigate.CallEvent) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("fn failing: got %v, want its error", err)
 	}
+}
+
+func ids(evs []amigate.CallEvent) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.ID
+	}
+	return out
 }
