@@ -136,12 +136,16 @@ func event(name, emit string) amiclient.Event {
 }
 
 func newLoop(evs *fakeEvents, calls correlator, store *fakeStore, pbx fakePBX, m *countingMetrics) *eventLoop {
-	return &eventLoop{
-		events: evs, pbx: pbx, calls: calls, store: store, metrics: m,
+	l := &eventLoop{
+		events: evs, pbx: pbx, calls: calls, metrics: m,
 		log: slog.New(slog.DiscardHandler), now: time.Now,
 		expireEvery: time.Hour, resyncTimeout: time.Second,
 		retryMin: time.Millisecond, retryMax: 4 * time.Millisecond, publishTimeout: time.Second,
 	}
+	if store != nil {
+		l.store = store
+	}
+	return l
 }
 
 func TestEventLoop(t *testing.T) {
