@@ -29,6 +29,10 @@ func runToken(args, environ []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("token: unexpected argument %q", fs.Arg(0))
 	}
+	scopes := strings.Fields(strings.ReplaceAll(*scope, ",", " "))
+	if len(scopes) == 0 {
+		return fmt.Errorf("token: --scope is required, some of: %s", strings.Join(auth.Scopes, " "))
+	}
 	var cfgArgs []string
 	if *file != "" {
 		cfgArgs = []string{"--config", *file}
@@ -48,7 +52,7 @@ func runToken(args, environ []string, stdout, stderr io.Writer) error {
 	}
 	tok, err := auth.Mint([]byte(cfg.JWT.Secret), auth.MintParams{
 		Subject:  *sub,
-		Scopes:   strings.Fields(strings.ReplaceAll(*scope, ",", " ")),
+		Scopes:   scopes,
 		Ext:      *ext,
 		TTL:      *ttl,
 		Issuer:   cfg.JWT.Issuer,

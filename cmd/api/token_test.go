@@ -80,14 +80,15 @@ func TestTokenErrors(t *testing.T) {
 		want string
 		is   error
 	}{
-		{name: "no secret", args: []string{"--sub", "x"}, want: "AMIGATE_JWT_SECRET: required to mint tokens"},
-		{name: "short secret", args: []string{"--sub", "x"}, env: []string{"AMIGATE_JWT_SECRET=short"}, want: "AMIGATE_JWT_SECRET: 5 bytes"},
+		{name: "no secret", args: []string{"--sub", "x", "--scope", "calls:read"}, want: "AMIGATE_JWT_SECRET: required to mint tokens"},
+		{name: "short secret", args: []string{"--sub", "x", "--scope", "calls:read"}, env: []string{"AMIGATE_JWT_SECRET=short"}, want: "AMIGATE_JWT_SECRET: 5 bytes"},
+		{name: "no scope", args: []string{"--sub", "x"}, env: []string{secret}, want: "--scope is required"},
 		{name: "no subject", args: []string{"--scope", "calls:read"}, env: []string{secret}, is: auth.ErrNoSubject},
 		{name: "typo in scope", args: []string{"--sub", "x", "--scope", "calls:reed"}, env: []string{secret}, is: auth.ErrUnknownScope},
-		{name: "zero ttl", args: []string{"--sub", "x", "--ttl", "0s"}, env: []string{secret}, is: auth.ErrNoTTL},
-		{name: "bad ext", args: []string{"--sub", "x", "--ext", "10a"}, env: []string{secret}, want: "--ext \"10a\" does not match"},
-		{name: "server pins another algorithm", args: []string{"--sub", "x"}, env: []string{secret, "AMIGATE_JWT_ALGORITHMS=HS512"}, want: "this configuration would refuse the token"},
-		{name: "stray argument", args: []string{"--sub", "x", "extra"}, env: []string{secret}, want: "unexpected argument \"extra\""},
+		{name: "zero ttl", args: []string{"--sub", "x", "--scope", "calls:read", "--ttl", "0s"}, env: []string{secret}, is: auth.ErrNoTTL},
+		{name: "bad ext", args: []string{"--sub", "x", "--scope", "calls:read", "--ext", "10a"}, env: []string{secret}, want: "--ext \"10a\" does not match"},
+		{name: "server pins another algorithm", args: []string{"--sub", "x", "--scope", "calls:read"}, env: []string{secret, "AMIGATE_JWT_ALGORITHMS=HS512"}, want: "this configuration would refuse the token"},
+		{name: "stray argument", args: []string{"--sub", "x", "--scope", "calls:read", "extra"}, env: []string{secret}, want: "unexpected argument \"extra\""},
 		{name: "unknown flag", args: []string{"--sub", "x", "--scopes", "calls:read"}, env: []string{secret}, want: "flag provided but not defined: -scopes"},
 	}
 	for _, tt := range tests {
