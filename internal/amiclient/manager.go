@@ -81,7 +81,7 @@ func (c *Client) session() (bool, error) {
 		nc.Close()
 	}()
 
-	nc.SetReadDeadline(c.cfg.Now().Add(c.cfg.LoginTimeout))
+	nc.SetReadDeadline(time.Now().Add(c.cfg.LoginTimeout))
 	version, err := cn.r.ReadBanner()
 	if err != nil {
 		return false, fmt.Errorf("amiclient: banner: %w", err)
@@ -109,6 +109,11 @@ func (c *Client) session() (bool, error) {
 		return false, err
 	}
 	c.awaitBoot(cn)
+	select {
+	case <-cn.done:
+		return false, fmt.Errorf("amiclient: connection lost after login: %w", cn.err)
+	default:
+	}
 	c.mu.Lock()
 	c.ready = cn
 	c.mu.Unlock()

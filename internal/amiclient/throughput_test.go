@@ -1,8 +1,11 @@
 package amiclient
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -170,4 +173,43 @@ func BenchmarkSend64(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "roundtrips/s")
+}
+
+// BenchmarkSplitFramesTCP is the floor for BenchmarkEventsE2E: the same
+// flood over loopback TCP, read by a bare loop that only finds where each
+// message ends (no parsing, no client). One op is one event.
+func BenchmarkSplitFramesTCP(b *testing.B) {
+	payload, names := recordedEvents(b)
+	srv := floodServer(b, payload)
+	rounds := b.N/len(names) + 1
+	nc, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	br := bufio.NewReaderSize(nc, 64<<10)
+	if _, err := br.ReadString('\n'); err != nil { // banner
+		b.Fatal(err)
+	}
+	fmt.Fprintf(nc, "Action: Login\r\nUsername: crm\r\nSecret: x\r\nEvents: off\r\n\r\nAction: Flood\r\nRounds: %d\r\n\r\n", rounds)
+	frame := func() {
+		for {
+			line, err := br.ReadSlice('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(line) <= 2 && (len(line) == 1 || line[0] == '\r') {
+				return
+			}
+		}
+	}
+	frame() // login response
+	frame() // flood response
+	b.SetBytes(int64(len(payload) / len(names)))
+	b.ResetTimer()
+	want := rounds * len(names)
+	for range want {
+		frame()
+	}
+	b.ReportMetric(float64(want)/b.Elapsed().Seconds(), "events/s")
 }
