@@ -110,6 +110,13 @@ func TestOriginate(t *testing.T) {
 			"DialBegin", "DialState DialStatus=RINGING", "Hangup Cause=19", "OriginateResponse Reason=3 Response=Failure"}},
 		{"congested customer", "Local/101@phones", "000123", "", []string{
 			"DialBegin", "OriginateResponse Reason=4", "DialEnd DialStatus=CONGESTION", "Hangup Cause=16"}},
+		{"SIP phone click-to-call", "PJSIP/101", "79001234567", "", []string{
+			"DialBegin", "DialState DialStatus=RINGING", "DialEnd DialStatus=ANSWER", "DialBegin",
+			"OriginateResponse Reason=4", "DialEnd DialStatus=ANSWER", "BridgeEnter", "BridgeEnter", "Hangup Cause=16"}},
+		{"busy SIP phone", "PJSIP/198", "79001234567", "", []string{
+			"DialBegin", "DialEnd DialStatus=BUSY", "Hangup Cause=17", "OriginateResponse Reason=5 Response=Failure"}},
+		{"unknown SIP phone", "PJSIP/777", "79001234567", "", []string{
+			"DialBegin", "DialEnd DialStatus=CHANUNAVAIL", "OriginateResponse Reason=0 Response=Failure"}},
 		{"agent to agent", "Local/101@phones", "102", "", []string{
 			"DialBegin", "OriginateResponse Reason=4", "DialEnd DialStatus=ANSWER", "BridgeEnter", "BridgeEnter"}},
 	}

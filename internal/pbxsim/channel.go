@@ -53,6 +53,7 @@ type channel struct {
 	dialed                   string
 
 	sig       chan struct{}
+	gone      chan struct{} // closed when the channel is hung up
 	hangupReq bool
 	cause     int // cause of the hangup request
 	ownCause  int // cause set by Busy/Congestion, used for its own Hangup
@@ -107,6 +108,7 @@ func (p *PBX) newChannelLocked(name, id, linkedid string) *channel {
 		name: name, uniqueid: id, linkedid: linkedid,
 		cidNum: "<unknown>", cidName: "<unknown>", connNum: "<unknown>", connName: "<unknown>",
 		priority: 1, vars: map[string]string{}, created: p.now(), sig: make(chan struct{}, 1),
+		gone: make(chan struct{}),
 	}
 	p.chans[name] = c
 	return c

@@ -209,6 +209,7 @@ func (p *PBX) hangupLocked(c *channel, cause int) {
 		p.bridgeLeaveLocked(c)
 	}
 	c.dead = true
+	close(c.gone)
 	delete(p.chans, c.name)
 	if len(p.chans) == 0 && p.idle != nil {
 		close(p.idle)
@@ -225,7 +226,7 @@ func (p *PBX) hangupLocked(c *channel, cause int) {
 	if c.device != "" {
 		p.deviceStateLocked(c.device, "NOT_INUSE")
 	}
-	if c.half == 2 && c.device != "" {
+	if c.half != 1 && c.device != "" {
 		if p.devUse[c.device]--; p.devUse[c.device] <= 0 {
 			delete(p.devUse, c.device)
 		}

@@ -14,6 +14,7 @@ import (
 type originate struct {
 	actionID         string
 	dial             string // "Local/101@phones" as requested
+	tech             string // "PJSIP" for a SIP phone, "" for Local
 	exten, context   string // of the Local channel
 	dpContext, dpExt string
 	app, data        string
@@ -62,6 +63,11 @@ func (p *PBX) startOriginateLocked(o *originate) (string, bool) {
 	if p.closed {
 		return "", false
 	}
+	if o.tech != "" {
+		c := p.newPhoneLocked(o)
+		p.startThreadLocked(c, func(t *thread) { t.originated(o) })
+		return c.linkedid, true
+	}
 	one, two := p.newLocalLocked(o.exten, o.context, "", o.id1, o.id2)
 	p.newextenLocked(one, "AppDial2", "(Outgoing Line)")
 	for _, v := range o.vars {
@@ -102,8 +108,12 @@ func (t *thread) originated(o *originate) {
 			}
 		case c.control != "":
 			reason = reasonBusy
-			if c.control == "congestion" {
+			switch c.control {
+			case "congestion":
 				reason = reasonCongested
+			case "unavailable":
+				reason = reasonFailure
+				c.control = "chanunavail"
 			}
 			status := strings.ToUpper(c.control)
 			p.dialEventLocked("DialEnd", nil, c, "DialStatus", status)
@@ -128,7 +138,9 @@ func (t *thread) originated(o *originate) {
 			cause := 0
 			if reason == reasonNoAnswer {
 				cause = 19
-				p.requestHangupLocked(c.peer, 19, false)
+				if c.peer != nil {
+					p.requestHangupLocked(c.peer, 19, false)
+				}
 			}
 			p.hangupLocked(c, cause)
 			p.originateResponseLocked(o, nil, reason)
@@ -229,7 +241,9 @@ func (p *PBX) parseOriginate(req ami.Message) (*originate, string) {
 	var ok bool
 	o.exten, o.context, ok = splitLocal(o.dial)
 	if !ok {
-		return nil, "Originate failed: only Local channels are simulated"
+		if o.tech, o.exten, ok = splitSIP(o.dial); !ok {
+			return nil, "Originate failed: only Local and PJSIP channels are simulated"
+		}
 	}
 	o.app, o.data = req.Get("Application"), req.Get("Data")
 	o.dpContext, o.dpExt = req.Get("Context"), req.Get("Exten")

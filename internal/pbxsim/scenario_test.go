@@ -22,13 +22,13 @@ const transcripts = "../../testdata/ami"
 const scale = 0.01
 
 // scenarios replayed against the simulator, with the least similarity of
-// their event-name sequences (2·LCS/(len a + len b)) the test accepts. The
-// pjsip_* recordings need SIP phones, http_rawman the HTTP transport: they
-// are not simulated.
+// their event-name sequences (2·LCS/(len a + len b)) the test accepts.
+// http_rawman (AMI over HTTP) is not simulated.
 var scenarios = []struct {
 	name     string
 	minRatio float64
 }{
+	{"pjsip_click_to_call", 0.77},
 	{"login", 1},
 	{"login_failed", 1},
 	{"challenge_md5", 1},
@@ -83,6 +83,10 @@ func replay(t *testing.T, name string, rec []step) []ami.Message {
 	office := DefaultOffice().Scaled(scale)
 	if strings.HasPrefix(name, "queue_s") { // recorded before queue nobody was added
 		office.Queues = office.Queues[:2]
+	}
+	if name == "pjsip_click_to_call" { // SIPp phone 201: answers after 1 s, hangs up after 10 s
+		office.Agents = append(office.Agents, "201")
+		office.AgentRing, office.AgentTalk = 10*time.Millisecond, 100*time.Millisecond
 	}
 	if name == "core_show_channels" { // events off: the test polls, so keep the call up longer
 		office.CustomerTalk, office.AgentTalk = 20*time.Second, 30*time.Second
@@ -187,7 +191,7 @@ func recordedHeaders(t *testing.T) map[string]map[string]bool {
 	}
 	out := map[string]map[string]bool{}
 	for _, f := range files {
-		if strings.Contains(f, "pjsip_") || strings.Contains(f, "http_") {
+		if strings.Contains(f, "http_") {
 			continue
 		}
 		for _, st := range readTranscript(t, f) {
