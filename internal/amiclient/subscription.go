@@ -54,6 +54,11 @@ const (
 	DropNewest                   // discard the arriving events
 )
 
+// dropLogInterval spaces the log lines about a subscriber losing events:
+// every loss is counted in the metrics, but a stuck subscriber must not
+// flood the log.
+const dropLogInterval = time.Second
+
 // DefaultMaxBuffer bounds a lossless subscription's backlog.
 const DefaultMaxBuffer = 1_000_000
 
@@ -90,8 +95,10 @@ type Subscription struct {
 	q        []Event // queued by the reader
 	spare    []Event // the consumer's previous batch, reused as q
 	dropped  int64   // events lost, in total
-	closed   bool    // Close was called: Next fails at once
-	ended    bool    // the client closed: Next drains, then fails
+	unlogged int64   // events lost since the last log line
+	lastLog  time.Time
+	closed   bool // Close was called: Next fails at once
+	ended    bool // the client closed: Next drains, then fails
 	wake     chan struct{}
 	closedCh chan struct{}
 
@@ -178,13 +185,22 @@ func (s *Subscription) push(evs []Event) {
 		}
 	}
 	s.dropped += int64(lost)
+	var report int64 // events lost since the last log line, if one is due
+	if lost > 0 {
+		s.unlogged += int64(lost)
+		if now := time.Now(); now.Sub(s.lastLog) >= dropLogInterval {
+			report, s.unlogged, s.lastLog = s.unlogged, 0, now
+		}
+	}
 	s.mu.Unlock()
 	if lost > 0 {
 		s.met.EventsDropped(lost)
+	}
+	if report > 0 {
 		if s.opts.Lossless {
-			s.log.Error("amiclient: subscriber too slow, backlog discarded: it must resync", "lost", lost, "max_buffer", s.opts.MaxBuffer)
+			s.log.Error("amiclient: subscriber too slow, backlog discarded: it must resync", "lost", report, "max_buffer", s.opts.MaxBuffer)
 		} else {
-			s.log.Warn("amiclient: subscriber too slow, events dropped", "lost", lost, "buffer", s.opts.Buffer)
+			s.log.Warn("amiclient: subscriber too slow, events dropped", "lost", report, "buffer", s.opts.Buffer)
 		}
 	}
 	select {
