@@ -35,7 +35,7 @@ var scenarios = []struct {
 	{"permission_denied", 1},
 	{"command_action", 1},
 	{"queue_summary", 1},
-	{"queue_status", 0.92},
+	{"queue_status", 0.95},
 	{"core_show_channels", 1},
 	{"click_to_call", 0.8},
 	{"click_to_call_channelid", 0.86},
@@ -101,6 +101,7 @@ func replay(t *testing.T, name string, rec []step) []ami.Message {
 	recNames := newChannelNamer()
 	want := map[string]int{} // events received before the next action
 	lastID := ""
+	originated := false
 	for i, st := range rec {
 		if !st.sent {
 			recNames.observe(st.msg)
@@ -128,8 +129,13 @@ func replay(t *testing.T, name string, rec []step) []ami.Message {
 		if !ok {
 			t.Logf("before %s: simulator did not reach the recorded state", st.msg.Get("Action"))
 		}
-		if st.msg.Get("Action") == "CoreShowChannels" {
+		switch st.msg.Get("Action") {
+		case "CoreShowChannels":
 			waitChannels(t, p, listed(rec[i+1:], st.msg.ActionID(), "CoreShowChannel"))
+		case "QueueStatus":
+			waitQueued(t, p, listed(rec[i+1:], st.msg.ActionID(), "QueueEntry"), originated)
+		case "Originate":
+			originated = true
 		}
 		simNames := newChannelNamer()
 		challenge := ""
@@ -366,6 +372,34 @@ func listed(rec []step, actionID, event string) int {
 		}
 	}
 	return n
+}
+
+// waitQueued waits until n callers wait in queues and, when a call was
+// placed, until it reached a queue (and left it again when n is 0).
+func waitQueued(t *testing.T, p *PBX, n int, call bool) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(3 * time.Second)
+	for {
+		p.mu.Lock()
+		queued, inCall := 0, false
+		for _, qs := range p.queues {
+			queued += len(qs.callers)
+			for _, m := range qs.members {
+				inCall = inCall || m.inCall
+			}
+		}
+		p.mu.Unlock()
+		if queued == n && (!call || n > 0 || inCall) {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Logf("waited in vain for %d queued callers (have %d)", n, queued)
+			return
+		}
+	}
 }
 
 // waitChannels waits until the PBX has n channels, all of them up; with
