@@ -58,8 +58,7 @@ func (r *Reader) readBuffered() (Message, bool) {
 			}
 			return Message{Fields: fields}, true
 		}
-		line := buf[i:le]
-		c := bytes.IndexByte(line, ':')
+		c := colon(buf[i:le])
 		if c <= 0 {
 			r.offs = append(r.offs, i, i, i, le) // no name: keep the line as a value
 		} else {
@@ -78,4 +77,15 @@ func (r *Reader) readBuffered() (Message, bool) {
 		}
 		i = end + 1
 	}
+}
+
+// colon is bytes.IndexByte(line, ':') for the short names of AMI fields,
+// where a plain loop beats the call.
+func colon(line []byte) int {
+	for k, b := range line {
+		if b == ':' {
+			return k
+		}
+	}
+	return -1
 }
