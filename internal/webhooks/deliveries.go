@@ -56,35 +56,80 @@ func (d *Dispatcher) loadDelivery(ctx context.Context, subID, eventID string) (d
 }
 
 // Deliveries lists a subscription's most recent deliveries (at most 100,
-// newest first): every event attempted at least once within the retention.
+// newest first): events attempted at least once within the retention.
+// It reads the records updated in the last hour, widening to a day and then
+// to the whole retention only while fewer than 100 turn up, so a busy
+// subscription does not make it read days of records.
 func (d *Dispatcher) Deliveries(ctx context.Context, id string) ([]amigate.Delivery, error) {
 	if _, err := d.record(ctx, id); err != nil {
 		return nil, err
 	}
-	w, err := d.st.deliveries.Watch(ctx, id+".*", jetstream.IgnoreDeletes())
+	var recs map[string]amigate.Delivery
+	for _, window := range []time.Duration{time.Hour, 24 * time.Hour, d.cfg.Retention} {
+		var err error
+		if recs, err = d.deliveriesSince(ctx, id, d.cfg.Now().Add(-window)); err != nil {
+			return nil, err
+		}
+		if len(recs) >= maxListed || window >= d.cfg.Retention {
+			break
+		}
+	}
+	out := make([]amigate.Delivery, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].UpdatedAt.Equal(out[j].UpdatedAt) {
+			return out[i].UpdatedAt.After(out[j].UpdatedAt)
+		}
+		return out[i].EventID < out[j].EventID
+	})
+	if len(out) > maxListed {
+		out = out[:maxListed]
+	}
+	return out, nil
+}
+
+// deliveriesSince reads the subscription's delivery records written since
+// a time, the latest per event, straight from the bucket's stream.
+func (d *Dispatcher) deliveriesSince(ctx context.Context, id string, since time.Time) (map[string]amigate.Delivery, error) {
+	cons, err := d.st.js.OrderedConsumer(ctx, "KV_"+deliveriesBucket, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"$KV." + deliveriesBucket + "." + id + ".*"},
+		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
+		OptStartTime:   &since,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: list deliveries: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	var out []amigate.Delivery
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok || e == nil {
-				sort.Slice(out, func(i, j int) bool { return out[i].UpdatedAt.After(out[j].UpdatedAt) })
-				if len(out) > maxListed {
-					out = out[:maxListed]
-				}
-				return out, nil
-			}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: list deliveries: %w", err)
+	}
+	out := make(map[string]amigate.Delivery)
+	for pending := info.NumPending; pending > 0; {
+		batch, err := cons.FetchNoWait(256)
+		if err != nil {
+			return nil, fmt.Errorf("webhooks: list deliveries: %w", err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
 			var r deliveryRecord
-			if json.Unmarshal(e.Value(), &r) == nil {
-				out = append(out, r.Delivery)
+			if json.Unmarshal(m.Data(), &r) == nil {
+				out[r.EventID] = r.Delivery
+			}
+			if md, err := m.Metadata(); err == nil {
+				pending = md.NumPending
 			}
 		}
+		if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("webhooks: list deliveries: %w", err)
+		}
+		if n == 0 {
+			break
+		}
 	}
+	return out, nil
 }
 
 // Retry sends one event to a subscription again now. An event still in its

@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
 	"github.com/amigate/amigate"
@@ -266,4 +268,40 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 	rcv.srv.Close()
+}
+
+func TestDeliveriesNewestFirst(t *testing.T) {
+	rcv := newReceiver(t, testSecret)
+	var shift atomic.Int64
+	cfg := testConfig(t, ConfigSubscription{URL: rcv.srv.URL, Secret: testSecret})
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	d := open(t, cfg)
+	evs := events("many", 30, 4)
+	publish(t, d, evs)
+	waitFor(t, "all delivered", 10*time.Second, func() bool { return len(rcv.distinct()) == len(evs) })
+	recs, err := d.Deliveries(context.Background(), configID(rcv.srv.URL, []string{"*"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != maxListed {
+		t.Fatalf("got %d deliveries, want %d", len(recs), maxListed)
+	}
+	for i, r := range recs {
+		if !r.Delivered || r.Attempts != 1 || r.StatusCode != http.StatusNoContent {
+			t.Errorf("record %d: got %+v, want delivered at the first attempt", i, r)
+		}
+		if i > 0 && r.UpdatedAt.After(recs[i-1].UpdatedAt) {
+			t.Errorf("record %d is newer than record %d", i, i-1)
+		}
+	}
+	// Two hours later nothing was updated in the last hour: the listing
+	// widens its window and still shows them.
+	shift.Store(int64(2 * time.Hour))
+	later, err := d.Deliveries(context.Background(), configID(rcv.srv.URL, []string{"*"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(recs, later); diff != "" {
+		t.Errorf("two hours later (-before +after):\n%s", diff)
+	}
 }
