@@ -222,10 +222,12 @@ func TestPublishRejects(t *testing.T) {
 	if err := d.Publish(context.Background(), []amigate.CallEvent{bad}); !errorsIs(err, amigate.ErrInvalid) {
 		t.Errorf("unknown type: got %v, want ErrInvalid", err)
 	}
-	bad = ev
-	bad.ID = ""
-	if err := d.Publish(context.Background(), []amigate.CallEvent{bad}); !errorsIs(err, amigate.ErrInvalid) {
-		t.Errorf("no id: got %v, want ErrInvalid", err)
+	for _, id := range []string{"", "evt\r\nX-Injected: 1", "evt 1", "evt\x00", strings.Repeat("x", 201)} {
+		bad = ev
+		bad.ID = id
+		if err := d.Publish(context.Background(), []amigate.CallEvent{bad}); !errorsIs(err, amigate.ErrInvalid) {
+			t.Errorf("id %q: got %v, want ErrInvalid", id, err)
+		}
 	}
 	if err := d.Ready(); err != nil {
 		t.Errorf("Ready: %v", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -57,17 +59,20 @@ func (d *Dispatcher) publishFailed(err error) error {
 	return err
 }
 
-// checkEvent refuses events the store cannot file: an unknown type or no id.
+// maxEventID bounds an event id, which travels in NATS and HTTP headers.
+const maxEventID = 200
+
+// checkEvent refuses events the store cannot file: no id, an id that could
+// not travel in a header (control characters, spaces, too long), or an
+// unknown type.
 func checkEvent(ev *amigate.CallEvent) error {
-	if ev.ID == "" {
-		return fmt.Errorf("webhooks: event without id: %w", amigate.ErrInvalid)
+	if ev.ID == "" || len(ev.ID) > maxEventID || strings.IndexFunc(ev.ID, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+		return fmt.Errorf("webhooks: event id %q: %w", ev.ID, amigate.ErrInvalid)
 	}
-	for _, t := range amigate.EventTypes {
-		if ev.Type == t {
-			return nil
-		}
+	if !slices.Contains(amigate.EventTypes, ev.Type) {
+		return fmt.Errorf("webhooks: event %s has unknown type %q: %w", ev.ID, ev.Type, amigate.ErrInvalid)
 	}
-	return fmt.Errorf("webhooks: event %s has unknown type %q: %w", ev.ID, ev.Type, amigate.ErrInvalid)
+	return nil
 }
 
 // callKey is what orders deliveries: the call, or the event itself when it
