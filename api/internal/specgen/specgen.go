@@ -29,6 +29,7 @@ func Generate(root string) ([]byte, error) {
 		ParseInternal:   true,
 		ParseGoList:     true,
 		Strict:          true,
+		PackagePrefix:   "github.com/amigate/amigate",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("specgen: %w", err)
