@@ -47,7 +47,6 @@ func (s *server) events(c echo.Context) error {
 	ext := claimsOf(c).Ext
 
 	ctx, cancel := context.WithCancel(c.Request().Context())
-	defer cancel()
 	evs := make(chan amigate.CallEvent)
 	gap := make(chan string, 1)
 	done := make(chan error, 1)
