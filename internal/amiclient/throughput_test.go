@@ -213,3 +213,53 @@ func BenchmarkSplitFramesTCP(b *testing.B) {
 	}
 	b.ReportMetric(float64(want)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestConsumerStalls: while the lossless subscriber does not read at all,
+// the reader keeps draining the socket (the server manages to write far
+// more than the socket buffers hold) and answers actions; afterwards every
+// event is there, in order.
+func TestConsumerStalls(t *testing.T) {
+	payload, names := recordedEvents(t)
+	const rounds = 20 // about 14 MB
+	written := make(chan struct{})
+	srv := amitest.Start(t, amitest.Config{NoFullyBooted: true, Handlers: map[string]amitest.Handler{
+		"Flood": func(c *amitest.Conn, a ami.Message) {
+			c.Reply(a, "Success")
+			for range rounds {
+				if c.WriteRaw(payload) != nil {
+					return
+				}
+			}
+			close(written)
+		},
+	}})
+	cfg := testConfig(t, srv.Addr())
+	cfg.Events, cfg.Logger = "off", discardLogger
+	c := start(t, cfg)
+	waitReady(t, c)
+	sub := c.Subscribe(SubscribeOptions{Lossless: true})
+	ctx := ctxT(t, 30*time.Second)
+	if _, err := c.Send(ctx, ami.NewAction("Flood")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-written:
+	case <-ctx.Done():
+		t.Fatal("the server could not write the flood: the reader is blocked by the stalled subscriber")
+	}
+	if err := c.Ping(ctx); err != nil { // answered behind 14 MB of events
+		t.Fatal(err)
+	}
+	if ev, err := sub.Next(ctx); err != nil || ev.Kind != KindConnected {
+		t.Fatalf("first item: %v %v", ev.Kind, err)
+	}
+	for i := range rounds * len(names) {
+		ev, err := sub.Next(ctx)
+		if err != nil || ev.Message.Event() != names[i%len(names)] {
+			t.Fatalf("event %d: got %q %v, want %q", i, ev.Message.Event(), err, names[i%len(names)])
+		}
+	}
+	if d := sub.Dropped(); d != 0 {
+		t.Fatalf("dropped %d", d)
+	}
+}
