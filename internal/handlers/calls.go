@@ -30,9 +30,9 @@ import (
 //	@Failure		502				{object}	Problem				"Asterisk refused the Originate"
 //	@Failure		503				{object}	Problem				"Asterisk not connected"
 //	@Failure		504				{object}	Problem				"Asterisk did not answer in time"
-//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Header			503				{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header			401,403			{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all				{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls [post]
 func (s *server) dial(c echo.Context) error {
 	var req CreateCallRequest
@@ -67,11 +67,11 @@ func (s *server) dial(c echo.Context) error {
 //	@Param			state		query		string	false	"only calls in this state"	Enums(dialing, ringing, answered, on_hold, transferring, ended)
 //	@Param			extension	query		string	false	"only calls this agent extension takes part in"
 //	@Success		200			{array}		amigate.Call
-//	@Failure		401			{object}	Problem	"missing or invalid token"
-//	@Failure		403			{object}	Problem	"missing scope calls:read"
-//	@Failure		422			{object}	Problem	"invalid query"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Failure		401			{object}	Problem				"missing or invalid token"
+//	@Failure		403			{object}	Problem				"missing scope calls:read"
+//	@Failure		422			{object}	Problem				"invalid query"
+//	@Header			401,403		{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all			{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls [get]
 func (s *server) listCalls(c echo.Context) error {
 	q := ListCallsQuery{State: c.QueryParam("state"), Extension: c.QueryParam("extension")}
@@ -112,13 +112,13 @@ func (s *server) listCalls(c echo.Context) error {
 //	@Tags			calls
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
-//	@Param			id	path		string	true	"call id"
-//	@Success		200	{object}	amigate.Call
-//	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope calls:read, or the token's extension is not in the call"
-//	@Failure		404	{object}	Problem	"unknown call"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Param			id		path		string	true	"call id"
+//	@Success		200		{object}	amigate.Call
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope calls:read, or the token's extension is not in the call"
+//	@Failure		404		{object}	Problem				"unknown call"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls/{id} [get]
 func (s *server) getCall(c echo.Context) error {
 	call, err := s.ownCall(c)
@@ -166,19 +166,19 @@ func (s *server) actionable(c echo.Context) (string, error) {
 //	@Param			id		path		string				true	"call id"
 //	@Param			request	body		TransferCallRequest	true	"where to"
 //	@Success		202		{object}	amigate.Call
-//	@Failure		400		{object}	Problem	"malformed JSON or unknown field"
-//	@Failure		401		{object}	Problem	"missing or invalid token"
-//	@Failure		403		{object}	Problem	"missing scope calls:write, or the token's extension is not in the call"
-//	@Failure		404		{object}	Problem	"unknown call"
-//	@Failure		409		{object}	Problem	"the call is not answered"
-//	@Failure		415		{object}	Problem	"body not application/json"
-//	@Failure		422		{object}	Problem	"invalid field"
-//	@Failure		502		{object}	Problem	"Asterisk refused the transfer"
-//	@Failure		503		{object}	Problem	"Asterisk not connected"
-//	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
-//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Failure		400		{object}	Problem				"malformed JSON or unknown field"
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope calls:write, or the token's extension is not in the call"
+//	@Failure		404		{object}	Problem				"unknown call"
+//	@Failure		409		{object}	Problem				"the call is not answered"
+//	@Failure		415		{object}	Problem				"body not application/json"
+//	@Failure		422		{object}	Problem				"invalid field"
+//	@Failure		502		{object}	Problem				"Asterisk refused the transfer"
+//	@Failure		503		{object}	Problem				"Asterisk not connected"
+//	@Failure		504		{object}	Problem				"Asterisk did not answer in time"
+//	@Header			503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls/{id}/transfer [post]
 func (s *server) transfer(c echo.Context) error {
 	var req TransferCallRequest
@@ -206,18 +206,18 @@ func (s *server) transfer(c echo.Context) error {
 //	@Tags			calls
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
-//	@Param			id	path		string	true	"call id"
-//	@Success		202	{object}	amigate.Call
-//	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope calls:write, or the token's extension is not in the call"
-//	@Failure		404	{object}	Problem	"unknown call"
-//	@Failure		409	{object}	Problem	"the call has already ended"
-//	@Failure		502	{object}	Problem	"Asterisk refused the hangup"
-//	@Failure		503	{object}	Problem	"Asterisk not connected"
-//	@Failure		504	{object}	Problem	"Asterisk did not answer in time"
-//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Param			id		path		string	true	"call id"
+//	@Success		202		{object}	amigate.Call
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope calls:write, or the token's extension is not in the call"
+//	@Failure		404		{object}	Problem				"unknown call"
+//	@Failure		409		{object}	Problem				"the call has already ended"
+//	@Failure		502		{object}	Problem				"Asterisk refused the hangup"
+//	@Failure		503		{object}	Problem				"Asterisk not connected"
+//	@Failure		504		{object}	Problem				"Asterisk did not answer in time"
+//	@Header			503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls/{id}/hangup [post]
 func (s *server) hangup(c echo.Context) error {
 	id, err := s.actionable(c)

@@ -27,14 +27,14 @@ const sseWriteTimeout = 30 * time.Second
 //	@Tags			calls
 //	@Produce		text/event-stream,application/problem+json
 //	@Security		BearerAuth
-//	@Param			Last-Event-ID	header		string	false	"resume after this event id"
-//	@Param			last_event_id	query		string	false	"the same, for clients that cannot set headers"
+//	@Param			Last-Event-ID	header		string				false	"resume after this event id"
+//	@Param			last_event_id	query		string				false	"the same, for clients that cannot set headers"
 //	@Success		200				{object}	amigate.CallEvent	"a stream of events, each data line one of these"
 //	@Failure		401				{object}	Problem				"missing or invalid token"
 //	@Failure		403				{object}	Problem				"missing scope calls:read"
 //	@Failure		422				{object}	Problem				"malformed Last-Event-ID"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Header			401,403			{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all				{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/events [get]
 func (s *server) events(c echo.Context) error {
 	last := c.Request().Header.Get("Last-Event-ID")

@@ -29,7 +29,7 @@ type CreateCallRequest struct {
 	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,max=32,dive,keys,varname,endkeys,max=200,safetext" example:"CRM_DEAL_ID:42"`
 	// Metadata is any JSON object, kept with the call and sent in webhooks.
 	Metadata json.RawMessage `json:"metadata,omitempty" validate:"omitempty,max=8192,jsonobject" swaggertype:"object"`
-} // @name CreateCallRequest
+} //	@name	CreateCallRequest
 
 func (r *CreateCallRequest) domain(key string) amigate.DialRequest {
 	return amigate.DialRequest{
@@ -49,7 +49,7 @@ type TransferCallRequest struct {
 	To string `json:"to" validate:"required,max=32,ext" example:"102"`
 	// Mode is blind (default) or attended (needs the atxfer feature code).
 	Mode string `json:"mode,omitempty" validate:"omitempty,oneof=blind attended" enums:"blind,attended" example:"blind"`
-} // @name TransferCallRequest
+} //	@name	TransferCallRequest
 
 func (r *TransferCallRequest) domain() amigate.TransferRequest {
 	mode := r.Mode
@@ -73,7 +73,7 @@ type PauseMemberRequest struct {
 	Paused *bool `json:"paused" validate:"required" example:"true"`
 	// Reason is shown in queue status and logs.
 	Reason string `json:"reason,omitempty" validate:"omitempty,max=128,safetext" example:"lunch"`
-} // @name PauseMemberRequest
+} //	@name	PauseMemberRequest
 
 func (r *PauseMemberRequest) domain() amigate.QueuePauseRequest {
 	return amigate.QueuePauseRequest{Interface: r.Interface, Paused: *r.Paused, Reason: r.Reason}
@@ -88,7 +88,7 @@ type CreateWebhookRequest struct {
 	// Secret signs the deliveries (whsec_ and base64 key bytes); one is
 	// generated when it is empty or absent.
 	Secret string `json:"secret,omitempty" validate:"omitempty,max=256,startswith=whsec_,safetext" example:""`
-} // @name CreateWebhookRequest
+} //	@name	CreateWebhookRequest
 
 func (r *CreateWebhookRequest) domain() amigate.SubscriptionRequest {
 	return amigate.SubscriptionRequest{URL: r.URL, Events: r.Events, Secret: r.Secret}
@@ -97,4 +97,4 @@ func (r *CreateWebhookRequest) domain() amigate.SubscriptionRequest {
 // Status is the body of /healthz and /readyz when all is well.
 type Status struct {
 	Status string `json:"status" example:"ok"`
-} // @name Status
+} //	@name	Status

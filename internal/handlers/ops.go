@@ -16,7 +16,7 @@ import (
 //	@Tags		operations
 //	@Produce	json
 //	@Success	200	{object}	Status
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Header		all	{string}	X-Request-ID	"the request's id, as in the log and in problem bodies"
 //	@Router		/healthz [get]
 func (s *server) healthz(c echo.Context) error {
 	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, Status{Status: "ok"})
@@ -26,14 +26,14 @@ func (s *server) healthz(c echo.Context) error {
 // readyz reports whether the service can take traffic: logged in to AMI
 // and able to store events.
 //
-//	@Summary	Readiness
+//	@Summary		Readiness
 //	@Description	200 while logged in to Asterisk and the event store is writable; otherwise 503 with the reason in `detail`.
-//	@Tags		operations
-//	@Produce	json,application/problem+json
-//	@Success	200	{object}	Status
-//	@Failure	503	{object}	Problem	"not ready, and why"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
-//	@Router		/readyz [get]
+//	@Tags			operations
+//	@Produce		json,application/problem+json
+//	@Success		200	{object}	Status
+//	@Failure		503	{object}	Problem			"not ready, and why"
+//	@Header			all	{string}	X-Request-ID	"the request's id, as in the log and in problem bodies"
+//	@Router			/readyz [get]
 func (s *server) readyz(c echo.Context) error {
 	if s.d.Ready != nil {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), s.o.ReadyTimeout)
@@ -51,8 +51,8 @@ func (s *server) readyz(c echo.Context) error {
 //	@Summary	The OpenAPI (Swagger 2.0) spec of this API
 //	@Tags		operations
 //	@Produce	application/yaml
-//	@Success	200	{string}	string	"api/openapi.yaml"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Success	200	{string}	string			"api/openapi.yaml"
+//	@Header		all	{string}	X-Request-ID	"the request's id, as in the log and in problem bodies"
 //	@Router		/openapi.yaml [get]
 func (s *server) openAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", api.Spec)

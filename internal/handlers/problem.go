@@ -25,13 +25,13 @@ type Problem struct {
 	Detail    string         `json:"detail,omitempty" example:"the request has invalid fields"`
 	Errors    []ProblemField `json:"errors,omitempty"`
 	RequestID string         `json:"request_id,omitempty" example:"3f2a9c0e5b7d41e8a6c4b2d0e9f8a7b6"`
-} // @name Problem
+} //	@name	Problem
 
 // ProblemField names one invalid field of a request by its JSON name.
 type ProblemField struct {
 	Field   string `json:"field" example:"to"`
 	Message string `json:"message" example:"is required"`
-} // @name ProblemField
+} //	@name	ProblemField
 
 // httpError is an error the handlers raise themselves, with its status and
 // the text the client may see.

@@ -16,15 +16,15 @@ import (
 //	@Tags			queues
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
-//	@Success		200	{array}		amigate.QueueSummary
-//	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope queues:read"
-//	@Failure		502	{object}	Problem	"Asterisk refused the action"
-//	@Failure		503	{object}	Problem	"Asterisk not connected"
-//	@Failure		504	{object}	Problem	"Asterisk did not answer in time"
-//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Success		200		{array}		amigate.QueueSummary
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope queues:read"
+//	@Failure		502		{object}	Problem				"Asterisk refused the action"
+//	@Failure		503		{object}	Problem				"Asterisk not connected"
+//	@Failure		504		{object}	Problem				"Asterisk did not answer in time"
+//	@Header			503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/queues [get]
 func (s *server) listQueues(c echo.Context) error {
 	ctx, cancel := s.call(c)
@@ -49,15 +49,15 @@ func (s *server) listQueues(c echo.Context) error {
 //	@Security		BearerAuth
 //	@Param			name	path		string	true	"queue name"
 //	@Success		200		{object}	amigate.QueueStatus
-//	@Failure		401		{object}	Problem	"missing or invalid token"
-//	@Failure		403		{object}	Problem	"missing scope queues:read"
-//	@Failure		404		{object}	Problem	"unknown queue"
-//	@Failure		502		{object}	Problem	"Asterisk refused the action"
-//	@Failure		503		{object}	Problem	"Asterisk not connected"
-//	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
-//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope queues:read"
+//	@Failure		404		{object}	Problem				"unknown queue"
+//	@Failure		502		{object}	Problem				"Asterisk refused the action"
+//	@Failure		503		{object}	Problem				"Asterisk not connected"
+//	@Failure		504		{object}	Problem				"Asterisk did not answer in time"
+//	@Header			503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/queues/{name} [get]
 func (s *server) getQueue(c echo.Context) error {
 	name := c.Param("name")
@@ -85,18 +85,18 @@ func (s *server) getQueue(c echo.Context) error {
 //	@Param			name	path	string				true	"queue name"
 //	@Param			request	body	PauseMemberRequest	true	"the member and its new state"
 //	@Success		204		"paused or unpaused"
-//	@Failure		400		{object}	Problem	"malformed JSON or unknown field"
-//	@Failure		401		{object}	Problem	"missing or invalid token"
-//	@Failure		403		{object}	Problem	"missing scope queues:write, or not the token's own device"
-//	@Failure		404		{object}	Problem	"unknown queue or member"
-//	@Failure		415		{object}	Problem	"body not application/json"
-//	@Failure		422		{object}	Problem	"invalid field"
-//	@Failure		502		{object}	Problem	"Asterisk refused the action"
-//	@Failure		503		{object}	Problem	"Asterisk not connected"
-//	@Failure		504		{object}	Problem	"Asterisk did not answer in time"
-//	@Header		503		{integer}	Retry-After			"seconds to wait before retrying"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Failure		400		{object}	Problem				"malformed JSON or unknown field"
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope queues:write, or not the token's own device"
+//	@Failure		404		{object}	Problem				"unknown queue or member"
+//	@Failure		415		{object}	Problem				"body not application/json"
+//	@Failure		422		{object}	Problem				"invalid field"
+//	@Failure		502		{object}	Problem				"Asterisk refused the action"
+//	@Failure		503		{object}	Problem				"Asterisk not connected"
+//	@Failure		504		{object}	Problem				"Asterisk did not answer in time"
+//	@Header			503		{integer}	Retry-After			"seconds to wait before retrying"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/queues/{name}/pause [post]
 func (s *server) pauseMember(c echo.Context) error {
 	var req PauseMemberRequest

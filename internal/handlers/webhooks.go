@@ -18,14 +18,14 @@ import (
 //	@Security		BearerAuth
 //	@Param			request	body		CreateWebhookRequest	true	"the receiver and the events it wants"
 //	@Success		201		{object}	amigate.Subscription
-//	@Header			201		{string}	Location	"/v1/webhooks/{id}"
-//	@Failure		400		{object}	Problem		"malformed JSON or unknown field"
-//	@Failure		401		{object}	Problem		"missing or invalid token"
-//	@Failure		403		{object}	Problem		"missing scope webhooks:admin, or a token tied to an extension"
-//	@Failure		415		{object}	Problem		"body not application/json"
-//	@Failure		422		{object}	Problem		"invalid field or a private address"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Header			201		{string}	Location			"/v1/webhooks/{id}"
+//	@Failure		400		{object}	Problem				"malformed JSON or unknown field"
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope webhooks:admin, or a token tied to an extension"
+//	@Failure		415		{object}	Problem				"body not application/json"
+//	@Failure		422		{object}	Problem				"invalid field or a private address"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks [post]
 func (s *server) createWebhook(c echo.Context) error {
 	var req CreateWebhookRequest
@@ -45,16 +45,16 @@ func (s *server) createWebhook(c echo.Context) error {
 
 // listWebhooks lists the subscriptions, from the API and from configuration.
 //
-//	@Summary		List webhook subscriptions
-//	@Tags			webhooks
-//	@Produce		json,application/problem+json
-//	@Security		BearerAuth
-//	@Success		200	{array}		amigate.Subscription
-//	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
+//	@Summary	List webhook subscriptions
+//	@Tags		webhooks
+//	@Produce	json,application/problem+json
+//	@Security	BearerAuth
+//	@Success	200		{array}		amigate.Subscription
+//	@Failure	401		{object}	Problem				"missing or invalid token"
+//	@Failure	403		{object}	Problem				"missing scope webhooks:admin, or a token tied to an extension"
 //	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
-//	@Router			/v1/webhooks [get]
+//	@Router		/v1/webhooks [get]
 func (s *server) listWebhooks(c echo.Context) error {
 	ctx, cancel := s.call(c)
 	defer cancel()
@@ -71,18 +71,18 @@ func (s *server) listWebhooks(c echo.Context) error {
 
 // getWebhook returns one subscription, without its secret.
 //
-//	@Summary		Get a webhook subscription
-//	@Tags			webhooks
-//	@Produce		json,application/problem+json
-//	@Security		BearerAuth
-//	@Param			id	path		string	true	"subscription id"
-//	@Success		200	{object}	amigate.Subscription
-//	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
-//	@Failure		404	{object}	Problem	"unknown subscription"
+//	@Summary	Get a webhook subscription
+//	@Tags		webhooks
+//	@Produce	json,application/problem+json
+//	@Security	BearerAuth
+//	@Param		id		path		string	true	"subscription id"
+//	@Success	200		{object}	amigate.Subscription
+//	@Failure	401		{object}	Problem				"missing or invalid token"
+//	@Failure	403		{object}	Problem				"missing scope webhooks:admin, or a token tied to an extension"
+//	@Failure	404		{object}	Problem				"unknown subscription"
 //	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
-//	@Router			/v1/webhooks/{id} [get]
+//	@Router		/v1/webhooks/{id} [get]
 func (s *server) getWebhook(c echo.Context) error {
 	id := c.Param("id")
 	if err := checkID("webhook", id); err != nil {
@@ -105,14 +105,14 @@ func (s *server) getWebhook(c echo.Context) error {
 //	@Tags			webhooks
 //	@Produce		application/problem+json
 //	@Security		BearerAuth
-//	@Param			id	path	string	true	"subscription id"
-//	@Success		204	"deleted"
-//	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
-//	@Failure		404	{object}	Problem	"unknown subscription"
-//	@Failure		409	{object}	Problem	"a subscription from configuration"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Param			id		path	string	true	"subscription id"
+//	@Success		204		"deleted"
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope webhooks:admin, or a token tied to an extension"
+//	@Failure		404		{object}	Problem				"unknown subscription"
+//	@Failure		409		{object}	Problem				"a subscription from configuration"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks/{id} [delete]
 func (s *server) deleteWebhook(c echo.Context) error {
 	id := c.Param("id")
@@ -134,13 +134,13 @@ func (s *server) deleteWebhook(c echo.Context) error {
 //	@Tags			webhooks
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
-//	@Param			id	path		string	true	"subscription id"
-//	@Success		200	{array}		amigate.Delivery
-//	@Failure		401	{object}	Problem	"missing or invalid token"
-//	@Failure		403	{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
-//	@Failure		404	{object}	Problem	"unknown subscription"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Param			id		path		string	true	"subscription id"
+//	@Success		200		{array}		amigate.Delivery
+//	@Failure		401		{object}	Problem				"missing or invalid token"
+//	@Failure		403		{object}	Problem				"missing scope webhooks:admin, or a token tied to an extension"
+//	@Failure		404		{object}	Problem				"unknown subscription"
+//	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks/{id}/deliveries [get]
 func (s *server) listDeliveries(c echo.Context) error {
 	id := c.Param("id")
@@ -170,11 +170,11 @@ func (s *server) listDeliveries(c echo.Context) error {
 //	@Param			id			path	string	true	"subscription id"
 //	@Param			event_id	path	string	true	"event id"
 //	@Success		202			"queued for delivery"
-//	@Failure		401			{object}	Problem	"missing or invalid token"
-//	@Failure		403			{object}	Problem	"missing scope webhooks:admin, or a token tied to an extension"
-//	@Failure		404			{object}	Problem	"unknown subscription or event"
-//	@Header		401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
-//	@Header		all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Failure		401			{object}	Problem				"missing or invalid token"
+//	@Failure		403			{object}	Problem				"missing scope webhooks:admin, or a token tied to an extension"
+//	@Failure		404			{object}	Problem				"unknown subscription or event"
+//	@Header			401,403		{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
+//	@Header			all			{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/webhooks/{id}/deliveries/{event_id}/retry [post]
 func (s *server) retryDelivery(c echo.Context) error {
 	id, eventID := c.Param("id"), c.Param("event_id")
