@@ -4,7 +4,7 @@
 #   docker run --rm -p 8080:8080 amigate --demo      # no Asterisk needed
 # With an Asterisk: see deploy/compose.yaml.
 
-FROM golang:1.26-bookworm AS build
+FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download

@@ -99,7 +99,8 @@ func (c *channel) callerID() string {
 func (p *PBX) newChannelLocked(name, id, linkedid string) *channel {
 	if id == "" {
 		p.seq++
-		id = strconv.FormatInt(p.boot, 10) + "." + strconv.FormatInt(p.seq, 10)
+		// Asterisk's form: creation time in seconds, a dot, a counter.
+		id = strconv.FormatInt(p.now().Unix(), 10) + "." + strconv.FormatInt(p.seq, 10)
 	}
 	if linkedid == "" {
 		linkedid = id
