@@ -18,6 +18,9 @@ const claimsKey = "amigate.claims"
 // client learns only that it must present a valid one (RFC 6750).
 func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// Answers to a bearer are that bearer's: no cache keeps them (a
+		// new webhook's secret is in one).
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		token, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
 		if !ok {
 			return unauthorized(`Bearer realm="amigate"`, "a bearer token is required")

@@ -75,6 +75,9 @@ func TestQueueAndWebhookRoutes(t *testing.T) {
 		if loc := rec.Header().Get("Location"); loc != tt.wantLocation {
 			t.Errorf("%s %s: Location %q, want %q", tt.method, tt.path, loc, tt.wantLocation)
 		}
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s %s: Cache-Control %q, want no-store", tt.method, tt.path, cc)
+		}
 		if tt.wantStatus == http.StatusNoContent && rec.Body.Len() != 0 {
 			t.Errorf("%s %s: 204 with a body", tt.method, tt.path)
 		}
