@@ -16,8 +16,10 @@ import (
 // caches each struct's rules and is safe for concurrent use.
 var validate = newValidator()
 
-// Custom rules. Whatever reaches the AMI socket is held to a character set
-// with no CR, LF or NUL long before the AMI encoder would refuse it.
+// ruleMessages say what a rule wants, in the problem's field errors. The
+// custom rules (ext, phone, varname, safetext, id, jsonobject) hold what may
+// reach the AMI socket to a character set without CR, LF or NUL, long
+// before the AMI encoder would refuse it.
 var ruleMessages = map[string]string{
 	"required":   "is required",
 	"ext":        "must be an extension: letters, digits and _ * # + . -",
@@ -28,7 +30,8 @@ var ruleMessages = map[string]string{
 	"id":         "must be 1 to 200 characters among letters, digits and . _ : @ + = -",
 	"http_url":   "must be an http or https URL",
 	"unique":     "must not repeat values",
-	"dive":       "is invalid",
+	"printascii": "must be printable ASCII",
+	"excludes":   "must not contain spaces",
 }
 
 func newValidator() *validator.Validate {

@@ -1,0 +1,61 @@
+package handlers
+
+import "testing"
+
+// TestRules checks the custom rules on the values that matter: what an
+// attacker would send to reach the PBX, and what people really type.
+func TestRules(t *testing.T) {
+	tests := []struct {
+		rule  func(string) bool
+		name  string
+		in    string
+		valid bool
+	}{
+		{isExtension, "ext", "101", true},
+		{isExtension, "ext", "*97#", true},
+		{isExtension, "ext", "agent_7", true},
+		{isExtension, "ext", "", false},
+		{isExtension, "ext", "101@other-context", false},
+		{isExtension, "ext", "101&PJSIP/999", false},
+		{isExtension, "ext", "PJSIP/101", false},
+		{isExtension, "ext", "101,1", false},
+		{isExtension, "ext", "1 01", false},
+		{isExtension, "ext", "101\r\n", false},
+		{isExtension, "ext", "123456789012345678901234567890123", false},
+		{isPhone, "phone", "+7 (900) 123-45-67", true},
+		{isPhone, "phone", " +7.900.123", true},
+		{isPhone, "phone", "89001234567", true},
+		{isPhone, "phone", "1", false},
+		{isPhone, "phone", "123456789012345678901", false},
+		{isPhone, "phone", "7+900", false},
+		{isPhone, "phone", "++7900", false},
+		{isPhone, "phone", "7900/1", false},
+		{isPhone, "phone", "7900\x00", false},
+		{isPhone, "phone", "7900#", false},
+		{isVarName, "varname", "CRM_DEAL_ID", true},
+		{isVarName, "varname", "_x1", true},
+		{isVarName, "varname", "1X", false},
+		{isVarName, "varname", "FILE(/etc/passwd)", false},
+		{isVarName, "varname", "SHELL(rm)", false},
+		{isVarName, "varname", "__AMIGATE", true},
+		{isVarName, "varname", "AMIGATE_CALL_ID", false},
+		{isVarName, "varname", "Amigate_x", false},
+		{isVarName, "varname", "A=B", false},
+		{isSafeText, "safetext", "Иван Петров <deal 42>", true},
+		{isSafeText, "safetext", "a\rb", false},
+		{isSafeText, "safetext", "a\nb", false},
+		{isSafeText, "safetext", "a\x00b", false},
+		{isSafeText, "safetext", "a\u0085b", false},
+		{isSafeText, "safetext", "\xff", false},
+		{isID, "id", "1700000000.12", true},
+		{isID, "id", "evt_0a1b", true},
+		{isID, "id", "c1/../x", false},
+		{isID, "id", "a b", false},
+		{isID, "id", "", false},
+	}
+	for _, tt := range tests {
+		if got := tt.rule(tt.in); got != tt.valid {
+			t.Errorf("%s(%q): got %v, want %v", tt.name, tt.in, got, tt.valid)
+		}
+	}
+}
