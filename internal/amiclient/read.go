@@ -1,0 +1,175 @@
+package amiclient
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/amigate/amigate/internal/ami"
+)
+
+// maxBatch bounds how many events the reader holds before handing them to
+// the subscribers; it also hands them over whenever the socket buffer is
+// empty, that is before it could block.
+const maxBatch = 256
+
+// readLoop is the only reader of the socket. It answers calls and hands
+// events to the subscribers in batches, never waiting for anyone.
+func (cn *conn) readLoop() {
+	defer close(cn.done)
+	c := cn.c
+	batch := make([]Event, 0, maxBatch)
+	var now time.Time
+	for {
+		m, err := cn.r.ReadMessage()
+		if err != nil {
+			if errors.Is(err, ami.ErrMessageTooLarge) {
+				c.log.Error("amiclient: message over the size bound skipped", "max", c.cfg.MaxMessageSize, "err", err)
+				continue
+			}
+			c.deliver(cn, batch)
+			cn.fail(err)
+			return
+		}
+		if len(batch) == 0 {
+			now = c.cfg.Now()
+		}
+		if m.IsResponse() {
+			// Events read before a response reach the subscribers before
+			// the caller gets the response.
+			c.deliver(cn, batch)
+			clear(batch)
+			batch = batch[:0]
+			if cn.answer(m) {
+				batch = append(batch, Event{Kind: KindConnected, ReadAt: now})
+			}
+		} else if cn.lists.Load() == 0 || !cn.claim(m) {
+			if cn.connected.Load() {
+				batch = append(batch, Event{Kind: KindEvent, Message: m, ReadAt: now})
+			}
+			if len(m.Fields) > 0 && m.Fields[0].Value == "FullyBooted" && ami.EqualFold(m.Fields[0].Name, "Event") {
+				cn.bootOnce.Do(func() { close(cn.booted) })
+			}
+		}
+		if len(batch) >= maxBatch || cn.r.Buffered() == 0 {
+			c.deliver(cn, batch)
+			clear(batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+// answer completes the call a response belongs to. It reports whether the
+// response is a successful login.
+func (cn *conn) answer(m ami.Message) bool {
+	id := m.ActionID()
+	cn.mu.Lock()
+	cl := cn.pending[id]
+	if cl == nil {
+		cn.mu.Unlock()
+		cn.c.log.Debug("amiclient: response to no action in flight (late or foreign)", "actionid", id)
+		return false
+	}
+	cl.resp = m
+	if cl.kind == listCall && listStarts(m) {
+		cl.collecting = true
+		cn.mu.Unlock()
+		return false
+	}
+	delete(cn.pending, id)
+	if cl.kind == listCall {
+		cn.lists.Add(-1)
+	}
+	cn.mu.Unlock()
+	login := cl.kind == loginCall && strings.EqualFold(m.Response(), "Success")
+	if login {
+		cn.connected.Store(true)
+	}
+	close(cl.done)
+	return login
+}
+
+// claim adds an event to the list action it answers, if any, and completes
+// the action on the list's last event.
+func (cn *conn) claim(m ami.Message) bool {
+	id, ok := m.Lookup("ActionID")
+	if !ok {
+		return false
+	}
+	cn.mu.Lock()
+	cl := cn.pending[id]
+	if cl == nil || !cl.collecting {
+		cn.mu.Unlock()
+		return false
+	}
+	cl.events = append(cl.events, m)
+	if !listEnds(m) {
+		cn.mu.Unlock()
+		return true
+	}
+	delete(cn.pending, id)
+	cn.lists.Add(-1)
+	cn.mu.Unlock()
+	close(cl.done)
+	return true
+}
+
+// listStarts tells a list action's start response ("EventList: start", or
+// "... will follow" from Asterisks older than 11).
+func listStarts(m ami.Message) bool {
+	if v, ok := m.Lookup("EventList"); ok {
+		return ami.EqualFold(v, "start")
+	}
+	return strings.EqualFold(m.Response(), "Success") && strings.HasSuffix(strings.ToLower(m.Get("Message")), "will follow")
+}
+
+// listEnds tells a list's last event ("EventList: Complete", or an event
+// named ...Complete from older Asterisks).
+func listEnds(m ami.Message) bool {
+	if v, ok := m.Lookup("EventList"); ok {
+		return ami.EqualFold(v, "Complete")
+	}
+	return strings.HasSuffix(m.Event(), "Complete")
+}
+
+// fail ends the connection: every call in flight fails with
+// ErrDisconnected and no more are accepted.
+func (cn *conn) fail(cause error) {
+	cn.nc.Close()
+	cn.mu.Lock()
+	cn.dead, cn.err = true, cause
+	pending := cn.pending
+	cn.pending = nil
+	cn.lists.Store(0)
+	cn.mu.Unlock()
+	for _, cl := range pending {
+		cl.err = fmt.Errorf("%w: %s in flight: %w", ErrDisconnected, cl.action, cause)
+		close(cl.done)
+	}
+}
+
+// deliver hands a batch of events to every subscriber.
+func (c *Client) deliver(cn *conn, batch []Event) {
+	if len(batch) == 0 {
+		return
+	}
+	for i := range batch {
+		if batch[i].Kind == KindEvent {
+			c.met.EventReceived()
+		}
+	}
+	c.subMu.Lock()
+	for _, s := range c.subs {
+		s.push(batch)
+	}
+	for i := range batch {
+		switch batch[i].Kind {
+		case KindConnected:
+			cn.announced = true
+		case KindDisconnected:
+			cn.announced = false
+		}
+	}
+	c.subMu.Unlock()
+}
