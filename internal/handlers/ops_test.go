@@ -82,6 +82,32 @@ func TestOperationsRoutes(t *testing.T) {
 	}
 }
 
+// TestSpecSecurity checks that every /v1 operation asks for the bearer
+// token in the spec and documents 401 and 403, and no other does: Swagger
+// UI sends the token only where the spec says so.
+func TestSpecSecurity(t *testing.T) {
+	var spec struct {
+		Paths map[string]map[string]struct {
+			Security  []map[string][]string `yaml:"security"`
+			Responses map[string]any        `yaml:"responses"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(api.Spec, &spec); err != nil {
+		t.Fatal(err)
+	}
+	for p, ops := range spec.Paths {
+		for m, op := range ops {
+			v1 := strings.HasPrefix(p, "/v1/")
+			_, has401 := op.Responses["401"]
+			_, has403 := op.Responses["403"]
+			bearer := len(op.Security) == 1 && op.Security[0]["BearerAuth"] != nil
+			if bearer != v1 || has401 != v1 || has403 != v1 {
+				t.Errorf("%s %s: security %v, 401 %v, 403 %v", m, p, op.Security, has401, has403)
+			}
+		}
+	}
+}
+
 // TestSpecCoversRoutes checks that every served route is in the spec with
 // its method, and the spec has nothing that is not served: the annotations
 // and the router cannot drift apart.
