@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -259,6 +260,19 @@ func compare(t *testing.T, name string, minRatio float64, rec []step, sim []ami.
 			t.Errorf("%s headers %q not among the recorded ones", ev, h)
 		}
 	}
+	// Topology: the same dials and bridges between the same channel roles.
+	// Which agent of a ring-all queue answers first is a race, in Asterisk
+	// as here: the bridge is compared up to the agent's number.
+	norm := func(lines []string) string {
+		s := strings.Join(lines, "\n")
+		if name == "incoming_queue" {
+			s = ringAllAgent.ReplaceAllString(s, "bridge Local/10X@phones")
+		}
+		return s
+	}
+	if got, want := topology(sim), topology(recMsgs); norm(got) != norm(want) {
+		t.Errorf("dials and bridges:\n got %q\nwant %q", got, want)
+	}
 	// Id relations: per channel role, the role of its Linkedid.
 	if got, want := relations(sim), relations(recMsgs); len(want) > 0 {
 		for role, w := range want {
@@ -288,6 +302,41 @@ func dump(path string, ms []ami.Message) {
 		b.WriteString("\n")
 	}
 	os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+var ringAllAgent = regexp.MustCompile(`bridge Local/10[0-9]@phones`)
+
+// topology lists, by channel role, who dialled whom (DialBegin) and who
+// shared a bridge (BridgeEnter), as sorted lines.
+func topology(ms []ami.Message) []string {
+	n := newChannelNamer()
+	bridges := map[string][]string{}
+	var order []string
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range ms {
+		n.observe(m)
+		switch m.Event() {
+		case "DialBegin":
+			if l := "dial " + n.role(m.Get("Channel")) + " -> " + n.role(m.Get("DestChannel")); !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		case "BridgeEnter":
+			id := m.Get("BridgeUniqueid")
+			if _, ok := bridges[id]; !ok {
+				order = append(order, id)
+			}
+			bridges[id] = append(bridges[id], n.role(m.Get("Channel")))
+		}
+	}
+	for _, id := range order {
+		roles := bridges[id]
+		sort.Strings(roles)
+		out = append(out, "bridge "+strings.Join(roles, " + "))
+	}
+	sort.Strings(out)
+	return out
 }
 
 func responses(ms []ami.Message) []string {
