@@ -59,6 +59,10 @@ const (
 // flood the log.
 const dropLogInterval = time.Second
 
+// maxSpare bounds the queue array a subscription keeps for reuse after a
+// burst has been drained.
+const maxSpare = 4096
+
 // DefaultMaxBuffer bounds a lossless subscription's backlog.
 const DefaultMaxBuffer = 1_000_000
 
@@ -240,8 +244,12 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 			return Event{}, ErrClosed
 		}
 		if s.out != nil {
-			// out is drained: give its array back for the reader to reuse.
-			s.spare, s.out, s.outi = s.out[:0], nil, 0
+			// out is drained: give its array back for the reader to reuse,
+			// unless a burst made it big.
+			if cap(s.out) <= maxSpare {
+				s.spare = s.out[:0]
+			}
+			s.out, s.outi = nil, 0
 		}
 		if len(s.q) > 0 {
 			s.out, s.q = s.q, nil
