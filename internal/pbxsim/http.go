@@ -34,7 +34,7 @@ func (p *PBX) Handler() http.Handler {
 		id, err := p.IncomingCall(r.Context(), Incoming{DID: req.DID, From: req.From, Name: req.Name,
 			HangupAfter: time.Duration(req.HangupAfterS * float64(time.Second))})
 		switch {
-		case errors.Is(err, ErrUnknownDID):
+		case errors.Is(err, ErrUnknownDID), errors.Is(err, ErrBadValue):
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error()})
 		case err != nil:
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})

@@ -24,6 +24,7 @@ func TestHandler(t *testing.T) {
 	}{
 		{"POST", "/demo/pbx/calls", `{"did":"5550101","from":"79005550001","name":"Ivan","hangup_after_seconds":0.05}`, http.StatusCreated},
 		{"POST", "/demo/pbx/calls", `{"did":"999"}`, http.StatusUnprocessableEntity},
+		{"POST", "/demo/pbx/calls", `{"did":"5550101","name":"x\r\nEvent: Forged"}`, http.StatusUnprocessableEntity},
 		{"POST", "/demo/pbx/calls", `{"did":`, http.StatusBadRequest},
 		{"GET", "/demo/pbx/", "", http.StatusOK},
 		{"GET", "/demo/pbx/calls", "", http.StatusMethodNotAllowed},

@@ -5,10 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/amigate/amigate/internal/ami"
 )
 
-// ErrUnknownDID is returned by IncomingCall for a DID the office lacks.
-var ErrUnknownDID = errors.New("pbxsim: unknown DID")
+// Errors of IncomingCall.
+var (
+	// ErrUnknownDID: the office has no such DID.
+	ErrUnknownDID = errors.New("pbxsim: unknown DID")
+	// ErrBadValue: a caller number or name that would break the AMI framing
+	// (CR, LF or NUL) or is too long for a header line.
+	ErrBadValue = errors.New("pbxsim: caller id not allowed in an AMI header")
+)
 
 // Incoming is a customer call arriving from the trunk.
 type Incoming struct {
@@ -30,6 +38,11 @@ type Incoming struct {
 func (p *PBX) IncomingCall(ctx context.Context, in Incoming) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
+	}
+	for _, v := range []string{in.From, in.Name} {
+		if ami.CheckValue(v) != nil || len(v) > 256 {
+			return "", fmt.Errorf("%w: %q", ErrBadValue, v)
+		}
 	}
 	if _, ok := p.office.did(in.DID); !ok {
 		return "", fmt.Errorf("%w: %q", ErrUnknownDID, in.DID)
