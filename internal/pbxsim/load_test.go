@@ -93,39 +93,48 @@ func TestLoad(t *testing.T) {
 }
 
 // BenchmarkCall measures one complete incoming call (direct to an agent,
-// answered, bridged, hung up: ~90 events) with the delays scaled to 1/10000
-// (the agent answers after 0.2 ms) and one AMI client reading every event. Run with
+// answered, bridged, hung up: ~75 events) with the delays scaled to 1/10000
+// (the agent answers after 0.2 ms), with 0, 1 and 4 AMI clients reading
+// every event: the ratios show what fan-out costs. Run with
 //
 //	go test -run '^$' -bench Call -benchmem ./internal/pbxsim/
 func BenchmarkCall(b *testing.B) {
-	p := New(Config{Office: DefaultOffice().Scaled(0.0001)})
-	b.Cleanup(func() { p.Close() })
-	addr, err := p.Start("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := login(b, addr, "crm", "crmsecret", "on")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := p.IncomingCall(context.Background(), Incoming{DID: "5550101", HangupAfter: 10 * time.Millisecond}); err != nil {
-			b.Fatal(err)
-		}
-		if i%64 == 63 { // keep a bounded number of calls in flight
+	for _, clients := range []int{0, 1, 4} {
+		b.Run(strconv.Itoa(clients)+"clients", func(b *testing.B) {
+			p := New(Config{Office: DefaultOffice().Scaled(0.0001)})
+			b.Cleanup(func() { p.Close() })
+			addr, err := p.Start("127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			var cs []*testClient
+			for range clients {
+				cs = append(cs, login(b, addr, "crm", "crmsecret", "on"))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := p.IncomingCall(context.Background(), Incoming{DID: "5550101", HangupAfter: 10 * time.Millisecond}); err != nil {
+					b.Fatal(err)
+				}
+				if i%64 == 63 { // keep a bounded number of calls in flight
+					waitIdle(b, p)
+				}
+			}
 			waitIdle(b, p)
-		}
+			for _, c := range cs {
+				c.sync()
+			}
+			b.StopTimer()
+			if len(cs) > 0 {
+				events := 0
+				for _, m := range cs[0].messages() {
+					if m.IsEvent() {
+						events++
+					}
+				}
+				b.ReportMetric(float64(events)/float64(b.N), "events/call")
+			}
+		})
 	}
-	waitIdle(b, p)
-	c.sync()
-	b.StopTimer()
-	events := 0
-	for _, m := range c.messages() {
-		if m.IsEvent() {
-			events++
-		}
-	}
-	b.ReportMetric(float64(events)/float64(b.N), "events/call")
-	c.mu.Lock()
-	c.all = nil
-	c.mu.Unlock()
 }
