@@ -47,9 +47,9 @@ type Call struct {
 	Extensions      []string        `json:"extensions,omitempty"` // every agent extension that took part
 	Queue           string          `json:"queue,omitempty"`
 	DID             string          `json:"did,omitempty"`
-	StartedAt       time.Time       `json:"started_at"`
-	AnsweredAt      *time.Time      `json:"answered_at,omitempty"`
-	EndedAt         *time.Time      `json:"ended_at,omitempty"`
+	StartedAt       time.Time       `json:"started_at" format:"date-time"`
+	AnsweredAt      *time.Time      `json:"answered_at,omitempty" format:"date-time"`
+	EndedAt         *time.Time      `json:"ended_at,omitempty" format:"date-time"`
 	DurationSeconds float64         `json:"duration_seconds"`
 	TalkSeconds     float64         `json:"talk_seconds"`
 	HangupCause     *int            `json:"hangup_cause,omitempty"`

@@ -26,7 +26,7 @@ const (
 type CallEvent struct {
 	ID         string    `json:"id"`
 	Type       string    `json:"type" enums:"call.ringing,call.answered,call.transferred,call.ended"`
-	OccurredAt time.Time `json:"occurred_at"`
+	OccurredAt time.Time `json:"occurred_at" format:"date-time"`
 	Sequence   int64     `json:"sequence"`
 	Call       Call      `json:"call"`
 	// Agent is the agent this event is about (the one rung, the one who

@@ -68,7 +68,7 @@ type QueueMember struct {
 	PausedReason   string     `json:"paused_reason,omitempty"`
 	InCall         bool       `json:"in_call"`
 	CallsTaken     int        `json:"calls_taken"`
-	LastCallAt     *time.Time `json:"last_call_at,omitempty"`
+	LastCallAt     *time.Time `json:"last_call_at,omitempty" format:"date-time"`
 	Penalty        int        `json:"penalty"`
 }
 

@@ -10,7 +10,7 @@ type Subscription struct {
 	Secret    string    `json:"secret,omitempty"` // shown once, when created
 	Disabled  bool      `json:"disabled"`         // set after a 410 Gone
 	Source    string    `json:"source"`           // "api" or "config" (config ones cannot be deleted)
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `json:"created_at" format:"date-time"`
 }
 
 // SubscriptionRequest creates a subscription.
@@ -27,8 +27,8 @@ type Delivery struct {
 	Attempts    int        `json:"attempts"`
 	StatusCode  int        `json:"status_code,omitempty"`
 	Error       string     `json:"error,omitempty"`
-	NextRetryAt *time.Time `json:"next_retry_at,omitempty"`
+	NextRetryAt *time.Time `json:"next_retry_at,omitempty" format:"date-time"`
 	Delivered   bool       `json:"delivered"`
 	Dead        bool       `json:"dead"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	UpdatedAt   time.Time  `json:"updated_at" format:"date-time"`
 }
