@@ -3,7 +3,6 @@ package ami
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Asterisk's manager drops a line of 1024 bytes or more (its input buffer is
@@ -127,10 +126,10 @@ func appendHeader(dst []byte, name, value string) []byte {
 }
 
 func checkHeader(name, value string) error {
-	if name == "" || strings.ContainsAny(name, ": \t") {
+	if !goodName(name) {
 		return &HeaderError{Name: name, Err: ErrBadHeaderName}
 	}
-	if strings.ContainsAny(name, "\r\n\x00") || strings.ContainsAny(value, "\r\n\x00") {
+	if !safe(name) || !safe(value) {
 		return &HeaderError{Name: name, Err: ErrUnsafeHeader}
 	}
 	if len(name)+2+len(value) > MaxLineLength {
@@ -142,8 +141,31 @@ func checkHeader(name, value string) error {
 // CheckValue reports whether s may be sent as a header value: callers that
 // build actions from requests use it to refuse input early with a clear error.
 func CheckValue(s string) error {
-	if strings.ContainsAny(s, "\r\n\x00") {
+	if !safe(s) {
 		return ErrUnsafeHeader
 	}
 	return nil
+}
+
+// safe reports whether s has no CR, LF or NUL. A plain loop: it runs on
+// every header of every action, where strings.ContainsAny costs several
+// times more.
+func safe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// goodName reports whether name is a usable header name: not empty, no
+// colon, space or tab.
+func goodName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == ':' || c == ' ' || c == '\t' {
+			return false
+		}
+	}
+	return name != ""
 }
