@@ -225,3 +225,30 @@ func TestMessageOverBound(t *testing.T) {
 		t.Fatalf("Ping: %v", err)
 	}
 }
+
+// TestOldAsteriskList: Asterisk 1.8 answers list actions with "... will
+// follow" and ends them with a ...Complete event, without EventList headers.
+func TestOldAsteriskList(t *testing.T) {
+	srv := amitest.Start(t, amitest.Config{Banner: "Asterisk Call Manager/1.1", Handlers: map[string]amitest.Handler{
+		"Status": func(c *amitest.Conn, a ami.Message) {
+			c.Write(
+				amitest.Response(a, "Success", "Message", "Channel status will follow"),
+				amitest.Msg("Event", "Status", "Privilege", "Call", "Channel", "SIP/201-00000001", "ActionID", a.ActionID()),
+				amitest.Msg("Event", "Status", "Privilege", "Call", "Channel", "SIP/202-00000002", "ActionID", a.ActionID()),
+				amitest.Msg("Event", "StatusComplete", "ActionID", a.ActionID(), "Items", "2"),
+			)
+		},
+	}})
+	c := start(t, testConfig(t, srv.Addr()))
+	waitReady(t, c)
+	if v := c.Version(); v != "1.1" {
+		t.Errorf("Version: got %q, want 1.1", v)
+	}
+	got, err := c.Status(ctxT(t, 5*time.Second), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1].Get("Channel") != "SIP/202-00000002" {
+		t.Fatalf("Status: got %d events: %v", len(got), got)
+	}
+}
