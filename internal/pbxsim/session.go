@@ -9,7 +9,6 @@ import (
 	"net"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/amigate/amigate/internal/ami"
 )
@@ -34,10 +33,8 @@ type session struct {
 	deny      []*regexp.Regexp // Filter: blacklist (!)
 	queue     [][]byte
 	closed    bool
-	closing   bool // Logoff or failed login: flush the queue, then close
-	wake      chan struct{}
-	writeErr  error
-	closeOnce sync.Once
+	closing   bool          // Logoff or failed login: flush the queue, then close
+	wake      chan struct{} // wakes the writer: queued bytes or closing
 }
 
 func (p *PBX) startSession(conn net.Conn) bool {
