@@ -232,7 +232,7 @@ func compare(t *testing.T, name string, minRatio float64, rec []step, sim []ami.
 		dump(filepath.Join(dir, name+".rec"), recMsgs)
 		dump(filepath.Join(dir, name+".sim"), sim)
 	}
-	// Responses: same ActionIDs and Response values, in order.
+	// Responses: same ActionIDs, Response and Message values, in order.
 	if got, want := responses(sim), responses(recMsgs); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("responses:\n got %v\nwant %v", got, want)
 	}
@@ -343,7 +343,7 @@ func responses(ms []ami.Message) []string {
 	var out []string
 	for _, m := range ms {
 		if m.IsResponse() {
-			out = append(out, m.ActionID()+"="+m.Response())
+			out = append(out, m.ActionID()+"="+m.Response()+" "+m.Get("Message"))
 		}
 	}
 	return out
