@@ -54,6 +54,8 @@ func baseEnv(amiAddr, dataDir string) []string {
 		"AMIGATE_AMI_ACTION_TIMEOUT=5s",
 		"AMIGATE_JWT_SECRET=" + jwtSecret,
 		"AMIGATE_DIAL_AGENT_CHANNEL=Local/{ext}@phones",
+		// The office's dialplan dials national digits: "+7 900..." → 7900....
+		"AMIGATE_DIAL_REWRITE=+7=7",
 		"AMIGATE_DATA_DIR=" + dataDir,
 		"AMIGATE_WEBHOOK_ALLOW_PRIVATE=true",
 		"AMIGATE_LOG_LEVEL=info",
