@@ -32,19 +32,29 @@ func (t *thread) dialLegLocked(exten, context, app string) *channel {
 	one.bLeg = true
 	c.dialed = one.name
 	num := exten + "@" + context
+	// Caller ids as app_dial and app_queue set them: the outgoing ;1 takes
+	// the caller's extension (Dial: also as its number, the caller as its
+	// connected line); the ;2 shows the caller, connected to what it dialled.
 	if app == "AppDial" {
 		p.varsetLocked(one, "DIALEDPEERNUMBER", num)
+		one.exten = c.exten
+		one.cidNum, one.cidName, one.connNum, one.connName = c.exten, c.cidName, c.cidNum, c.cidName
 		p.newextenLocked(one, app, "(Outgoing Line)")
-		p.setCallerIDLocked(one, c.cidNum, c.cidName)
-		p.setConnectedLocked(one, c.cidNum, c.cidName)
+		p.setCallerIDLocked(one, one.cidNum, one.cidName)
+		p.setConnectedLocked(one, one.connNum, one.connName)
 	} else {
+		one.exten = c.exten
 		p.newextenLocked(one, app, "(Outgoing Line)")
 		p.setCallerIDLocked(one, c.cidNum, c.cidName)
 		p.varsetLocked(one, "DIALEDPEERNUMBER", num)
 	}
 	p.varsetLocked(two, "DIALEDPEERNUMBER", num)
+	two.connNum, two.connName = c.exten, c.cidName
+	if app != "AppDial" {
+		two.connNum = c.cidNum
+	}
 	p.setCallerIDLocked(two, c.cidNum, c.cidName)
-	p.setConnectedLocked(two, c.cidNum, c.cidName)
+	p.setConnectedLocked(two, two.connNum, two.connName)
 	p.localBridgeLocked(one, two)
 	t.watchLocked(one)
 	p.startThreadLocked(two, (*thread).runDialplan)
@@ -122,11 +132,13 @@ func (t *thread) answeredLocked(one *channel, num string) {
 	p.varsetLocked(c, "DIALSTATUS", "ANSWER")
 	p.varsetLocked(c, "DIALEDPEERNAME", one.name)
 	p.varsetLocked(c, "DIALEDPEERNUMBER", num)
+	one.exten = ""
 	p.dialEventLocked("DialEnd", c, one, "DialStatus", "ANSWER")
 	if c.state != stateUp {
 		p.answerLocked(c)
 	}
 	b := p.newBridgeLocked()
+	one.exten = ""
 	p.newextenLocked(one, "AppDial", "(Outgoing Line)")
 	p.bridgeEnterLocked(b, one)
 	p.bridgeEnterLocked(b, c)

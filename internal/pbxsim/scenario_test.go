@@ -291,7 +291,11 @@ func dump(path string, ms []ami.Message) {
 	for _, m := range ms {
 		n.observe(m)
 		fmt.Fprintf(&b, "%s%s", m.Event(), m.Response())
-		for _, k := range []string{"Channel", "DestChannel", "Application", "Variable", "DialStatus", "Cause", "ChannelStateDesc", "Device", "State"} {
+		keys := []string{"Channel", "DestChannel", "Application", "Variable", "DialStatus", "Cause", "ChannelStateDesc", "Device", "State"}
+		if os.Getenv("PBXSIM_DUMP_VALUES") != "" {
+			keys = append(keys, "Context", "Exten", "CallerIDNum", "CallerIDName", "ConnectedLineNum", "DestContext", "DestExten", "DestCallerIDNum", "DestConnectedLineNum")
+		}
+		for _, k := range keys {
 			if v, ok := m.Lookup(k); ok {
 				if strings.HasSuffix(k, "Channel") {
 					v = n.role(v)
