@@ -146,6 +146,9 @@ func (t *thread) end() {
 	if c.hangupReq {
 		cause = c.cause
 	}
+	if cause == 0 && c.state == stateUp && !t.queued {
+		cause = 16 // an answered channel ends with Normal Clearing
+	}
 	t.p.causeEventLocked("SoftHangupRequest", c, 16)
 	t.p.hangupLocked(c, cause)
 }
