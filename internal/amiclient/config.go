@@ -75,7 +75,7 @@ type Config struct {
 	Metrics Metrics
 	// OnStateChange, when set, is called on every state change, in order,
 	// from a goroutine of its own (never under a lock, never blocking the
-	// connection).
+	// connection). It must not call Close, which waits for it. Default nil.
 	OnStateChange func(State)
 	// Now is the clock for ReadAt and durations. Default time.Now.
 	Now func() time.Time
