@@ -160,7 +160,9 @@ func (c *Client) nextID() string {
 // otherwise the client picks one. A "Response: Error" comes back as an
 // *ActionError together with the response. Send fails fast with
 // ErrNotReady when not logged in; an action in flight when the connection
-// drops fails with ErrDisconnected and is never re-sent.
+// drops fails with ErrDisconnected and is never re-sent. After a timeout,
+// a cancellation or a disconnection the action may or may not have reached
+// Asterisk; a late response is discarded.
 func (c *Client) Send(ctx context.Context, a *ami.Action) (ami.Message, error) {
 	resp, _, err := c.do(ctx, a, plainCall)
 	return resp, err
