@@ -353,3 +353,62 @@ func TestCloseWhileConnecting(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentSendsAcrossDrops: many callers while the server keeps
+// dropping the connection: every call ends, with a response or with
+// ErrDisconnected / ErrNotReady, and none hangs.
+func TestConcurrentSendsAcrossDrops(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	srv := amitest.Start(t, amitest.Config{Handlers: map[string]amitest.Handler{
+		"Ping": func(c *amitest.Conn, a ami.Message) {
+			mu.Lock()
+			n++
+			drop := n%97 == 0
+			mu.Unlock()
+			if drop {
+				c.Close()
+				return
+			}
+			c.Reply(a, "Success", "Ping", "Pong")
+		},
+	}})
+	cfg := testConfig(t, srv.Addr())
+	cfg.Logger = discardLogger
+	cfg.BackoffMin, cfg.BackoffMax = time.Millisecond, 2*time.Millisecond
+	c := start(t, cfg)
+	waitReady(t, c)
+	ctx := ctxT(t, 20*time.Second)
+	var wg sync.WaitGroup
+	var ok, failed sync.Map
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				err := c.Ping(ctx)
+				switch {
+				case err == nil:
+					ok.Store([2]int{g, i}, true)
+				case errors.Is(err, ErrDisconnected), errors.Is(err, ErrNotReady):
+					failed.Store([2]int{g, i}, true)
+					if err := c.WaitReady(ctx); err != nil {
+						t.Errorf("WaitReady: %v", err)
+						return
+					}
+				default:
+					t.Errorf("Ping: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	count := func(m *sync.Map) (k int) { m.Range(func(any, any) bool { k++; return true }); return }
+	if count(&ok) == 0 || count(&ok)+count(&failed) != 1600 {
+		t.Fatalf("ok %d, failed %d, want 1600 in all and some ok", count(&ok), count(&failed))
+	}
+	if srv.Accepted() < 5 {
+		t.Fatalf("only %d connections, want a reconnect per 97 pings", srv.Accepted())
+	}
+}
