@@ -60,13 +60,16 @@ func (p *PBX) Generate(ctx context.Context, l Load) error {
 	start := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	done := func() error {
+		if l.Duration > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil // the Duration is over
+		}
+		return ctx.Err()
+	}
 	for i := 0; l.Total == 0 || i < l.Total; i++ {
 		select {
 		case <-ctx.Done():
-			if l.Duration > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil
-			}
-			return ctx.Err()
+			return done()
 		case <-p.ctx.Done():
 			return ErrClosed
 		case <-timer.C:
@@ -80,6 +83,9 @@ func (p *PBX) Generate(ctx context.Context, l Load) error {
 		p.mu.Unlock()
 		in := Incoming{DID: l.DIDs[i%len(l.DIDs)], From: fmt.Sprintf("7900%07d", i%10000000), HangupAfter: after}
 		if _, err := p.IncomingCall(ctx, in); err != nil {
+			if ctx.Err() != nil {
+				return done()
+			}
 			return err
 		}
 		// Schedule against the start, not the last call, so the rate holds
