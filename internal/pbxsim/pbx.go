@@ -117,7 +117,10 @@ func (p *PBX) Serve(ctx context.Context, ln net.Listener) error {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil || p.ctx.Err() != nil {
+			p.mu.Lock()
+			closed := p.closed
+			p.mu.Unlock()
+			if closed || ctx.Err() != nil || p.ctx.Err() != nil {
 				return nil
 			}
 			return err

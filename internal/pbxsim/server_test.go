@@ -240,3 +240,21 @@ func TestQueueStatusWithCaller(t *testing.T) {
 		t.Errorf("QueueSummary Callers %q, want 1", sum.Get("Callers"))
 	}
 }
+
+// TestServeReturnsNilOnClose: Close makes Serve return nil, not the
+// listener's "use of closed network connection".
+func TestServeReturnsNilOnClose(t *testing.T) {
+	p := New(Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(context.Background(), ln) }()
+	c := dialAMI(t, ln.Addr().String()) // Serve is accepting
+	c.close()
+	p.Close()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after Close: %v, want nil", err)
+	}
+}
