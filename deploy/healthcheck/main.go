@@ -14,30 +14,34 @@ import (
 )
 
 func main() {
-	addr := os.Getenv("AMIGATE_HTTP_ADDR")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := check(ctx, os.Getenv("AMIGATE_HTTP_ADDR")); err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck:", err)
+		os.Exit(1)
+	}
+}
+
+// check asks http://127.0.0.1:<port of addr>/readyz and wants a 200.
+func check(ctx context.Context, addr string) error {
 	if addr == "" {
 		addr = ":8080"
 	}
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "healthcheck: AMIGATE_HTTP_ADDR:", err)
-		os.Exit(1)
+		return fmt.Errorf("AMIGATE_HTTP_ADDR: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort("127.0.0.1", port)+"/readyz", nil)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "healthcheck:", err)
-		os.Exit(1)
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "healthcheck:", err)
-		os.Exit(1)
+		return err
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintln(os.Stderr, "healthcheck: /readyz answered", resp.Status)
-		os.Exit(1)
+		return fmt.Errorf("/readyz answered %s", resp.Status)
 	}
+	return nil
 }
