@@ -5,18 +5,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 func TestCheck(t *testing.T) {
-	status := http.StatusOK
+	var status atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/readyz" {
 			http.NotFound(w, r)
 			return
 		}
-		w.WriteHeader(status)
+		w.WriteHeader(int(status.Load()))
 	}))
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
@@ -35,7 +36,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status = tt.status
+			status.Store(int32(tt.status))
 			if err := check(ctx, tt.addr); (err == nil) != tt.ok {
 				t.Errorf("check(%q) = %v, want ok=%v", tt.addr, err, tt.ok)
 			}
