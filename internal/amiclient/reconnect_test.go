@@ -408,7 +408,7 @@ func TestConcurrentSendsAcrossDrops(t *testing.T) {
 	if count(&ok) == 0 || count(&ok)+count(&failed) != 1600 {
 		t.Fatalf("ok %d, failed %d, want 1600 in all and some ok", count(&ok), count(&failed))
 	}
-	if srv.Accepted() < 5 {
-		t.Fatalf("only %d connections, want a reconnect per 97 pings", srv.Accepted())
+	if srv.Accepted() < 2 {
+		t.Fatalf("only %d connection, want reconnects", srv.Accepted())
 	}
 }
