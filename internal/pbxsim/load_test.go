@@ -2,6 +2,7 @@ package pbxsim
 
 import (
 	"context"
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -140,5 +141,29 @@ func BenchmarkCall(b *testing.B) {
 				b.ReportMetric(float64(events)/float64(b.N), "events/call")
 			}
 		})
+	}
+}
+
+// TestCloseUnderLoad closes the PBX while calls are placed and up and a
+// client reads: Generate returns ErrClosed and every goroutine ends
+// (goleak checks the rest in TestMain).
+func TestCloseUnderLoad(t *testing.T) {
+	p := New(Config{Office: DefaultOffice().Scaled(scale)})
+	addr, err := p.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := login(t, addr, "crm", "crmsecret", "on")
+	done := make(chan error, 1)
+	go func() { done <- p.Generate(context.Background(), Load{Rate: 1000, HangupMin: time.Second}) }()
+	c.waitEvent(5*time.Second, "BridgeEnter")
+	if n := p.ActiveChannels(); n == 0 {
+		t.Fatal("no calls up")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Errorf("Generate after Close: %v, want ErrClosed", err)
 	}
 }
