@@ -169,9 +169,11 @@ func (t *thread) flushPendingLocked() {
 	}
 }
 
-func (t *thread) bridgeEndLocked(callerLeft bool) {
+// bridgeEndLocked reports why the bridge ends: "caller", "agent" (the
+// dialled side) or "transfer" (AgentComplete's Reason).
+func (t *thread) bridgeEndLocked(reason string) {
 	if t.onBridgeEnd != nil {
-		t.onBridgeEnd(callerLeft)
+		t.onBridgeEnd(reason)
 		t.onBridgeEnd = nil
 	}
 }
@@ -193,7 +195,7 @@ func (t *thread) bridged(one *channel) bool {
 		case one.redirect != nil && !one.dead && !c.dead && c.redirect == nil:
 			// one is moved (BlindTransfer by c, Redirect): it leaves with
 			// its own dialplan, c is left alone and hangs up.
-			t.bridgeEndLocked(false)
+			t.bridgeEndLocked("transfer")
 			b := c.bridge
 			p.varsetLocked(one, "BRIDGEPEER", "")
 			p.varsetLocked(c, "BRIDGEPEER", "")
@@ -210,7 +212,11 @@ func (t *thread) bridged(one *channel) bool {
 			t.unlock()
 			return true
 		case c.dead || c.hangupReq || c.redirect != nil:
-			t.bridgeEndLocked(true)
+			if c.redirect != nil {
+				t.bridgeEndLocked("transfer")
+			} else {
+				t.bridgeEndLocked("caller")
+			}
 			if c.hangupReq && c.cause == 0 {
 				c.cause = 16
 			}
@@ -227,7 +233,7 @@ func (t *thread) bridged(one *channel) bool {
 			t.unlock()
 			return true
 		case one.dead || one.hangupReq || one.redirect != nil || one.bridge == nil:
-			t.bridgeEndLocked(false)
+			t.bridgeEndLocked("agent")
 			b := one.bridge
 			if b == nil {
 				b = c.bridge

@@ -178,11 +178,7 @@ func (t *thread) queue(name string) bool {
 			if winner != nil {
 				t.connectLocked(qs, winner, legs, joined)
 				talk := time.Now()
-				t.onBridgeEnd = func(callerLeft bool) {
-					reason := "agent"
-					if callerLeft {
-						reason = "caller"
-					}
+				t.onBridgeEnd = func(reason string) {
 					qs.talkTotal += time.Since(talk)
 					winner.m.inCall = false
 					p.queueEventLocked("AgentComplete", c, winner.one, "Queue", name, "Interface", winner.m.iface,

@@ -19,7 +19,7 @@ type thread struct {
 	// not set when its bridge ends.
 	queued bool
 	// onBridgeEnd runs (locked) when the channel's bridge starts to end.
-	onBridgeEnd func(callerLeft bool)
+	onBridgeEnd func(reason string)
 	// pending is an OriginateResponse held until the dialplan's first
 	// DialBegin, where Asterisk sends it.
 	pending func()
