@@ -31,6 +31,7 @@
 //	defer p.Close()
 //	addr, _ := p.Start("127.0.0.1:0")               // AMI on addr: crm/crmsecret, amigate/amigate
 //	id, _ := p.IncomingCall(ctx, pbxsim.Incoming{DID: "5550100", From: "79001234567"})
+//	_ = p.HangupCall(id)                             // the customer hangs up now
 //	_ = p.WaitIdle(ctx)                              // every call ended
 //	_ = p.Generate(ctx, pbxsim.Load{Rate: 100, Duration: time.Minute})
 //	p.DropConnections()                              // test reconnects

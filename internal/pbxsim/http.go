@@ -13,6 +13,7 @@ import (
 //	POST /calls  {"did":"5550100","from":"79001234567","name":"Ivan","hangup_after_seconds":20}
 //	             → 201 {"linkedid":"..."}: a customer calls a DID (queue support)
 //	GET  /       → 200 {"channels":N,"connections":N,"dids":[...]}
+//	POST /calls/{linkedid}/hangup → 204: the caller hangs up now (404: no such call)
 //	POST /drop   → 204: closes every AMI connection (to watch the reconnect)
 func (p *PBX) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -41,6 +42,13 @@ func (p *PBX) Handler() http.Handler {
 		default:
 			writeJSON(w, http.StatusCreated, map[string]string{"linkedid": id})
 		}
+	})
+	mux.HandleFunc("POST /calls/{linkedid}/hangup", func(w http.ResponseWriter, r *http.Request) {
+		if err := p.HangupCall(r.PathValue("linkedid")); err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /drop", func(w http.ResponseWriter, r *http.Request) {
 		p.DropConnections()

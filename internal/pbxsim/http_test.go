@@ -22,7 +22,7 @@ func TestHandler(t *testing.T) {
 		method, path, body string
 		status             int
 	}{
-		{"POST", "/demo/pbx/calls", `{"did":"5550101","from":"79005550001","name":"Ivan","hangup_after_seconds":0.05}`, http.StatusCreated},
+		{"POST", "/demo/pbx/calls", `{"did":"5550101","from":"79005550001","name":"Ivan"}`, http.StatusCreated},
 		{"POST", "/demo/pbx/calls", `{"did":"999"}`, http.StatusUnprocessableEntity},
 		{"POST", "/demo/pbx/calls", `{"did":"5550101","name":"x\r\nEvent: Forged"}`, http.StatusUnprocessableEntity},
 		{"POST", "/demo/pbx/calls", `{"did":`, http.StatusBadRequest},
@@ -50,6 +50,20 @@ func TestHandler(t *testing.T) {
 	if !ok || m.Get("Context") != "from-trunk" {
 		t.Errorf("no call %q from the handler: %v", linkedid, m.Fields)
 	}
+	for _, tt := range []struct {
+		linkedid string
+		status   int
+	}{{linkedid, http.StatusNoContent}, {"nope", http.StatusNotFound}} {
+		resp, err := http.Post(srv.URL+"/demo/pbx/calls/"+tt.linkedid+"/hangup", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("hangup %s: %d, want %d", tt.linkedid, resp.StatusCode, tt.status)
+		}
+	}
+	waitIdle(t, p)
 	resp, err := http.Post(srv.URL+"/demo/pbx/drop", "", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -71,3 +71,22 @@ func (p *PBX) IncomingCall(ctx context.Context, in Incoming) (string, error) {
 	}
 	return linkedid, nil
 }
+
+// ErrNoCall is returned by HangupCall for a call that is not up.
+var ErrNoCall = errors.New("pbxsim: no such call")
+
+// HangupCall makes the party who started the call hang up now: the
+// customer of an IncomingCall, the agent leg of an Originate (the channel
+// whose Uniqueid is the call's Linkedid), with cause 16. For tests and the
+// demo: end a call at a chosen moment.
+func (p *PBX) HangupCall(linkedid string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.chans {
+		if c.uniqueid == linkedid && !c.dead {
+			p.requestHangupLocked(c, 16, true)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %q", ErrNoCall, linkedid)
+}
