@@ -258,3 +258,17 @@ func TestServeReturnsNilOnClose(t *testing.T) {
 		t.Errorf("Serve after Close: %v, want nil", err)
 	}
 }
+
+// TestHostileInput: an over-long message and header lines without a colon
+// are skipped; the connection stays usable.
+func TestHostileInput(t *testing.T) {
+	_, addr := startPBX(t)
+	c := login(t, addr, "crm", "crmsecret", "off")
+	junk := "Action: Ping\r\nX: " + strings.Repeat("a", 100<<10) + "\r\n\r\n" + "no colon here\r\n\r\n"
+	if _, err := c.conn.Write([]byte(junk)); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.response(ami.NewAction("Ping"), "after-junk"); r.Get("Ping") != "Pong" {
+		t.Errorf("got %v", r.Fields)
+	}
+}
