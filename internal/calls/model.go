@@ -120,7 +120,9 @@ func (c *call) snapshot(now time.Time) amigate.Call {
 		s.TalkSeconds = seconds(now.Sub(at))
 	}
 	s.DurationSeconds = seconds(now.Sub(c.started))
-	if c.causeSet {
+	// A leg's cause (26 "answered elsewhere" of the agent who lost a
+	// ring-all race) is not the call's until the call has ended.
+	if c.causeSet && c.state == amigate.StateEnded {
 		cause := c.cause
 		s.HangupCause = &cause
 		s.HangupCauseText = c.causeText

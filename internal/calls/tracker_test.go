@@ -170,3 +170,27 @@ func TestEventTime(t *testing.T) {
 		}
 	}
 }
+
+// TestNoLegCauseBeforeEnd: in a ring-all race the losing agent's leg hangs up
+// with cause 26 (answered elsewhere) before the call is answered; that cause
+// belongs to the leg, not to the call, until the call ends.
+func TestNoLegCauseBeforeEnd(t *testing.T) {
+	tr := NewTracker(Config{AgentChannel: "Local/{ext}@phones"})
+	var sawAnswered bool
+	for _, e := range feed(tr, readTranscript(t, "incoming_queue")) {
+		switch e.Type {
+		case amigate.EventCallEnded:
+			if e.Call.HangupCause == nil {
+				t.Errorf("call.ended without a hangup cause")
+			}
+		default:
+			sawAnswered = sawAnswered || e.Type == amigate.EventCallAnswered
+			if e.Call.HangupCause != nil {
+				t.Errorf("%s carries hangup cause %d, want none before the call ends", e.Type, *e.Call.HangupCause)
+			}
+		}
+	}
+	if !sawAnswered {
+		t.Fatal("no call.answered in incoming_queue")
+	}
+}
