@@ -30,6 +30,7 @@ func (cn *conn) readLoop() {
 			}
 			c.deliver(cn, batch)
 			cn.fail(err)
+			c.lost(cn)
 			return
 		}
 		if len(batch) == 0 {
@@ -172,4 +173,19 @@ func (c *Client) deliver(cn *conn, batch []Event) {
 		}
 	}
 	c.subMu.Unlock()
+}
+
+// lost takes a dead connection out of service at once, before the manager
+// notices: actions fail fast with ErrNotReady and WaitReady waits for the
+// next login instead of seeing a stale Ready.
+func (c *Client) lost(cn *conn) {
+	c.mu.Lock()
+	current := c.cur == cn
+	if c.ready == cn {
+		c.ready = nil
+	}
+	c.mu.Unlock()
+	if current {
+		c.setState(BackingOff)
+	}
 }

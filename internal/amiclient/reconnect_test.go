@@ -385,10 +385,11 @@ func TestConcurrentSendsAcrossDrops(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range 100 {
+			for i, oks := 0, 0; oks < 30; i++ {
 				err := c.Ping(ctx)
 				switch {
 				case err == nil:
+					oks++
 					ok.Store([2]int{g, i}, true)
 				case errors.Is(err, ErrDisconnected), errors.Is(err, ErrNotReady):
 					failed.Store([2]int{g, i}, true)
@@ -405,10 +406,10 @@ func TestConcurrentSendsAcrossDrops(t *testing.T) {
 	}
 	wg.Wait()
 	count := func(m *sync.Map) (k int) { m.Range(func(any, any) bool { k++; return true }); return }
-	if count(&ok) == 0 || count(&ok)+count(&failed) != 1600 {
-		t.Fatalf("ok %d, failed %d, want 1600 in all and some ok", count(&ok), count(&failed))
+	if count(&ok) != 16*30 || count(&failed) == 0 {
+		t.Fatalf("ok %d, failed %d, want %d ok and some failed", count(&ok), count(&failed), 16*30)
 	}
-	if srv.Accepted() < 2 {
-		t.Fatalf("only %d connection, want reconnects", srv.Accepted())
+	if srv.Accepted() < 4 { // a drop every 97 pings
+		t.Fatalf("only %d connections, want reconnects", srv.Accepted())
 	}
 }
