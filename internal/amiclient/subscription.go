@@ -72,8 +72,8 @@ type SubscribeOptions struct {
 	Name string
 	// Lossless queues every event in an elastic buffer, up to MaxBuffer
 	// events; past it the backlog is discarded, KindOverflow is delivered
-	// next, and the loss is logged and counted. Otherwise the subscription
-	// is bounded by Buffer with Policy.
+	// next, and the loss is logged and counted. Otherwise (the default)
+	// the subscription is bounded by Buffer with Policy.
 	Lossless bool
 	// MaxBuffer bounds a lossless backlog. Default DefaultMaxBuffer.
 	MaxBuffer int
