@@ -199,11 +199,10 @@ func (c *Client) do(ctx context.Context, a *ami.Action, kind callKind) (ami.Mess
 
 // outcome is the metric label of an action's result.
 func outcome(err error) string {
-	var ae *ActionError
 	switch {
 	case err == nil:
 		return "success"
-	case errors.As(err, &ae):
+	case isActionError(err):
 		return "error"
 	case errors.Is(err, ErrTimeout):
 		return "timeout"
@@ -213,4 +212,9 @@ func outcome(err error) string {
 		return "canceled"
 	}
 	return "error"
+}
+
+func isActionError(err error) bool {
+	var ae *ActionError
+	return errors.As(err, &ae)
 }

@@ -100,8 +100,8 @@ func (cn *conn) roundTrip(ctx context.Context, a *ami.Action, id string, kind ca
 
 	var timeout <-chan time.Time
 	if _, ok := ctx.Deadline(); !ok {
-		t := time.NewTimer(cn.c.cfg.ActionTimeout)
-		defer t.Stop()
+		t := getTimer(cn.c.cfg.ActionTimeout)
+		defer putTimer(t)
 		timeout = t.C
 	}
 	select {
@@ -176,4 +176,21 @@ func (cn *conn) write(a *ami.Action, id string) error {
 	cn.writing = false
 	cn.wmu.Unlock()
 	return nil
+}
+
+// timers recycles the per-action timers: since Go 1.23 a stopped timer
+// delivers nothing stale, so Reset on a pooled one is safe.
+var timers sync.Pool
+
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }

@@ -92,6 +92,9 @@ func TestOutOfOrderInterleaved(t *testing.T) {
 	want := []string{"connected", "PJSIP/1", "PJSIP/2", "PJSIP/3", "OriginateResponse"}
 	for i, w := range want {
 		ev, err := sub.Next(ctx)
+		if err == nil && ev.Message.Event() == "FullyBooted" {
+			ev, err = sub.Next(ctx) // subscribed before the login's batch was handed over
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
