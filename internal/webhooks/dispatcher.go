@@ -48,11 +48,8 @@ func New(ctx context.Context, cfg Config) (*Dispatcher, error) {
 		transport = newTransport(cfg.AllowPrivate, cfg.MaxInFlight)
 	}
 	d := &Dispatcher{
-		cfg: cfg,
-		client: &http.Client{
-			Transport:     transport,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		cfg:           cfg,
+		client:        newClient(transport),
 		backoff:       Backoff{Schedule: cfg.Schedule, Jitter: cfg.Jitter},
 		workers:       make(map[string]*worker),
 		configSecrets: make(map[string]string),
@@ -128,4 +125,14 @@ func (d *Dispatcher) Ready() error {
 		return fmt.Errorf("webhooks: store not writable: %w", *p)
 	}
 	return nil
+}
+
+// newClient is the HTTP client of deliveries: redirects are not followed
+// (a 3xx is a failed attempt), so a receiver cannot bounce requests to an
+// address the guard would refuse or to another host.
+func newClient(t http.RoundTripper) *http.Client {
+	return &http.Client{
+		Transport:     t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
