@@ -238,6 +238,9 @@ func TestPublishRejects(t *testing.T) {
 	if err := d.Close(context.Background()); !errorsIs(err, ErrClosed) {
 		t.Errorf("second Close: got %v, want ErrClosed", err)
 	}
+	if err := d.Publish(context.Background(), []amigate.CallEvent{ev}); !errorsIs(err, ErrClosed) {
+		t.Errorf("Publish after Close: got %v, want ErrClosed", err)
+	}
 }
 
 // TestCloseLeavesNoGoroutines checks that Close stops and waits for

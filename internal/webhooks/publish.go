@@ -19,6 +19,9 @@ import (
 // dedup window is dropped by the store, so two instances watching one
 // Asterisk send each webhook once.
 func (d *Dispatcher) Publish(ctx context.Context, evs []amigate.CallEvent) error {
+	if d.ctx.Err() != nil {
+		return ErrClosed
+	}
 	if len(evs) == 0 {
 		return nil
 	}
