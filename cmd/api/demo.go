@@ -111,9 +111,10 @@ func (d *demoPBX) routes(e *echo.Echo) {
 func (d *demoPBX) welcome(w io.Writer, s started) {
 	fmt.Fprintf(w, `
 amigate demo: a simulated Asterisk runs in-process (agents 101-105; 198 busy; 199 never answers;
-DIDs 5550100 queue support, 5550101 agent 101, 5550102 queue sales, 5550111 agent 101 with transfer).
+DIDs 5550100 queue support (101+102, ring-all), 5550101 agent 101, 5550102 queue sales,
+5550103 queue nobody (callers abandon), 5550111 agent 101 with the attended-transfer feature).
 
-  Swagger UI:        %[1]s/swagger/index.html   (Authorize: paste the token below)
+  Swagger UI:        %[1]s/swagger/index.html   (Authorize: type "Bearer " and the token below)
   Webhooks received: %[1]s/demo/webhooks
   Metrics:           %[1]s/metrics
 
