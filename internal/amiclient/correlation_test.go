@@ -255,3 +255,43 @@ func TestOldAsteriskList(t *testing.T) {
 		t.Fatalf("Status: got %d events: %v", len(got), got)
 	}
 }
+
+// TestOddMessagesTolerated: malformed or stray messages from the server
+// neither break the connection nor reach a caller they do not belong to.
+func TestOddMessagesTolerated(t *testing.T) {
+	srv := amitest.Start(t, amitest.Config{})
+	c := start(t, testConfig(t, srv.Addr()))
+	waitReady(t, c)
+	sub := c.Subscribe(SubscribeOptions{Lossless: true})
+	srv.EmitRaw([]byte("" +
+		"Response: Success\r\nMessage: no ActionID\r\n\r\n" +
+		"Response: Success\r\nActionID: nobody\r\n\r\n" +
+		"Response: Follows\r\nActionID: nobody\r\nx\n--END COMMAND--\r\n\r\n" +
+		"just a line\r\n: and another\r\n\r\n" +
+		"Event: QueueMember\r\nActionID: nobody\r\nEventList: Complete\r\n\r\n" +
+		"\r\n\r\n\n" +
+		"Event: Last\r\n\r\n"))
+	ctx := ctxT(t, 5*time.Second)
+	var got []string
+	for {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind != KindEvent || ev.Message.Event() == "FullyBooted" {
+			continue
+		}
+		got = append(got, ev.Message.Event())
+		if ev.Message.Event() == "Last" {
+			break
+		}
+	}
+	// The line without a name is an event with no Event field; responses
+	// to no one are dropped.
+	if want := ",QueueMember,Last"; strings.Join(got, ",") != want {
+		t.Errorf("events: got %q, want %q", strings.Join(got, ","), want)
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("Ping after odd messages: %v", err)
+	}
+}
