@@ -49,7 +49,9 @@ type Config struct {
 }
 
 // Handler answers one action on one connection. It runs on the
-// connection's goroutine, so actions are handled in the order they came.
+// connection's goroutine, so actions are handled in the order they came;
+// it may block (to delay an answer) but must return once its connection is
+// closed, as Close waits for it.
 type Handler func(c *Conn, action ami.Message)
 
 // ErrMismatch is wrapped by a replay error when the client sent something
