@@ -231,9 +231,13 @@ func (c *Client) Filter(ctx context.Context, filter string) error {
 	return err
 }
 
-// Logoff ends the session politely; Asterisk closes the connection and the
-// client reconnects as after any drop (Close does not need it).
+// Logoff ends the session politely, before a shutdown: Asterisk answers
+// Goodbye and closes the connection, and the client then stays disconnected
+// (no reconnect, no warning) until Close. Close alone is enough too.
 func (c *Client) Logoff(ctx context.Context) error {
+	c.mu.Lock()
+	c.loggedOff = true
+	c.mu.Unlock()
 	_, err := c.Send(ctx, ami.NewAction("Logoff"))
 	return err
 }

@@ -35,7 +35,10 @@ type Client struct {
 	ready   *conn         // cur once logged in: where actions go
 	version string
 	lastErr error
-	closed  bool
+	// loggedOff is set by Logoff: the session's end is then expected and
+	// the manager waits for Close instead of reconnecting.
+	loggedOff bool
+	closed    bool
 
 	// subMu guards subs and conn.announced; the reader takes it once per
 	// batch, so a subscription joins between two batches.

@@ -30,7 +30,14 @@ func (c *Client) run() {
 		}
 		c.mu.Lock()
 		c.lastErr = err
+		loggedOff := c.loggedOff
 		c.mu.Unlock()
+		if loggedOff {
+			c.log.Info("amiclient: logged off", "addr", c.cfg.Addr)
+			c.setState(BackingOff)
+			<-c.ctx.Done()
+			return
+		}
 		d := backoff(c.cfg.BackoffMin, c.cfg.BackoffMax, attempt)
 		attempt++
 		c.log.Warn("amiclient: connection ended, reconnecting", "err", err, "in", d, "attempt", attempt)

@@ -3,7 +3,9 @@ package amiclient
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -411,5 +413,46 @@ func TestConcurrentSendsAcrossDrops(t *testing.T) {
 	}
 	if srv.Accepted() < 4 { // a drop every 97 pings
 		t.Fatalf("only %d connections, want reconnects", srv.Accepted())
+	}
+}
+
+// lineWatch is a log writer that closes seen when a line contains want.
+type lineWatch struct {
+	want string
+	once sync.Once
+	seen chan struct{}
+}
+
+func (w *lineWatch) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+// TestLogoffStaysDown: after Logoff (a shutdown's first step) the end of
+// the session is expected: the client neither warns nor reconnects.
+func TestLogoffStaysDown(t *testing.T) {
+	srv := amitest.Start(t, amitest.Config{})
+	cfg := testConfig(t, srv.Addr())
+	watch := &lineWatch{want: "amiclient: logged off", seen: make(chan struct{})}
+	cfg.Logger = slog.New(slog.NewTextHandler(watch, nil))
+	c := start(t, cfg)
+	waitReady(t, c)
+	if err := c.Logoff(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatalf("Logoff: %v", err)
+	}
+	select {
+	case <-watch.seen:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session did not end after Logoff")
+	}
+	// Once it logged that, the manager only waits for Close: with a 5 ms
+	// backoff a reconnect would otherwise have been the next step.
+	if n := srv.Accepted(); n != 1 {
+		t.Fatalf("connections accepted: got %d, want 1", n)
+	}
+	if st := c.State(); st == Ready {
+		t.Fatalf("State after Logoff: got %v", st)
 	}
 }
