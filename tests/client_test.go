@@ -199,3 +199,25 @@ func (a *api) dial(body map[string]any) call {
 	}
 	return c
 }
+
+// findCall waits until GET /v1/calls lists a call with this Linkedid (a
+// call that arrived from the trunk) and returns its id.
+func (a *api) findCall(linkedid string) string {
+	a.t.Helper()
+	var id string
+	eventually(a.t, 20*time.Second, "call with linkedid "+linkedid+" listed", func() bool {
+		r := a.do(http.MethodGet, "/v1/calls", nil)
+		var cs []call
+		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &cs) != nil {
+			return false
+		}
+		for _, c := range cs {
+			if c.Linkedid == linkedid {
+				id = c.ID
+				return true
+			}
+		}
+		return false
+	})
+	return id
+}

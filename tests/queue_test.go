@@ -11,13 +11,23 @@ import (
 var caller = pbxsim.Incoming{From: "79005550001", Name: "Ivan Petrov"}
 
 // incomingCall places a customer call on did and returns the id the
-// service gave it, from its first webhook.
+// service gave it, from its first webhook (matched by Linkedid).
 func (e *env) incomingCall(t *testing.T, did string, hangupAfter time.Duration) string {
 	t.Helper()
 	in := caller
 	in.DID, in.HangupAfter = did, hangupAfter
-	e.pbx.incoming(t, in)
-	return e.rcv.waitEvent(wait, "", "call.ringing").Call.ID
+	linkedid := e.pbx.incoming(t, in)
+	var id string
+	e.rcv.wait(wait, "call.ringing of the call on "+did, func(ds []delivery) bool {
+		for _, d := range ds {
+			if c := d.Event.Call; d.Event.Type == "call.ringing" && c.Linkedid == linkedid {
+				id = c.ID
+				return true
+			}
+		}
+		return false
+	})
+	return id
 }
 
 // checkInbound asserts every event describes the inbound call from the

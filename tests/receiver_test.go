@@ -176,17 +176,19 @@ func (r *receiver) events(callID string) []event {
 	return evs
 }
 
-// wait waits until cond holds over the deliveries so far.
+// wait waits until cond holds over the deliveries so far. cond runs
+// without the receiver's lock, so it may call the receiver's methods; any
+// request (accepted or not) wakes it.
 func (r *receiver) wait(within time.Duration, what string, cond func([]delivery) bool) {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	for {
 		r.mu.Lock()
-		ok := cond(append([]delivery(nil), r.got...))
+		snap := append([]delivery(nil), r.got...)
 		ch := r.changed
 		r.mu.Unlock()
-		if ok {
+		if cond(snap) {
 			return
 		}
 		select {

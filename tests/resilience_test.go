@@ -1,0 +1,185 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// agentLeg returns the name of the ;1 half of the call's agent channel
+// for extension ext: what a phone hanging up ends.
+func (e *env) agentLeg(t *testing.T, id, ext string) string {
+	t.Helper()
+	for _, ch := range e.api.getCall(id).Channels {
+		if ch.Role == "agent" && strings.HasPrefix(ch.Name, "Local/"+ext+"@phones-") && strings.HasSuffix(ch.Name, ";1") {
+			return ch.Name
+		}
+	}
+	t.Fatalf("call %s has no agent channel of %s", id, ext)
+	return ""
+}
+
+// checkNoForeignDuplicates asserts that every step of every call was sent
+// under one webhook-id: a repeat (at-least-once) must carry the same id,
+// or a CRM deduplicating by id would see the step twice.
+func checkNoForeignDuplicates(t *testing.T, ds []delivery) {
+	t.Helper()
+	ids := map[string]string{}
+	for _, d := range ds {
+		e := d.Event
+		key := fmt.Sprintf("%s %s(%s)", e.Call.ID, e.Type, ext(e.Agent))
+		if prev, ok := ids[key]; ok && prev != d.WebhookID {
+			t.Errorf("%s sent as %s and as %s", key, prev, d.WebhookID)
+		}
+		ids[key] = d.WebhookID
+	}
+}
+
+// TestAMIReconnect is issue scenario 7: the AMI connection drops during
+// two answered calls and stays down for a while (/readyz 503); call A ends
+// meanwhile, unseen. When the PBX takes connections again the service logs
+// back in (/readyz 200); B's end, after the reconnect, arrives as usual,
+// and the resync (CoreShowChannels) reports A's end. No step is sent twice
+// under different ids.
+func TestAMIReconnect(t *testing.T) {
+	t.Parallel()
+	e := start(t, office())
+	a := e.api.dial(map[string]any{"from": "101", "to": customerRaw})
+	b := e.api.dial(map[string]any{"from": "103", "to": customerRaw})
+	e.rcv.waitEvent(wait, a.ID, "call.answered")
+	e.rcv.waitEvent(wait, b.ID, "call.answered")
+	legA := e.agentLeg(t, a.ID, "101")
+
+	e.pbx.gate.setShut(true)
+	e.pbx.DropConnections()
+	eventually(t, wait, "/readyz 503 while the PBX is unreachable", func() bool { return e.api.readyz() == http.StatusServiceUnavailable })
+	e.pbx.hangupChannel(t, legA) // A ends while the service cannot see it
+	e.pbx.gate.setShut(false)
+	e.api.waitReady()
+
+	if got := e.api.getCall(b.ID); got.State != "answered" {
+		t.Errorf("call B after the reconnect: state %q, want answered", got.State)
+	}
+	e.hangup(t, b.ID)
+	evsB := e.rcv.waitEnded(wait, b.ID)
+	checkSteps(t, b.ID, evsB, step{"call.ringing", "103"}, step{"call.answered", "103"}, step{"call.ended", ""})
+	if end := last(t, evsB); end.Call.Disposition != "answered" {
+		t.Errorf("call B ended: disposition %q, want answered", end.Call.Disposition)
+	}
+
+	t.Run("call ended during the outage", func(t *testing.T) {
+		knownBug(t, "the resync after a reconnect races the login: cmd/api's event loop gets "+
+			"amiclient.KindConnected (queued by the reader on the Login response) and sends "+
+			"CoreShowChannels before amiclient marks the connection ready (after FullyBooted), "+
+			"gets ErrNotReady and never retries, so calls that ended during the outage never end")
+		evsA := e.rcv.waitEnded(wait, a.ID)
+		checkSteps(t, a.ID, evsA, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
+		if got := e.api.getCall(a.ID); got.State != "ended" {
+			t.Errorf("call A after the resync: state %q, want ended", got.State)
+		}
+	})
+	checkNoForeignDuplicates(t, e.rcv.deliveries())
+}
+
+// storedEvents is the sum of amigate_call_events_total: call events the
+// service has made durable (counted after the store acknowledged them).
+func (a *api) storedEvents() int {
+	r, err := a.try(http.MethodGet, "/metrics", nil)
+	if err != nil || r.Status != http.StatusOK {
+		return -1
+	}
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(r.Body))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "amigate_call_events_total{") {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err == nil {
+			n += int(v)
+		}
+	}
+	return n
+}
+
+// TestKillAndRestart is issue scenario 8: the receiver goes down mid-stream,
+// three click-to-calls finish meanwhile (their events stored, not
+// delivered) and a fourth call is up, when the service is killed with
+// SIGKILL. A new process on the same data dir, with the receiver still down
+// at first, delivers every stored event once the receiver is back, follows
+// the call that was up to its end, and never sends a step under two ids;
+// each call's events arrive in order.
+func TestKillAndRestart(t *testing.T) {
+	t.Parallel()
+	o := office()
+	o.CustomerTalk = 100 * time.Millisecond // click-to-calls end by themselves
+	e := start(t, o)
+	dataDir := ""
+	for _, kv := range e.svc.cmd.Env {
+		if v, ok := strings.CutPrefix(kv, "AMIGATE_DATA_DIR="); ok {
+			dataDir = v
+		}
+	}
+
+	first := e.api.dial(map[string]any{"from": "101", "to": customerRaw})
+	e.rcv.waitEvent(wait, first.ID, "call.ringing")
+	e.rcv.setDown(true)
+	ids := []string{first.ID}
+	for _, from := range []string{"102", "103"} {
+		ids = append(ids, e.api.dial(map[string]any{"from": from, "to": customerRaw}).ID)
+	}
+	in := caller
+	in.DID = "5550101" // agent 101 answers; the call stays up (AgentTalk is a minute)
+	up := e.api.findCall(e.pbx.incoming(t, in))
+	e.rcv.wait(wait, "a delivery refused by the receiver", func([]delivery) bool { return e.rcv.refusals() > 0 })
+	for _, id := range ids {
+		eventually(t, wait, "click-to-call "+id+" ended", func() bool { return e.api.getCall(id).State == "ended" })
+	}
+	eventually(t, wait, "every call event stored", func() bool { return e.api.storedEvents() == 3*3+2 })
+	e.svc.kill()
+
+	env := append(baseEnv(e.pbx.Addr, dataDir), e.rcv.env()...)
+	e.svc = startService(t, env)
+	e.api = newAPI(t, e.svc.URL, e.api.token)
+	e.api.waitReady()
+	if got := e.api.getCall(up).State; got != "answered" {
+		t.Errorf("the call up across the restart: state %q, want answered", got)
+	}
+	e.rcv.setDown(false)
+	e.hangup(t, up)
+
+	for i, id := range ids {
+		agent := "10" + strconv.Itoa(i+1)
+		evs := e.rcv.waitEnded(wait, id)
+		checkSteps(t, id, evs, step{"call.ringing", agent}, step{"call.answered", agent}, step{"call.ended", ""})
+	}
+	evs := e.rcv.waitEnded(wait, up)
+	if end := last(t, evs); end.Call.Disposition != "answered" {
+		t.Errorf("the call up across the restart ended: disposition %q, want answered", end.Call.Disposition)
+	}
+	checkNoForeignDuplicates(t, e.rcv.deliveries())
+	t.Run("call up across the restart in order", func(t *testing.T) {
+		knownBug(t, "a call picked up by calls.Tracker.Reconcile after a restart (1) reports a "+
+			"spurious call.transferred (blind, 101 -> 5550101) when it is hung up: its channels have "+
+			"no enterCtx/enterExten, so the customer's BridgeLeave looks like a Redirect "+
+			"(internal/calls/bridge.go bridgeLeave); (2) numbers its events from 1 again, so "+
+			"call.ended repeats a sequence number the first process already sent")
+		checkSteps(t, up, evs, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
+	})
+}
+
+// knownBug skips the rest of a test that fails because of a product bug
+// described by why, unless AMIGATE_E2E_KNOWN_BUGS is set (to check a fix).
+func knownBug(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("AMIGATE_E2E_KNOWN_BUGS") == "" {
+		t.Skip("known bug: " + why + " (AMIGATE_E2E_KNOWN_BUGS=1 runs it)")
+	}
+}
