@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -80,6 +82,10 @@ func startService(t testing.TB, env []string) *service {
 		t.Fatal(err)
 	}
 	urls := make(chan string, 1)
+	if addr := lastValue(env, "AMIGATE_HTTP_ADDR"); !strings.HasSuffix(addr, ":0") {
+		// A fixed address: the service may log too little to say it serves.
+		go awaitHealthz(s.done, "http://"+addr, urls)
+	}
 	go func() {
 		s.readLog(stderr, urls)
 		s.err = s.cmd.Wait()
@@ -120,11 +126,63 @@ func (s *service) readLog(r io.Reader, urls chan<- string) {
 			URL string `json:"url"`
 		}
 		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving" && rec.URL != "" {
-			urls <- rec.URL
+			select {
+			case urls <- rec.URL:
+			default: // awaitHealthz was first
+			}
 			sent = true
 		}
 	}
 	_, _ = io.Copy(io.Discard, r)
+}
+
+// lastValue returns the value of the last KEY=value in env: the one a
+// process sees.
+func lastValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if rest, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = rest
+		}
+	}
+	return v
+}
+
+// awaitHealthz sends url once GET /healthz answers 200, or gives up when
+// the process exits.
+func awaitHealthz(done <-chan struct{}, url string, urls chan<- string) {
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if resp, err := hc.Get(url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				select {
+				case urls <- url:
+				default:
+				}
+				return
+			}
+		}
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// freeAddr returns a loopback address with a port free a moment ago, for
+// a service that must listen on a known address.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // stop ends the process gracefully and waits for it; a process that does
