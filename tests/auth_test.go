@@ -2,6 +2,7 @@ package tests
 
 import (
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,21 @@ func TestAuthAtTheEdge(t *testing.T) {
 	}
 	if r := mine.do(http.MethodGet, "/v1/calls/"+c.ID, nil); r.Status != http.StatusOK {
 		t.Errorf("ext 101 reads its own call: %d %s", r.Status, r.Body)
+	}
+
+	// A token from the binary's own `api token`, as the README's quick start
+	// mints one, works too, with the scopes it was given only.
+	cmd := exec.Command(binary, "token", "--sub", "crm", "--scope", scopeCallsRead, "--ttl", "10m")
+	cmd.Env = append(cleanEnviron(), "AMIGATE_JWT_SECRET="+jwtSecret)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("api token: %v", err)
+	}
+	minted := newAPI(t, svc.URL, strings.TrimSpace(string(out)))
+	if r := minted.do(http.MethodGet, "/v1/calls", nil); r.Status != http.StatusOK {
+		t.Errorf("api token's token reads calls: %d %s, want 200", r.Status, r.Body)
+	}
+	if r := minted.do(http.MethodPost, "/v1/calls", dial); r.Status != http.StatusForbidden {
+		t.Errorf("api token's calls:read token dials: %d %s, want 403", r.Status, r.Body)
 	}
 }
