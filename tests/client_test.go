@@ -56,6 +56,13 @@ func newAPI(t testing.TB, base, tok string) *api {
 	return &api{t: t, base: base, token: tok, hc: &http.Client{Transport: tr, Timeout: 15 * time.Second}}
 }
 
+// with returns a copy of the client whose failures fail t: for subtests.
+func (a *api) with(t testing.TB) *api {
+	c := *a
+	c.t = t
+	return &c
+}
+
 // response is an HTTP answer read whole.
 type response struct {
 	Status int

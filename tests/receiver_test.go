@@ -43,7 +43,12 @@ type delivery struct {
 // accepted ones. While down it answers 503 to everything, as a CRM that is
 // being deployed would.
 type receiver struct {
-	t      testing.TB
+	t testing.TB // the test that waits fail
+	*endpoint
+}
+
+// endpoint is the receiver's state, shared by its views for subtests.
+type endpoint struct {
 	srv    *httptest.Server
 	Secret string
 	v      *verifier
@@ -51,8 +56,10 @@ type receiver struct {
 	mu      sync.Mutex
 	down    bool
 	got     []delivery
-	refused int      // attempts answered 503 while down
-	bad     []string // requests that failed verification or decoding
+	refused int // attempts answered 503 while down
+	hold    func(event) bool
+	held    []delivery // requests held open (see holdWhile)
+	bad     []string   // requests that failed verification or decoding
 	changed chan struct{}
 }
 
@@ -63,7 +70,7 @@ func newReceiver(t testing.TB) *receiver {
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	r := &receiver{t: t, Secret: "whsec_" + base64.StdEncoding.EncodeToString(key), changed: make(chan struct{})}
+	r := &receiver{t: t, endpoint: &endpoint{Secret: "whsec_" + base64.StdEncoding.EncodeToString(key), changed: make(chan struct{})}}
 	v, err := newVerifier(r.Secret)
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +87,9 @@ func newReceiver(t testing.TB) *receiver {
 	})
 	return r
 }
+
+// with returns a view of the receiver whose waits fail t: for subtests.
+func (r *receiver) with(t testing.TB) *receiver { return &receiver{t: t, endpoint: r.endpoint} }
 
 // URL is where the service delivers.
 func (r *receiver) URL() string { return r.srv.URL + "/hooks/asterisk" }
@@ -131,8 +141,33 @@ func (r *receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		fail("body id %q, header webhook-id %q", ev.ID, id)
 		return
 	}
+	if r.hold != nil && r.hold(ev) {
+		// Keep the request open, answered by nobody, until the sender
+		// goes away: a delivery in flight when the service dies.
+		r.held = append(r.held, delivery{WebhookID: id, Event: ev})
+		r.notifyLocked()
+		r.mu.Unlock()
+		<-req.Context().Done()
+		r.mu.Lock()
+		return
+	}
 	r.got = append(r.got, delivery{WebhookID: id, Event: ev})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// holdWhile makes the receiver keep open, unanswered, each request whose
+// event satisfies f (nil: none), until the sender closes it.
+func (r *receiver) holdWhile(f func(event) bool) {
+	r.mu.Lock()
+	r.hold = f
+	r.mu.Unlock()
+}
+
+// heldDeliveries returns the requests held so far.
+func (r *receiver) heldDeliveries() []delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]delivery(nil), r.held...)
 }
 
 func (r *receiver) notifyLocked() {
