@@ -2,18 +2,19 @@ package tests
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
 
 // TestClickToCall is issue scenario 1: POST /v1/calls rings agent 101,
-// then dials the customer; the customer hangs up after talking. The
-// webhooks carry the API's call id from the first to the last.
+// then dials the customer; the customer hangs up after talking (its pstn
+// leg puts the receiver down, as in click_to_call.txt). The webhooks carry
+// the API's call id from the first to the last; GET /v1/calls/{id} shows
+// the call while it is up and after it ended.
 func TestClickToCall(t *testing.T) {
 	t.Parallel()
-	o := office()
-	o.CustomerTalk = time.Second // long enough to look at the call while it is up
-	e := start(t, o)
+	e := start(t, office())
 
 	c := e.api.dial(map[string]any{"from": "101", "to": customerRaw, "metadata": map[string]any{"deal": 42}})
 	if c.State != "dialing" || c.Direction != "outbound" || c.Agent == nil || c.Agent.Extension != "101" ||
@@ -30,6 +31,16 @@ func TestClickToCall(t *testing.T) {
 	if string(during.Metadata) != `{"deal":42}` {
 		t.Errorf("GET during the call: metadata %s, want the request's", during.Metadata)
 	}
+	customerLeg := ""
+	for _, ch := range during.Channels {
+		if ch.Role == "customer" && strings.HasPrefix(ch.Name, "Local/"+customerNum+"@pstn-") && strings.HasSuffix(ch.Name, ";2") {
+			customerLeg = ch.Name
+		}
+	}
+	if customerLeg == "" {
+		t.Fatalf("GET during the call: no customer channel Local/%s@pstn-…;2 in %+v", customerNum, during.Channels)
+	}
+	e.pbx.hangupChannel(t, customerLeg)
 
 	evs := e.rcv.waitEnded(wait, c.ID)
 	checkSteps(t, c.ID, evs,
@@ -38,6 +49,9 @@ func TestClickToCall(t *testing.T) {
 	end := last(t, evs)
 	if end.Call.Disposition != "answered" || end.Call.Agent == nil || end.Call.Agent.Extension != "101" {
 		t.Errorf("call.ended: disposition %q agent %+v, want answered by 101", end.Call.Disposition, end.Call.Agent)
+	}
+	if end.Call.HangupCause == nil || *end.Call.HangupCause != 16 {
+		t.Errorf("call.ended: hangup_cause %v, want 16 (normal clearing)", end.Call.HangupCause)
 	}
 	after := e.api.getCall(c.ID)
 	if after.State != "ended" || after.Disposition != "answered" || after.EndedAt == nil {
