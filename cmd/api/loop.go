@@ -21,6 +21,7 @@ type (
 	// channelLister lists the PBX's channels for a resync (*amiclient.Client).
 	channelLister interface {
 		CoreShowChannels(ctx context.Context) ([]ami.Message, error)
+		WaitReady(ctx context.Context) error
 	}
 	// correlator is the call model (*calls.Tracker).
 	correlator interface {
@@ -167,9 +168,15 @@ func (l *eventLoop) resync(ctx context.Context, kind amiclient.EventKind) {
 		l.log.Warn("correlator cannot reconcile; calls catch up from new events", "reason", kind.String())
 		return
 	}
+	// KindConnected sits in the stream at the login response; the client
+	// takes actions only once the PBX is fully booted, a moment later.
 	rctx, cancel := context.WithTimeout(ctx, l.resyncTimeout)
-	channels, err := l.pbx.CoreShowChannels(rctx)
-	cancel()
+	defer cancel()
+	err := l.pbx.WaitReady(rctx)
+	var channels []ami.Message
+	if err == nil {
+		channels, err = l.pbx.CoreShowChannels(rctx)
+	}
 	if err != nil {
 		// The connection is likely gone again; its next login resyncs.
 		l.log.Warn("resync: listing channels failed", "reason", kind.String(), "err", err)

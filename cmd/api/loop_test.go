@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,9 +113,25 @@ func (f *fakeStore) snapshot() []string {
 type fakePBX struct {
 	channels []ami.Message
 	err      error
+	// ready, when set, models the window between the login response (where
+	// KindConnected sits in the stream) and FullyBooted: actions fail with
+	// ErrNotReady until somebody waits for readiness.
+	ready *atomic.Bool
 }
 
-func (f fakePBX) CoreShowChannels(context.Context) ([]ami.Message, error) { return f.channels, f.err }
+func (f fakePBX) CoreShowChannels(context.Context) ([]ami.Message, error) {
+	if f.ready != nil && !f.ready.Load() {
+		return nil, amiclient.ErrNotReady
+	}
+	return f.channels, f.err
+}
+
+func (f fakePBX) WaitReady(context.Context) error {
+	if f.ready != nil {
+		f.ready.Store(true)
+	}
+	return nil
+}
 
 type countingMetrics struct {
 	mu    sync.Mutex
@@ -181,6 +198,15 @@ func TestEventLoop(t *testing.T) {
 			wantStored: []string{"evt_reconciled", "e1", "evt_reconciled"},
 			wantResync: 2,
 			wantCounts: map[string]int{"call.ringing": 1, "call.ended": 2},
+		},
+		{
+			name:       "connected before ready: the resync waits for readiness",
+			events:     []amiclient.Event{{Kind: amiclient.KindConnected}, event("call.ringing", "e1")},
+			reconciles: true,
+			pbx:        fakePBX{channels: []ami.Message{channel}, ready: new(atomic.Bool)},
+			wantStored: []string{"evt_reconciled", "e1"},
+			wantResync: 1,
+			wantCounts: map[string]int{"call.ringing": 1, "call.ended": 1},
 		},
 		{
 			name:       "resync fails: waits for the next login",
