@@ -172,7 +172,7 @@ func TestKillAndRestart(t *testing.T) {
 			"no enterCtx/enterExten, so the customer's BridgeLeave looks like a Redirect "+
 			"(internal/calls/bridge.go bridgeLeave); (2) numbers its events from 1 again, so "+
 			"call.ended repeats a sequence number the first process already sent")
-		checkSteps(t, up, evs, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
+		checkStepsSeq(t, up, evs, false, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
 	})
 }
 
@@ -215,19 +215,20 @@ func TestKillDuringDelivery(t *testing.T) {
 
 	t.Run("click-to-call up across the restart keeps its id", func(t *testing.T) {
 		e := &env{pbx: e.pbx, rcv: e.rcv.with(t), svc: e.svc, api: e.api.with(t)}
+		knownBug(t, "a click-to-call picked up by calls.Tracker.Reconcile after a restart (1) gets the id "+
+			"callID(linkedid) = call_<hash> instead of the API's id (its Linkedid, the Originate's "+
+			"ChannelId): GET /v1/calls/{id} is 404 and its call.ended names an id the CRM never saw; "+
+			"(2) numbers its events from 1 again, so call.ended repeats call.answered's sequence number")
 		// The resync (CoreShowChannels) has picked the call up once it is
 		// listed; its Linkedid is the API's id (the Originate's ChannelId).
 		if id := e.api.findCall(c.ID); id != c.ID {
-			t.Logf("the call is listed as %s", id)
-			knownBug(t, "a click-to-call picked up by calls.Tracker.Reconcile after a restart gets the id "+
-				"callID(linkedid) = call_<hash> instead of the API's id (its Linkedid, the Originate's "+
-				"ChannelId): GET /v1/calls/{id} is 404 and its call.ended names an id the CRM never saw")
+			t.Errorf("the call is listed as %s after the restart, want %s", id, c.ID)
 		}
 		if got := e.api.getCall(c.ID); got.State != "answered" {
 			t.Errorf("GET /v1/calls/%s after the restart: state %q, want answered", c.ID, got.State)
 		}
 		e.hangup(t, c.ID)
 		evs := e.rcv.waitEnded(wait, c.ID)
-		checkSteps(t, c.ID, evs, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
+		checkStepsSeq(t, c.ID, evs, false, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
 	})
 }
