@@ -8,37 +8,49 @@ import (
 
 // TestBlindTransfer is issue scenario 3 (blind): agent 101 answers a
 // customer on DID 5550101; POST transfer mode blind to 102 moves the
-// customer (AMI BlindTransfer on the agent's bridged channel): the call
-// keeps its id, reports call.transferred 101 → 102, rings and is answered
-// by 102, and ends when the API hangs it up.
+// customer: the call keeps its id, reports call.transferred 101 → 102,
+// rings and is answered by 102, and ends when the API hangs it up. Both
+// configured methods: AMI BlindTransfer on the agent's bridged channel
+// (the default), and AMI Redirect of the customer's channel.
 func TestBlindTransfer(t *testing.T) {
 	t.Parallel()
-	e := start(t, office())
-	id := e.incomingCall(t, "5550101", 0)
-	e.rcv.waitEvent(wait, id, "call.answered")
-
-	e.transfer(t, id, "blind")
-	e.rcv.waitEvent(wait, id, "call.transferred")
-	answered := func(ds []delivery) bool {
-		for _, d := range ds {
-			if d.Event.Call.ID == id && d.Event.Type == "call.answered" && ext(d.Event.Agent) == "102" {
-				return true
+	for _, method := range []string{"blindtransfer", "redirect"} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			if method == "redirect" {
+				knownBug(t, "internal/pbxsim emits the BridgeLeave of a Redirected channel with its old "+
+					"Context/Exten (from-trunk, 5550101); Asterisk reports the target's (from-internal, 102: "+
+					"redirect_blind_transfer_via_dial.txt), which is how the correlator tells a Redirect "+
+					"transfer, so no call.transferred comes")
 			}
-		}
-		return false
-	}
-	e.rcv.wait(wait, "call.answered by 102", answered)
-	e.hangup(t, id)
+			e := start(t, office(), "AMIGATE_BLIND_TRANSFER="+method)
+			id := e.incomingCall(t, "5550101", 0)
+			e.rcv.waitEvent(wait, id, "call.answered")
 
-	evs := e.rcv.waitEnded(wait, id)
-	checkSteps(t, id, evs,
-		step{"call.ringing", "101"}, step{"call.answered", "101"},
-		step{"call.transferred", ""}, step{"call.ringing", "102"}, step{"call.answered", "102"},
-		step{"call.ended", ""})
-	checkInbound(t, evs, "5550101", "")
-	checkTransfer(t, evs, transfer{FromExtension: "101", ToExtension: "102", Mode: "blind"})
-	if end := last(t, evs); end.Call.Disposition != "answered" || end.Call.Agent == nil || end.Call.Agent.Extension != "102" {
-		t.Errorf("call.ended: disposition %q agent %+v, want answered, agent 102", end.Call.Disposition, end.Call.Agent)
+			e.transfer(t, id, "blind")
+			e.rcv.waitEvent(wait, id, "call.transferred")
+			answered := func(ds []delivery) bool {
+				for _, d := range ds {
+					if d.Event.Call.ID == id && d.Event.Type == "call.answered" && ext(d.Event.Agent) == "102" {
+						return true
+					}
+				}
+				return false
+			}
+			e.rcv.wait(wait, "call.answered by 102", answered)
+			e.hangup(t, id)
+
+			evs := e.rcv.waitEnded(wait, id)
+			checkSteps(t, id, evs,
+				step{"call.ringing", "101"}, step{"call.answered", "101"},
+				step{"call.transferred", ""}, step{"call.ringing", "102"}, step{"call.answered", "102"},
+				step{"call.ended", ""})
+			checkInbound(t, evs, "5550101", "")
+			checkTransfer(t, evs, transfer{FromExtension: "101", ToExtension: "102", Mode: "blind"})
+			if end := last(t, evs); end.Call.Disposition != "answered" || end.Call.Agent == nil || end.Call.Agent.Extension != "102" {
+				t.Errorf("call.ended: disposition %q agent %+v, want answered, agent 102", end.Call.Disposition, end.Call.Agent)
+			}
+		})
 	}
 }
 
