@@ -16,18 +16,7 @@ func (e *env) incomingCall(t *testing.T, did string, hangupAfter time.Duration) 
 	t.Helper()
 	in := caller
 	in.DID, in.HangupAfter = did, hangupAfter
-	linkedid := e.pbx.incoming(t, in)
-	var id string
-	e.rcv.wait(wait, "call.ringing of the call on "+did, func(ds []delivery) bool {
-		for _, d := range ds {
-			if c := d.Event.Call; d.Event.Type == "call.ringing" && c.Linkedid == linkedid {
-				id = c.ID
-				return true
-			}
-		}
-		return false
-	})
-	return id
+	return e.callByLinkedid(t, e.pbx.incoming(t, in))
 }
 
 // checkInbound asserts every event describes the inbound call from the
