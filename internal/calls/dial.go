@@ -174,4 +174,5 @@ func (t *Tracker) moveAll(src, dst *call) {
 	for _, e := range src.exts {
 		dst.addExt(e)
 	}
+	dst.seqBase = max(dst.seqBase, src.seqBase) // an adopted call's numbering stays above its past
 }

@@ -15,13 +15,13 @@ import (
 // channel concerned and a discriminator, so that the same stream always
 // yields the same ids, whichever instance reads it.
 func (t *Tracker) emit(out []amigate.CallEvent, c *call, typ, chanID, disc, agent string, xfer *amigate.Transfer, at, readAt time.Time) []amigate.CallEvent {
-	c.seq++
+	seq := c.next()
 	snap := c.snapshot(at)
 	ev := amigate.CallEvent{
 		ID:         eventID(c.id, typ, chanID, disc),
 		Type:       typ,
 		OccurredAt: at,
-		Sequence:   c.seq,
+		Sequence:   seq,
 		Transfer:   xfer,
 		ReadAt:     readAt,
 	}
@@ -46,8 +46,61 @@ func eventID(callID, typ, chanID, disc string) string {
 	return "evt_" + hex.EncodeToString(h.Sum(sum[:0])[:12])
 }
 
-// callID is the id of a call that was not expected: deterministic from its
-// Linkedid, so that two instances give the same call the same id.
+// unexpectedCallID is the id of a call that was not expected (seen live
+// without Expect, or picked up by Reconcile after a restart), deterministic
+// from its Linkedid so that two instances, or a process and the next one,
+// give the same call the same id. A Linkedid chosen by an Originate's
+// ChannelId (the API's click-to-call sends its call id, a UUID, as
+// ChannelId, and it becomes the Linkedid of every channel of the call) is
+// the call id itself: the CRM reads and hangs up the call, and gets its
+// webhooks, under the id POST /v1/calls gave it. Asterisk's own Linkedids
+// are hashed by callID.
+func unexpectedCallID(linkedid string) string {
+	if chosenLinkedid(linkedid) {
+		return keep(linkedid)
+	}
+	return callID(linkedid)
+}
+
+// chosenLinkedid reports whether a Linkedid was chosen by an Originate
+// rather than made by Asterisk ("1795331360.12", or with asterisk.conf's
+// systemname "pbx1-1795331360.12"), and is fit to be a call id: at most 150
+// characters (Asterisk's limit), URL path safe, not of the form of a
+// hashed id.
+func chosenLinkedid(s string) bool {
+	if s == "" || len(s) > 150 || strings.HasPrefix(s, "call_") || asteriskUniqueid(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '-', b == '.', b == '_', b == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// asteriskUniqueid reports whether s has the form of the uniqueids Asterisk
+// makes: epoch seconds, a dot, a counter, after an optional "systemname-".
+func asteriskUniqueid(s string) bool {
+	if i := strings.LastIndexByte(s, '-'); i >= 0 {
+		s = s[i+1:]
+	}
+	sec, n, ok := strings.Cut(s, ".")
+	return ok && digits(sec) && digits(n)
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// callID is the id of a call whose Linkedid Asterisk made: a hash of it.
 func callID(linkedid string) string {
 	sum := sha256.Sum256([]byte("linkedid\x00" + linkedid))
 	return "call_" + hex.EncodeToString(sum[:10])
@@ -124,7 +177,7 @@ func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []
 	c.state = amigate.StateEnded
 	disp := c.disposition()
 	c.ringing = nil
-	c.seq++
+	seq := c.next()
 	snap := c.snapshot(at)
 	end := at
 	snap.EndedAt = &end
@@ -136,7 +189,7 @@ func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []
 		ID:         eventID(c.id, amigate.EventCallEnded, "", ""),
 		Type:       amigate.EventCallEnded,
 		OccurredAt: at,
-		Sequence:   c.seq,
+		Sequence:   seq,
 		Call:       snap,
 		ReadAt:     readAt,
 	})

@@ -100,17 +100,19 @@ func (t *Tracker) apply(out []amigate.CallEvent, name string, m *ami.Message, re
 	return out
 }
 
-// newChannel puts a channel in the call of its Linkedid, or starts a call.
-func (t *Tracker) newChannel(m *ami.Message, at time.Time) {
+// newChannel puts a channel in the call of its Linkedid, or starts a call
+// (started reports it). It returns the channel, nil when it was known or
+// has no Uniqueid.
+func (t *Tracker) newChannel(m *ami.Message, at time.Time) (ch *channel, started bool) {
 	uid := m.Get("Uniqueid")
 	if uid == "" || t.channels[uid] != nil {
-		return
+		return nil, false
 	}
 	linkedid := m.Get("Linkedid")
 	if linkedid == "" {
 		linkedid = uid // Asterisk 11: grouped later by Dial and Bridge
 	}
-	ch := &channel{
+	ch = &channel{
 		uniqueid: keep(uid),
 		name:     keep(m.Get("Channel")),
 		state:    keep(m.Get("ChannelStateDesc")),
@@ -128,7 +130,7 @@ func (t *Tracker) newChannel(m *ami.Message, at time.Time) {
 	c := t.byLinkedid[linkedid]
 	if c == nil {
 		c = &call{
-			id:         callID(linkedid),
+			id:         unexpectedCallID(linkedid),
 			linkedids:  []string{keep(linkedid)},
 			state:      amigate.StateDialing,
 			started:    at,
@@ -136,6 +138,8 @@ func (t *Tracker) newChannel(m *ami.Message, at time.Time) {
 		}
 		if old := t.active[c.id]; old != nil {
 			c = old // a Linkedid seen again after a merge
+		} else {
+			started = true
 		}
 		t.active[c.id] = c
 		t.byLinkedid[c.linkedids[0]] = c
@@ -150,6 +154,7 @@ func (t *Tracker) newChannel(m *ami.Message, at time.Time) {
 	ch.call = c
 	c.channels = append(c.channels, ch)
 	t.channels[ch.uniqueid] = ch
+	return ch, started
 }
 
 // newCallerID follows caller id changes: the customer's number and name

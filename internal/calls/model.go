@@ -56,7 +56,11 @@ type call struct {
 	answerAt time.Time
 
 	channels []*channel
-	seq      int64
+	seq      int64 // events emitted by this process
+	// seqBase is added to seq to number the call's events: 0 for a call
+	// followed from its start, the adoption clock for a call picked up by
+	// Reconcile (see adoptedAt).
+	seqBase int64
 
 	dialStatus string // the last unsuccessful DialStatus
 	failReason int    // Reason of a failed OriginateResponse, -1 when none
@@ -69,6 +73,32 @@ type call struct {
 	actionID   string // the Originate's ActionID of an expected call
 	expected   bool
 	fixedCust  bool // the customer came from Expect and is not guessed again
+}
+
+// next counts one more event of the call and returns its sequence.
+func (c *call) next() int64 {
+	c.seq++
+	return c.seqBase + c.seq
+}
+
+// adoptedAt numbers the events of a call that Reconcile picked up, with no
+// memory of it, above anything an earlier process can have sent for it.
+//
+// The tracker keeps no state across a restart, so the sequence of an
+// adopted call is derived from time: it starts at the Reconcile's clock in
+// milliseconds since the Unix epoch (about 1.8e12, exact in a JSON number
+// and a JavaScript double for millennia). A call followed from its start
+// numbers from 1, far below; a call adopted by a process, then again by the
+// next one after another restart, keeps increasing as long as the first of
+// them emitted fewer events for it than milliseconds passed between the two
+// resyncs (a Reconcile reports a handful of events, a restart takes far
+// longer than that many milliseconds). The sequence only orders events:
+// event ids do not depend on it and stay deterministic from the Asterisk
+// data. Adopting again never lowers the base.
+func (c *call) adoptedAt(now time.Time) {
+	if b := now.UnixMilli(); b > c.seqBase {
+		c.seqBase = b
+	}
 }
 
 func (c *call) addExt(ext string) {

@@ -18,6 +18,14 @@ import (
 // call.answered, an agent's device that rings now gets call.ringing).
 // Events lost while disconnected are not replayed: transfers in that window
 // are not reported.
+//
+// A call the tracker has no memory of (a fresh process after a restart, or a
+// call that started while disconnected) is adopted: its id comes from its
+// Linkedid as for any unexpected call (the API's id for a click-to-call,
+// see unexpectedCallID), its bridged channels note where they stand in the
+// dialplan so that a later hangup is not taken for a Redirect, and its
+// events are numbered from now's clock in milliseconds (see adoptedAt), so
+// that they come after any an earlier process sent for it.
 func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.CallEvent {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -73,10 +81,16 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 	var picked []*call
 	for _, m := range fresh {
 		started := now.Add(-parseDuration(m.Get("Duration")))
-		t.newChannel(m, started)
-		ch := t.channels[m.Get("Uniqueid")]
+		ch, created := t.newChannel(m, started)
 		if ch == nil {
 			continue
+		}
+		// A call this Reconcile starts is adopted; so is a call that began
+		// before the tracker knew it (a channel of it seen live between a
+		// restart's login and this list): an earlier process may have sent
+		// events of it, its numbering goes above them.
+		if c := ch.call; created || started.Before(c.started) && !c.expected {
+			c.adoptedAt(now)
 		}
 		if c := ch.call; started.Before(c.started) && !c.expected {
 			c.started = started
@@ -107,6 +121,11 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		case id == "" && ch.bridge != nil:
 			t.leave(ch)
 		case id != "" && (ch.bridge == nil || ch.bridge.id != id):
+			// Where the channel stands in the dialplan, as a BridgeEnter
+			// would have told, so that its BridgeLeave tells a Redirect
+			// (a blind transfer) from a hangup.
+			update(&ch.enterCtx, m.Get("Context"))
+			update(&ch.enterExten, listedExten(m))
 			out = t.enter(out, ch, id, now, now)
 		}
 	}
@@ -129,6 +148,13 @@ func (c *call) hasOriginOf(ch *channel) bool {
 // guessRoles sets the direction and the customer of a call picked up from
 // a channel list, which says less than the events would have.
 func (t *Tracker) guessRoles(c *call, live map[string]*ami.Message) {
+	// The other half of a customer's Local pair is the customer's side
+	// too, wherever it stands now in the dialplan.
+	for _, ch := range c.channels {
+		if ch.cust {
+			markCust(ch)
+		}
+	}
 	if c.direction == amigate.DirectionInbound || hasCust(c) {
 		return
 	}
@@ -158,7 +184,7 @@ func (t *Tracker) guessRoles(c *call, live map[string]*ami.Message) {
 			c.direction = amigate.DirectionOutbound
 		}
 		if !c.fixedCust && c.custNum == "" {
-			if e := live[ch.uniqueid].Get("Exten"); e != "" && e != "s" {
+			if e := listedExten(live[ch.uniqueid]); e != "" && e != "s" {
 				c.custNum = keep(e)
 			}
 		}
@@ -188,6 +214,15 @@ func pairLocals(fresh []*ami.Message, channels map[string]*channel) {
 		}
 		halves[base] = ch
 	}
+}
+
+// listedExten is the dialplan extension of a listed channel: Exten
+// (Asterisk 12 and later), Extension (Asterisk 11).
+func listedExten(m *ami.Message) string {
+	if e, ok := m.Lookup("Exten"); ok {
+		return e
+	}
+	return m.Get("Extension")
 }
 
 // parseDuration reads CoreShowChannel's "HH:MM:SS".

@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -30,7 +31,8 @@ func TestReconcilePicksUpAndEnds(t *testing.T) {
 	}
 	got := tr.Reconcile(busy, now)
 	id := callID("1795330403.0")
-	checkBrief(t, got, id+" answered #1 agent=101")
+	base := now.UnixMilli() // the call is adopted: numbered from the Reconcile's clock
+	checkBrief(t, got, fmt.Sprintf("%s answered #%d agent=101", id, base+1))
 	c, ok := tr.Get(id)
 	if !ok || c.Direction != amigate.DirectionOutbound || c.Customer == nil || c.Customer.Number != "79001234567" ||
 		len(c.Channels) != 4 || !c.StartedAt.Equal(now.Add(-6*time.Second)) {
@@ -42,7 +44,7 @@ func TestReconcilePicksUpAndEnds(t *testing.T) {
 	}
 	// Then everything hung up while disconnected.
 	got = tr.Reconcile(listed(t, "csc-idle"), now.Add(time.Minute))
-	checkBrief(t, got, id+" ended #2 answered")
+	checkBrief(t, got, fmt.Sprintf("%s ended #%d answered", id, base+2))
 	if n := tr.Active(); n != 0 || len(tr.channels) != 0 || len(tr.bridges) != 0 {
 		t.Errorf("after the idle list: %d calls, %d channels, %d bridges", n, len(tr.channels), len(tr.bridges))
 	}
@@ -69,7 +71,7 @@ func TestReconcileKnownCalls(t *testing.T) {
 	checkBrief(t, got,
 		callID("1.1")+" ended #3 answered",
 		callID("2.1")+" answered #2 agent=102",
-		callID("3.1")+" ringing #1 agent=103",
+		fmt.Sprintf("%s ringing #%d agent=103", callID("3.1"), now.UnixMilli()+1), // adopted
 	)
 	if c, ok := tr.Get(callID("3.1")); !ok || c.Direction != amigate.DirectionInbound || c.DID != "5550102" ||
 		c.Customer == nil || c.Customer.Number != "79007778899" {
@@ -93,7 +95,9 @@ func TestReconcileGuessesRoles(t *testing.T) {
 			"ChannelStateDesc", "Ringing", "Context", "from-internal", "Exten", "s", "Duration", "00:00:01"),
 	}
 	got := tr.Reconcile(list, now)
-	checkBrief(t, got, callID("1.1")+" answered #1 agent=102", callID("2.1")+" ringing #1 agent=104")
+	base := now.UnixMilli() // adopted calls
+	checkBrief(t, got, fmt.Sprintf("%s answered #%d agent=102", callID("1.1"), base+1),
+		fmt.Sprintf("%s ringing #%d agent=104", callID("2.1"), base+1))
 	for _, tt := range []struct{ id, dir, customer string }{
 		{callID("1.1"), amigate.DirectionInternal, "101"},
 		{callID("2.1"), amigate.DirectionInbound, "79001112233"},
