@@ -150,6 +150,11 @@ func TestKillAndRestart(t *testing.T) {
 	e.svc = startService(t, env)
 	e.api = newAPI(t, e.svc.URL, e.api.token)
 	e.api.waitReady()
+	// /readyz says logged in; the resync (CoreShowChannels) follows.
+	eventually(t, wait, "the call up across the restart picked up", func() bool {
+		r, err := e.api.try(http.MethodGet, "/v1/calls/"+up, nil)
+		return err == nil && r.Status == http.StatusOK
+	})
 	if got := e.api.getCall(up).State; got != "answered" {
 		t.Errorf("the call up across the restart: state %q, want answered", got)
 	}
