@@ -122,7 +122,10 @@ func (m *Message) String() string {
 // equalFold is an ASCII-only case-insensitive comparison: AMI field names are
 // ASCII, and this is several times faster than strings.EqualFold on the
 // reader's hot path.
-func equalFold(a, b string) bool {
+func equalFold(a, b string) bool { return foldEqual(a, b) }
+
+// foldEqual serves strings and the reader's byte slices alike.
+func foldEqual[S string | []byte](a S, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}

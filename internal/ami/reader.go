@@ -266,24 +266,5 @@ func trimEOL(line []byte) []byte {
 	return line[:n]
 }
 
-func equalFoldBytes(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		x, y := b[i], s[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
+// equalFoldBytes is equalFold for a name still in the read buffer.
+func equalFoldBytes(b []byte, s string) bool { return foldEqual(b, s) }
