@@ -1,0 +1,32 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// checkNoForeignDuplicates asserts that every step of every call was sent
+// under one webhook-id: a repeat (at-least-once) must carry the same id,
+// or a CRM deduplicating by id would see the step twice.
+func checkNoForeignDuplicates(t *testing.T, ds []delivery) {
+	t.Helper()
+	ids := map[string]string{}
+	for _, d := range ds {
+		e := d.Event
+		key := fmt.Sprintf("%s %s(%s)", e.Call.ID, e.Type, ext(e.Agent))
+		if prev, ok := ids[key]; ok && prev != d.WebhookID {
+			t.Errorf("%s sent as %s and as %s", key, prev, d.WebhookID)
+		}
+		ids[key] = d.WebhookID
+	}
+}
+
+// knownBug skips the rest of a test that fails because of a product bug
+// described by why, unless AMIGATE_E2E_KNOWN_BUGS is set (to check a fix).
+func knownBug(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("AMIGATE_E2E_KNOWN_BUGS") == "" {
+		t.Skip("known bug: " + why + " (AMIGATE_E2E_KNOWN_BUGS=1 runs it)")
+	}
+}
