@@ -1,0 +1,73 @@
+package tests
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+)
+
+// TestWebhookSubscriptionAPI creates a second subscription through
+// POST /v1/webhooks, for call.ended only and with its own secret, next to
+// the one from configuration: each receiver gets what it asked for, signed
+// with its own secret, and the deliveries list shows them delivered. A
+// loopback URL is refused (422) by a service that does not allow private
+// addresses.
+func TestWebhookSubscriptionAPI(t *testing.T) {
+	t.Parallel()
+	e := start(t, office())
+	second := newReceiver(t)
+	r := e.api.do(http.MethodPost, "/v1/webhooks", map[string]any{
+		"url": second.URL(), "events": []string{"call.ended"}, "secret": second.Secret,
+	})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("POST /v1/webhooks: %d %s, want 201", r.Status, r.Body)
+	}
+	var sub struct {
+		ID     string   `json:"id"`
+		Events []string `json:"events"`
+		Source string   `json:"source"`
+	}
+	r.decode(t, &sub)
+	if sub.ID == "" || sub.Source != "api" {
+		t.Errorf("subscription %s, want an id and source api", r.Body)
+	}
+
+	c := e.api.dial(map[string]any{"from": "104", "to": customerRaw})
+	e.rcv.waitEvent(wait, c.ID, "call.answered")
+	e.hangup(t, c.ID)
+	all := e.rcv.waitEnded(wait, c.ID)
+	checkSteps(t, c.ID, all, step{"call.ringing", "104"}, step{"call.answered", "104"}, step{"call.ended", ""})
+	ended := second.waitEnded(wait, c.ID)
+	if len(ended) != 1 || ended[0].ID != last(t, all).ID {
+		t.Errorf("the call.ended-only receiver got %d events %+v, want the one call.ended %s", len(ended), ended, last(t, all).ID)
+	}
+
+	var ds []struct {
+		EventID   string `json:"event_id"`
+		EventType string `json:"event_type"`
+		Delivered bool   `json:"delivered"`
+		Attempts  int    `json:"attempts"`
+	}
+	eventually(t, wait, "the delivery listed as delivered", func() bool {
+		r := e.api.do(http.MethodGet, "/v1/webhooks/"+sub.ID+"/deliveries", nil)
+		ds = nil
+		return r.Status == http.StatusOK && json.Unmarshal(r.Body, &ds) == nil &&
+			len(ds) == 1 && ds[0].Delivered
+	})
+	if d := ds[0]; d.EventID != ended[0].ID || d.EventType != "call.ended" || d.Attempts != 1 {
+		t.Errorf("delivery %+v, want %s call.ended delivered at the first attempt", d, ended[0].ID)
+	}
+	if r := e.api.do(http.MethodDelete, "/v1/webhooks/"+sub.ID, nil); r.Status != http.StatusNoContent {
+		t.Errorf("DELETE /v1/webhooks/%s: %d %s, want 204", sub.ID, r.Status, r.Body)
+	}
+
+	t.Run("private addresses refused by default", func(t *testing.T) {
+		srv := fakeAMI(t)
+		svc := startService(t, append(baseEnv(srv.Addr(), t.TempDir()), "AMIGATE_WEBHOOK_ALLOW_PRIVATE=false"))
+		a := newAPI(t, svc.URL, token(t, allScopes, ""))
+		r := a.do(http.MethodPost, "/v1/webhooks", map[string]any{"url": second.URL()})
+		if r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("POST /v1/webhooks to %s: %d %s, want 422", second.URL(), r.Status, r.Body)
+		}
+	})
+}
