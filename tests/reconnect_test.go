@@ -53,10 +53,6 @@ func TestAMIReconnect(t *testing.T) {
 
 	t.Run("call ended during the outage", func(t *testing.T) {
 		e := &env{pbx: e.pbx, rcv: e.rcv.with(t), svc: e.svc, api: e.api.with(t)}
-		knownBug(t, "the resync after a reconnect races the login: cmd/api's event loop gets "+
-			"amiclient.KindConnected (queued by the reader on the Login response) and sends "+
-			"CoreShowChannels before amiclient marks the connection ready (after FullyBooted), "+
-			"gets ErrNotReady and never retries, so calls that ended during the outage never end")
 		evsA := e.rcv.waitEnded(wait, a.ID)
 		checkSteps(t, a.ID, evsA, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
 		if got := e.api.getCall(a.ID); got.State != "ended" {

@@ -94,11 +94,6 @@ func TestKillAndRestart(t *testing.T) {
 	}
 	checkNoForeignDuplicates(t, e.rcv.deliveries())
 	t.Run("call up across the restart in order", func(t *testing.T) {
-		knownBug(t, "a call picked up by calls.Tracker.Reconcile after a restart (1) reports a "+
-			"spurious call.transferred (blind, 101 -> 5550101) when it is hung up: its channels have "+
-			"no enterCtx/enterExten, so the customer's BridgeLeave looks like a Redirect "+
-			"(internal/calls/bridge.go bridgeLeave); (2) numbers its events from 1 again, so "+
-			"call.ended repeats a sequence number the first process already sent")
 		checkStepsSeq(t, up, evs, false, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
 	})
 }
@@ -133,10 +128,6 @@ func TestKillDuringDelivery(t *testing.T) {
 
 	t.Run("click-to-call up across the restart keeps its id", func(t *testing.T) {
 		e := &env{pbx: e.pbx, rcv: e.rcv.with(t), svc: e.svc, api: e.api.with(t)}
-		knownBug(t, "a click-to-call picked up by calls.Tracker.Reconcile after a restart (1) gets the id "+
-			"callID(linkedid) = call_<hash> instead of the API's id (its Linkedid, the Originate's "+
-			"ChannelId): GET /v1/calls/{id} is 404 and its call.ended names an id the CRM never saw; "+
-			"(2) numbers its events from 1 again, so call.ended repeats call.answered's sequence number")
 		// The resync (CoreShowChannels) has picked the call up once it is
 		// listed; its Linkedid is the API's id (the Originate's ChannelId).
 		if id := e.api.findCall(c.ID); id != c.ID {

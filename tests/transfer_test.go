@@ -17,12 +17,6 @@ func TestBlindTransfer(t *testing.T) {
 	for _, method := range []string{"blindtransfer", "redirect"} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
-			if method == "redirect" {
-				knownBug(t, "internal/pbxsim emits the BridgeLeave of a Redirected channel with its old "+
-					"Context/Exten (from-trunk, 5550101); Asterisk reports the target's (from-internal, 102: "+
-					"redirect_blind_transfer_via_dial.txt), which is how the correlator tells a Redirect "+
-					"transfer, so no call.transferred comes")
-			}
 			e := start(t, office(), "AMIGATE_BLIND_TRANSFER="+method)
 			id := e.incomingCall(t, "5550101", 0)
 			e.rcv.waitEvent(wait, id, "call.answered")

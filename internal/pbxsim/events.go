@@ -166,6 +166,13 @@ func (p *PBX) bridgeLeaveLocked(c *channel) {
 		}
 	}
 	c.bridge = nil
+	if r := c.redirect; r != nil {
+		// Asterisk moves a redirected channel in the dialplan (async goto)
+		// before it leaves the bridge: its BridgeLeave shows where it goes
+		// (redirect_blind_transfer_via_dial.txt), which is how a Redirect
+		// transfer shows in the stream.
+		c.context, c.exten, c.priority = r.context, r.exten, r.priority
+	}
 	m := p.bridgeEvent("BridgeLeave", b)
 	addChannel(m, "", c)
 	p.emitLocked(m)

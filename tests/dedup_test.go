@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"os"
 	"testing"
 )
 
@@ -19,14 +18,5 @@ func checkNoForeignDuplicates(t *testing.T, ds []delivery) {
 			t.Errorf("%s sent as %s and as %s", key, prev, d.WebhookID)
 		}
 		ids[key] = d.WebhookID
-	}
-}
-
-// knownBug skips the rest of a test that fails because of a product bug
-// described by why, unless AMIGATE_E2E_KNOWN_BUGS is set (to check a fix).
-func knownBug(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("AMIGATE_E2E_KNOWN_BUGS") == "" {
-		t.Skip("known bug: " + why + " (AMIGATE_E2E_KNOWN_BUGS=1 runs it)")
 	}
 }
