@@ -21,8 +21,10 @@ type CreateCallRequest struct {
 	To string `json:"to" validate:"required,max=32,phone" example:"+7 (900) 123-45-67"`
 	// CallerID is shown on the agent's phone instead of the customer number.
 	CallerID string `json:"caller_id,omitempty" validate:"omitempty,max=80,safetext" example:"Deal 42"`
-	// TimeoutSeconds is how long the agent's phone rings; 0 is the default.
-	TimeoutSeconds int `json:"timeout_seconds,omitempty" validate:"omitempty,min=1,max=300" example:"30"`
+	// TimeoutSeconds is how long the agent's phone rings: at least 5, at
+	// most AMIGATE_DIAL_MAX_TIMEOUT (120 by default; more is 422); 0 or
+	// absent is AMIGATE_DIAL_TIMEOUT (30 by default).
+	TimeoutSeconds int `json:"timeout_seconds,omitempty" validate:"omitempty,min=5,max=3600" example:"30"`
 	// Variables are set on the call's channel: plain names (a function
 	// such as FILE() would run on the PBX), values of at most 200
 	// characters so that each fits one AMI header line.
