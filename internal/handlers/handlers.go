@@ -174,6 +174,9 @@ func New(d Deps, o Options) *echo.Echo {
 	}
 	e.GET("/openapi.yaml", s.openAPI)
 	e.GET("/swagger", s.swaggerRedirect)
+	// The UI reads /openapi.yaml; its default doc.json would need swag's
+	// global registry, which this service does not fill.
+	e.GET("/swagger/doc.json", s.specRedirect)
 	e.GET("/swagger/*", swaggerUI())
 
 	// Each /v1 route carries its middleware itself: a group's middleware

@@ -62,6 +62,10 @@ func (s *server) swaggerRedirect(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html")
 }
 
+func (s *server) specRedirect(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, "/openapi.yaml")
+}
+
 // swaggerUI serves Swagger UI on /openapi.yaml. The UI's Authorize button
 // takes "Bearer <token>" and keeps it across reloads.
 func swaggerUI() echo.HandlerFunc {

@@ -65,6 +65,7 @@ func TestOperationsRoutes(t *testing.T) {
 		{"/openapi.yaml", 200, "application/yaml; charset=utf-8", "swagger: \"2.0\""},
 		{"/swagger/index.html", 200, "text/html; charset=utf-8", `url: "\/openapi.yaml"`},
 		{"/swagger", 301, "", ""},
+		{"/swagger/doc.json", 301, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
