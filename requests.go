@@ -16,6 +16,10 @@ type DialRequest struct {
 	Variables      map[string]string
 	Metadata       json.RawMessage
 	IdempotencyKey string
+	// Caller is who asks (the token's subject): an Idempotency-Key is
+	// only the same key for the same caller, so one CRM cannot replay or
+	// block another's calls by guessing its keys.
+	Caller string
 }
 
 // TransferRequest moves a call's customer to another extension.

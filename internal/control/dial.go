@@ -46,7 +46,9 @@ func (s *Service) Dial(ctx context.Context, r amigate.DialRequest) (amigate.Call
 	if len(r.IdempotencyKey) > maxKey || ami.CheckValue(r.IdempotencyKey) != nil {
 		return amigate.Call{}, fieldErr("idempotency_key", "at most %d characters without control characters", maxKey)
 	}
-	e, first, err := s.idem.claim(ctx, r.IdempotencyKey, fingerprint(p, r.Metadata))
+	// The caller's length first keeps ("a", "b:c") and ("a:b", "c") apart.
+	key := strconv.Itoa(len(r.Caller)) + ":" + r.Caller + ":" + r.IdempotencyKey
+	e, first, err := s.idem.claim(ctx, key, fingerprint(p, r.Metadata))
 	if err != nil || e == nil {
 		return first, err
 	}

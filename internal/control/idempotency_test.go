@@ -32,6 +32,8 @@ func TestIdempotency(t *testing.T) {
 	sameNormalised.To = "+7(900)1234567"
 	otherVars := dialReq("k1")
 	otherVars.Variables = map[string]string{"CRM_DEAL_ID": "43"}
+	otherCaller := dialReq("k1")
+	otherCaller.Caller = "another-crm"
 
 	tests := []struct {
 		name          string
@@ -44,6 +46,7 @@ func TestIdempotency(t *testing.T) {
 		{"other number", other, amigate.ErrConflict, 1},
 		{"other variables", otherVars, amigate.ErrConflict, 1},
 		{"other key", dialReq("k2"), nil, 2},
+		{"same key from another caller", otherCaller, nil, 2},
 		{"no key", dialReq(""), nil, 2},
 	}
 	for _, tt := range tests {

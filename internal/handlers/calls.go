@@ -11,7 +11,7 @@ import (
 // dial places a click-to-call.
 //
 //	@Summary		Click-to-call
-//	@Description	Rings the agent's phone (`from`), then dials the customer (`to`) from it. The number is normalised and checked against the dial rules (denied numbers are 422). With an `ext` claim, `from` must be the token's extension. The same `Idempotency-Key` with the same body within 24 h returns the first call and dials nothing; with another body it is 409.
+//	@Description	Rings the agent's phone (`from`), then dials the customer (`to`) from it. The number is normalised and checked against the dial rules (denied numbers are 422). With an `ext` claim, `from` must be the token's extension. The same `Idempotency-Key` from the same token subject with the same body within 24 h returns the first call and dials nothing; with another body it is 409.
 //	@Tags			calls
 //	@Accept			json
 //	@Produce		json,application/problem+json
@@ -43,12 +43,13 @@ func (s *server) dial(c echo.Context) error {
 	if len(key) > 255 || !isSafeText(key) {
 		return &amigate.FieldError{Field: "Idempotency-Key", Message: "must be at most 255 characters without control characters"}
 	}
-	if cl := claimsOf(c); cl.Ext != "" && req.From != cl.Ext {
+	cl := claimsOf(c)
+	if cl.Ext != "" && req.From != cl.Ext {
 		return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may only place calls from it")
 	}
 	ctx, cancel := s.call(c)
 	defer cancel()
-	call, err := s.d.Calls.Dial(ctx, req.domain(key))
+	call, err := s.d.Calls.Dial(ctx, req.domain(key, cl.Subject))
 	if err != nil {
 		return err
 	}

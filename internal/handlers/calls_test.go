@@ -35,7 +35,7 @@ func TestDial(t *testing.T) {
 		t.Fatalf("Content-Type %q", ct)
 	}
 	want := amigate.DialRequest{From: "101", To: "+7 (900) 123-45-67", CallerID: "Deal 42", Timeout: 30 * time.Second,
-		Variables: map[string]string{"CRM_DEAL_ID": "42"}, Metadata: json.RawMessage(`{"deal":42}`), IdempotencyKey: "crm-req-42"}
+		Variables: map[string]string{"CRM_DEAL_ID": "42"}, Metadata: json.RawMessage(`{"deal":42}`), IdempotencyKey: "crm-req-42", Caller: "crm"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("DialRequest (-want +got):\n%s", d)
 	}

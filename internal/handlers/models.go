@@ -33,7 +33,7 @@ type CreateCallRequest struct {
 	Metadata json.RawMessage `json:"metadata,omitempty" validate:"omitempty,max=8192,jsonobject" swaggertype:"object"`
 } //	@name	CreateCallRequest
 
-func (r *CreateCallRequest) domain(key string) amigate.DialRequest {
+func (r *CreateCallRequest) domain(key, caller string) amigate.DialRequest {
 	return amigate.DialRequest{
 		From:           r.From,
 		To:             r.To,
@@ -42,6 +42,7 @@ func (r *CreateCallRequest) domain(key string) amigate.DialRequest {
 		Variables:      r.Variables,
 		Metadata:       r.Metadata,
 		IdempotencyKey: key,
+		Caller:         caller,
 	}
 }
 
