@@ -40,20 +40,7 @@ func (t *thread) exec(context, exten string) {
 		switch o.phone(exten) {
 		case phoneAgent:
 			t.app(&prio, "NoOp", "Agent phone "+exten+" is ringing")
-			t.ring(&prio, o.AgentRing)
-			if !t.wait(o.AgentRing) {
-				return
-			}
-			t.app(&prio, "Answer", "")
-			t.lock()
-			t.p.answerLocked(t.c)
-			t.unlock()
-			t.awaitAck()
-			t.app(&prio, "Wait", seconds(o.AgentTalk))
-			if !t.wait(o.AgentTalk) {
-				return
-			}
-			t.app(&prio, "Hangup", "")
+			t.ringAnswerTalk(&prio, o.AgentRing, o.AgentTalk)
 		case phoneBusy:
 			t.app(&prio, "NoOp", "Phone "+exten+" is busy")
 			t.fail(&prio, "Busy", 17, "busy")
@@ -72,20 +59,7 @@ func (t *thread) exec(context, exten string) {
 			return
 		}
 		t.app(&prio, "NoOp", "Customer "+exten+" is ringing")
-		t.ring(&prio, o.CustomerRing)
-		if !t.wait(o.CustomerRing) {
-			return
-		}
-		t.app(&prio, "Answer", "")
-		t.lock()
-		t.p.answerLocked(t.c)
-		t.unlock()
-		t.awaitAck()
-		t.app(&prio, "Wait", seconds(o.CustomerTalk))
-		if !t.wait(o.CustomerTalk) {
-			return
-		}
-		t.app(&prio, "Hangup", "")
+		t.ringAnswerTalk(&prio, o.CustomerRing, o.CustomerTalk)
 	case "from-internal":
 		dest := "Local/" + exten + "@pstn"
 		switch o.phone(exten) {
@@ -192,4 +166,24 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// ringAnswerTalk is the recorded phones' and customers' dialplan:
+// Ringing(), Wait(ring), Answer(), Wait(talk), Hangup(). It returns early
+// when the channel is hung up or moved meanwhile.
+func (t *thread) ringAnswerTalk(prio *int, ring, talk time.Duration) {
+	t.ring(prio, ring)
+	if !t.wait(ring) {
+		return
+	}
+	t.app(prio, "Answer", "")
+	t.lock()
+	t.p.answerLocked(t.c)
+	t.unlock()
+	t.awaitAck()
+	t.app(prio, "Wait", seconds(talk))
+	if !t.wait(talk) {
+		return
+	}
+	t.app(prio, "Hangup", "")
 }
