@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -79,10 +80,25 @@ func (p *pbx) hangupChannel(t testing.TB, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := p.side.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.side.Hangup(ctx, name, 16); err != nil {
+	// The side connection may be reconnecting (a test dropped every AMI
+	// connection): a Hangup that met the drop is tried again, and "No such
+	// channel" then means the first one got through.
+	retried := false
+	for {
+		if err := p.side.WaitReady(ctx); err != nil {
+			t.Fatal(err)
+		}
+		err := p.side.Hangup(ctx, name, 16)
+		var refused *amiclient.ActionError
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, amiclient.ErrDisconnected) || errors.Is(err, amiclient.ErrNotReady):
+			retried = true
+			continue
+		case retried && errors.As(err, &refused) && refused.Message == "No such channel":
+			return
+		}
 		t.Fatalf("hangup %s: %v", name, err)
 	}
 }
