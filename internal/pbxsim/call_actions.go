@@ -128,14 +128,7 @@ func (s *session) blindTransfer(req ami.Message) {
 	if ctx == "" {
 		ctx = c.context
 	}
-	var other *channel
-	if c.bridge != nil {
-		for _, x := range c.bridge.chans {
-			if x != c {
-				other = x
-			}
-		}
-	}
+	other := c.bridgedPeer()
 	ev := p.event("BlindTransfer", "call")
 	if other == nil {
 		s.queueLocked([]byte(errorText(req, "Transfer invalid")))

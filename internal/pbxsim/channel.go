@@ -149,3 +149,18 @@ func (p *PBX) uuid() string {
 	y := x*0xbf58476d1ce4e5b9 ^ x>>31
 	return fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", uint32(x>>32), uint16(x>>16), uint16(x)&0xfff, uint16(y>>48)&0xfff, y&0xffffffffffff)
 }
+
+// bridgedPeer is the other party in c's bridge (the last one, in a bridge
+// of more than two), or nil when c is in none.
+func (c *channel) bridgedPeer() *channel {
+	if c.bridge == nil {
+		return nil
+	}
+	var other *channel
+	for _, x := range c.bridge.chans {
+		if x != c {
+			other = x
+		}
+	}
+	return other
+}

@@ -26,14 +26,7 @@ func (s *session) atxfer(req ami.Message) {
 	s.queueLocked([]byte(successText(req, "Atxfer successfully queued")))
 	digits := "*2" + exten
 	if !c.transferFeature || c.bridge == nil || c.atxfer != nil {
-		var other *channel
-		if c.bridge != nil {
-			for _, x := range c.bridge.chans {
-				if x != c {
-					other = x
-				}
-			}
-		}
+		other := c.bridgedPeer()
 		for _, d := range digits {
 			p.dtmfLocked("DTMFEnd", c, string(d), "Received")
 			if other != nil {
