@@ -173,7 +173,7 @@ func Defaults() Config {
 			PingInterval:  20 * time.Second,
 			ReconnectMin:  500 * time.Millisecond,
 			ReconnectMax:  30 * time.Second,
-			EventBuffer:   10000,
+			EventBuffer:   500000,
 		},
 		JWT: JWT{Leeway: 30 * time.Second},
 		Dial: Dial{
