@@ -20,6 +20,8 @@ const (
 	// KindConnected: the client logged in (again). It comes in stream
 	// order, before the first event of the new session, so the consumer
 	// reconciles its state (events during the gap are lost for good).
+	// It marks the login response, which comes before FullyBooted: actions
+	// sent at once may get ErrNotReady, so call WaitReady first.
 	KindConnected
 	// KindDisconnected: the connection that KindConnected announced ended.
 	KindDisconnected

@@ -38,6 +38,16 @@ func (s *session) originate(req ami.Message) {
 }
 
 // lookupLocked finds a live channel by exact name.
+// channelLocked is the channel an action names, or nil after answering
+// the action "No such channel", as Asterisk does.
+func (s *session) channelLocked(req ami.Message, name string) *channel {
+	c := s.p.lookupLocked(name)
+	if c == nil {
+		s.queueLocked([]byte(errorText(req, "No such channel")))
+	}
+	return c
+}
+
 func (p *PBX) lookupLocked(name string) *channel {
 	c := p.chans[name]
 	if c == nil || c.dead {
@@ -59,9 +69,8 @@ func (s *session) hangup(req ami.Message) {
 	p := s.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.lookupLocked(name)
+	c := s.channelLocked(req, name)
 	if c == nil {
-		s.queueLocked([]byte(errorText(req, "No such channel")))
 		return
 	}
 	m := response(req, "Success")
@@ -120,9 +129,8 @@ func (s *session) blindTransfer(req ami.Message) {
 	p := s.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.lookupLocked(name)
+	c := s.channelLocked(req, name)
 	if c == nil {
-		s.queueLocked([]byte(errorText(req, "No such channel")))
 		return
 	}
 	if ctx == "" {

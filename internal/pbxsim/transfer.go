@@ -15,9 +15,8 @@ func (s *session) atxfer(req ami.Message) {
 	p := s.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.lookupLocked(name)
+	c := s.channelLocked(req, name)
 	if c == nil {
-		s.queueLocked([]byte(errorText(req, "No such channel")))
 		return
 	}
 	if ctx == "" {
