@@ -136,7 +136,12 @@ func (t *thread) originated(o *originate) {
 		}
 		if reason >= 0 {
 			cause := 0
-			if reason == reasonNoAnswer {
+			switch {
+			case c.hangupReq && !c.dead:
+				// An AMI Hangup (or the peer's) before the answer: the
+				// Hangup event carries the requested cause.
+				cause = c.cause
+			case reason == reasonNoAnswer:
 				cause = 19
 				if c.peer != nil {
 					p.requestHangupLocked(c.peer, 19, false)
@@ -222,6 +227,12 @@ func (t *thread) afterAnswer(o *originate) {
 	}
 	if t.wait(d) {
 		t.lock()
+		if t.c.hangupReq {
+			// A Hangup that landed as the wait ended keeps its cause.
+			t.unlock()
+			t.end()
+			return
+		}
 		if strings.EqualFold(o.app, "Playback") {
 			t.p.varsetLocked(t.c, "PLAYBACKSTATUS", "SUCCESS")
 		}
