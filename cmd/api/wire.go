@@ -16,6 +16,7 @@ import (
 	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/pipeline"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
@@ -24,11 +25,13 @@ var (
 	_ amiclient.Metrics    = amiMetrics{}
 	_ webhooks.Metrics     = (*metrics.Metrics)(nil)
 	_ handlers.HTTPMetrics = (*metrics.Metrics)(nil)
-	_ callCounter          = (*metrics.Metrics)(nil)
+	_ pipeline.Metrics     = (*metrics.Metrics)(nil)
 	_ control.Calls        = (*calls.Tracker)(nil)
 	_ control.Unexpecter   = (*calls.Tracker)(nil)
-	_ correlator           = (*calls.Tracker)(nil)
-	_ reconciler           = (*calls.Tracker)(nil)
+	_ pipeline.Correlator  = (*calls.Tracker)(nil)
+	_ pipeline.Store       = (*webhooks.Dispatcher)(nil)
+	_ pipeline.PBX         = (*amiclient.Client)(nil)
+	_ pipeline.Events      = (*amiclient.Subscription)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
