@@ -1,6 +1,9 @@
 package amigate
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Call event types: the webhook events of webhooks.md.
 const (
@@ -12,6 +15,19 @@ const (
 
 // EventTypes lists every call event type, in lifecycle order.
 var EventTypes = []string{EventCallRinging, EventCallAnswered, EventCallTransferred, EventCallEnded}
+
+// Wants reports whether an event filter (a subscription's, or an event
+// stream's) takes an event type: "*", or an empty filter, takes every call
+// event; agent events are taken only when named, so that receivers written
+// for call events never see them.
+func Wants(filter []string, typ string) bool {
+	for _, f := range filter {
+		if f == typ || f == "*" && slices.Contains(EventTypes, typ) {
+			return true
+		}
+	}
+	return len(filter) == 0 && slices.Contains(EventTypes, typ)
+}
 
 // Transfer modes.
 const (
