@@ -281,6 +281,19 @@ func (c *Client) CoreShowChannels(ctx context.Context) ([]ami.Message, error) {
 	return c.list(ctx, ami.NewAction("CoreShowChannels"))
 }
 
+// DeviceStateList lists every device state Asterisk knows (one
+// DeviceStateChange per device; Local channels' devices are not among them),
+// for the presence resync after a login.
+func (c *Client) DeviceStateList(ctx context.Context) ([]ami.Message, error) {
+	return c.list(ctx, ami.NewAction("DeviceStateList"))
+}
+
+// ExtensionStateList lists every extension hint and its state (one
+// ExtensionStatus per hint).
+func (c *Client) ExtensionStateList(ctx context.Context) ([]ami.Message, error) {
+	return c.list(ctx, ami.NewAction("ExtensionStateList"))
+}
+
 // Status lists one Status event per channel (or only the named one).
 func (c *Client) Status(ctx context.Context, channel string) ([]ami.Message, error) {
 	if channel != "" {
