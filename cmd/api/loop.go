@@ -61,8 +61,8 @@ type eventLoop struct {
 	metrics callCounter
 	// agents is the presence model; nil leaves agents out.
 	agents *agentSync
-	log     *slog.Logger
-	now     func() time.Time
+	log    *slog.Logger
+	now    func() time.Time
 
 	// expireEvery is how often ended calls are forgotten.
 	expireEvery time.Duration
