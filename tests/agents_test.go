@@ -136,13 +136,15 @@ func TestAgentsAfterReconnect(t *testing.T) {
 func TestPauseAgent(t *testing.T) {
 	t.Parallel()
 	e := start(t, office())
+	// Agents are known once the service has listed the PBX's states: 404
+	// until then.
 	get := func() presence {
-		r := e.api.do(http.MethodGet, "/v1/agents/101", nil)
-		if r.Status != http.StatusOK {
+		var a presence
+		if r := e.api.do(http.MethodGet, "/v1/agents/101", nil); r.Status == http.StatusOK {
+			r.decode(t, &a)
+		} else if r.Status != http.StatusNotFound {
 			t.Fatalf("GET /v1/agents/101: %d %s", r.Status, r.Body)
 		}
-		var a presence
-		r.decode(t, &a)
 		return a
 	}
 	eventually(t, wait, "agent 101 known", func() bool { return get().State == "available" })
