@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
@@ -111,7 +110,7 @@ func (s *Service) originate(p dialPlan, id, otherID string) *ami.Action {
 	}
 	a := &ami.Action{Name: "Originate", ID: ActionIDPrefix + id, Fields: make([]ami.Field, 0, 10+len(p.vars))}
 	a.Fields = append(a.Fields,
-		ami.Field{Name: "Channel", Value: strings.Replace(s.cfg.AgentChannel, "{ext}", p.from, 1)},
+		ami.Field{Name: "Channel", Value: s.cfg.Devices.Dial(p.from)},
 		ami.Field{Name: "Context", Value: s.cfg.DialContext},
 		ami.Field{Name: "Exten", Value: p.to},
 		ami.Field{Name: "Priority", Value: "1"},
