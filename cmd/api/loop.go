@@ -42,6 +42,11 @@ type (
 	callCounter interface {
 		CallEvent(typ string)
 	}
+	// agentCounter counts agent events (*metrics.Metrics); a callCounter
+	// without it does not count them.
+	agentCounter interface {
+		AgentEvent(typ string)
+	}
 )
 
 // eventLoop turns the AMI event stream into stored call events: each event
@@ -54,8 +59,10 @@ type eventLoop struct {
 	calls   correlator
 	store   publisher
 	metrics callCounter
-	log     *slog.Logger
-	now     func() time.Time
+	// agents is the presence model; nil leaves agents out.
+	agents *agentSync
+	log    *slog.Logger
+	now    func() time.Time
 
 	// expireEvery is how often ended calls are forgotten.
 	expireEvery time.Duration
@@ -146,7 +153,12 @@ func (l *eventLoop) drain(ctx, wait context.Context) error {
 func (l *eventLoop) handle(ctx context.Context, ev amiclient.Event, pending []amigate.CallEvent) []amigate.CallEvent {
 	switch ev.Kind {
 	case amiclient.KindEvent:
-		return append(pending, l.calls.Handle(ev.Message, ev.ReadAt)...)
+		evs := l.calls.Handle(ev.Message, ev.ReadAt)
+		pending = append(pending, evs...)
+		if l.agents != nil {
+			pending = l.agents.handle(pending, ev.Message, ev.ReadAt, evs)
+		}
+		return pending
 	case amiclient.KindConnected, amiclient.KindOverflow:
 		if len(pending) > 0 {
 			l.publish(ctx, pending)
@@ -184,6 +196,9 @@ func (l *eventLoop) resync(ctx context.Context, kind amiclient.EventKind) {
 	}
 	evs := r.Reconcile(channels, l.now())
 	l.log.Info("resynced calls", "reason", kind.String(), "channels", len(channels), "events", len(evs))
+	if l.agents != nil {
+		evs = l.agents.resync(rctx, evs, l.now())
+	}
 	if len(evs) > 0 {
 		l.publish(ctx, evs)
 	}
@@ -200,7 +215,11 @@ func (l *eventLoop) publish(ctx context.Context, evs []amigate.CallEvent) {
 		cancel()
 		if err == nil {
 			for i := range evs {
-				l.metrics.CallEvent(evs[i].Type)
+				if !amigate.IsAgentEvent(evs[i].Type) {
+					l.metrics.CallEvent(evs[i].Type)
+				} else if ac, ok := l.metrics.(agentCounter); ok {
+					ac.AgentEvent(evs[i].Type)
+				}
 			}
 			return
 		}

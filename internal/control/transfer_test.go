@@ -12,6 +12,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 // Calls shaped as the correlator reports them, with the channel names of the
@@ -174,7 +175,7 @@ func TestTransferRefused(t *testing.T) {
 		},
 		{
 			name: "not connected", call: inboundLocal, req: amigate.TransferRequest{To: "102"},
-			asterisk: errDisconnected, want: amigate.ErrUnavailable,
+			asterisk: amiclient.ErrDisconnected, want: amigate.ErrUnavailable,
 		},
 	}
 	for _, tt := range tests {

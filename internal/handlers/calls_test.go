@@ -106,7 +106,7 @@ func TestValidation(t *testing.T) {
 		{"webhook url", "/v1/webhooks", `{"url":"ftp://x"}`, nil, 422,
 			[]ProblemField{{"url", ruleMessages["http_url"]}}},
 		{"webhook event", "/v1/webhooks", `{"url":"https://crm.example/h","events":["call.ringing","call.exploded"]}`, nil, 422,
-			[]ProblemField{{"events[1]", "must be one of: *, call.ringing, call.answered, call.transferred, call.ended"}}},
+			[]ProblemField{{"events[1]", "must be one of: *, call.ringing, call.answered, call.transferred, call.ended, agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused"}}},
 		{"webhook secret", "/v1/webhooks", `{"url":"https://crm.example/h","secret":"hunter2"}`, nil, 422,
 			[]ProblemField{{"secret", "must start with whsec_"}}},
 		{"pause without paused", "/v1/queues/support/pause", `{"interface":"PJSIP/101"}`, nil, 422,
