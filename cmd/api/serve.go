@@ -78,7 +78,11 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	controlCfg, err := controlConfig(cfg)
+	devices, err := agentDevices(cfg)
+	if err != nil {
+		return err
+	}
+	controlCfg, err := controlConfig(cfg, devices)
 	if err != nil {
 		return err
 	}
@@ -112,7 +116,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		}
 		return client.Close()
 	})
-	tracker := calls.NewTracker(trackerConfig(cfg))
+	tracker := calls.NewTracker(trackerConfig(cfg, devices))
 	m.CallsActive(tracker.Active)
 	// Subscribed before anything is read, so that no event is missed.
 	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer})
@@ -156,9 +160,9 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		HTTPMetrics: m,
 		Logger:      log.With("component", "http"),
 	}, handlers.Options{
-		Timeout:      cfg.AMI.ActionTimeout,
-		AgentChannel: cfg.Dial.AgentChannel,
-		StreamsDone:  streamsDone,
+		Timeout:     cfg.AMI.ActionTimeout,
+		Devices:     devices,
+		StreamsDone: streamsDone,
 	})
 	if demo != nil {
 		demo.routes(e)

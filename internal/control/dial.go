@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
@@ -101,7 +100,7 @@ func (s *Service) originate(p dialPlan, id, otherID string) amiclient.OriginateP
 	vars := make([]ami.Field, 0, 1+len(p.vars))
 	vars = append(vars, ami.Field{Name: "AMIGATE_CALL_ID", Value: id})
 	return amiclient.OriginateParams{
-		Channel:        strings.Replace(s.cfg.AgentChannel, "{ext}", p.from, 1),
+		Channel:        s.cfg.Devices.Dial(p.from),
 		Context:        s.cfg.DialContext,
 		Exten:          p.to,
 		Priority:       1,

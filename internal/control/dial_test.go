@@ -1,6 +1,8 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,7 +42,7 @@ func TestDialOriginateMatchesTranscript(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.transcript, func(t *testing.T) {
 			fa, fc := &fakeAMI{}, newFakeCalls()
-			s := newTestService(t, Config{AgentChannel: tt.template, NewID: seqIDs(callID, otherID)}, fa, fc)
+			s := newTestService(t, Config{Devices: agent.MustNew([]string{tt.template}, ""), NewID: seqIDs(callID, otherID)}, fa, fc)
 			c, err := s.Dial(context.Background(), amigate.DialRequest{From: tt.from, To: "79001234567"})
 			if err != nil {
 				t.Fatal(err)
@@ -81,7 +83,7 @@ func TestDialOriginateMatchesTranscript(t *testing.T) {
 // variables (escaped, sorted), a display name, a timeout and dial rules.
 func TestDialGolden(t *testing.T) {
 	cfg := Config{
-		AgentChannel:    "PJSIP/{ext}",
+		Devices:         agent.MustNew([]string{"PJSIP/{ext}"}, ""),
 		DialContext:     "crm-out",
 		TransferContext: "crm-xfer",
 		Rules:           dialrules.Config{Rewrite: []dialrules.Rewrite{{Prefix: "+7", Replace: "8"}}},

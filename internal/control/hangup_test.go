@@ -1,6 +1,8 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"errors"
 	"testing"
@@ -73,7 +75,7 @@ func TestHangup(t *testing.T) {
 				}
 				return success(a), nil
 			}}
-			s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, fa, newFakeCalls(tt.call))
+			s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, fa, newFakeCalls(tt.call))
 			c, err := s.Hangup(context.Background(), tt.call.ID)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error = %v, want %v", err, tt.wantErr)

@@ -1,6 +1,8 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"errors"
 	"io"
@@ -79,7 +81,7 @@ func finish(t *testing.T, ctx context.Context, c *amiclient.Client, srv *amitest
 func TestReplayDial(t *testing.T) {
 	c, srv, ctx := replayClient(t, "click_to_call_channelid.txt")
 	fc := newFakeCalls()
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones", NewID: seqIDs(callID, otherID)}, c, fc)
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, ""), NewID: seqIDs(callID, otherID)}, c, fc)
 	call, err := s.Dial(ctx, amigate.DialRequest{From: "101", To: "7 900 123-45-67"})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +174,7 @@ func customerOriginate(did string) amiclient.OriginateParams {
 func TestReplayBlindTransfer(t *testing.T) {
 	c, srv, ctx := replayClient(t, "blind_transfer_action.txt")
 	call := inboundCall("1795331400.20", "5550101", "0000000e", "0000000f")
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, c, newFakeCalls(call))
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, c, newFakeCalls(call))
 	if _, err := c.Originate(ctx, customerOriginate("5550101")); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +194,7 @@ func TestReplayBlindTransfer(t *testing.T) {
 func TestReplayAttendedTransfer(t *testing.T) {
 	c, srv, ctx := replayClient(t, "attended_transfer_atxfer.txt")
 	call := inboundCall("1795331437.40", "5550111", "00000011", "00000012")
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, c, newFakeCalls(call))
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, c, newFakeCalls(call))
 	if _, err := c.Originate(ctx, customerOriginate("5550111")); err != nil {
 		t.Fatal(err)
 	}

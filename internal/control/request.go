@@ -19,7 +19,6 @@ const (
 	maxVariableName  = 64
 	maxVariableValue = 512
 	maxCallerID      = 80
-	maxExtension     = 32
 	maxKey           = 255
 )
 
@@ -54,24 +53,16 @@ func fieldErr(field, format string, args ...any) error {
 	return &amigate.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// checkExtension checks an agent extension against the configured pattern
-// and, whatever the pattern, against the characters an extension may have,
-// so that it cannot change a channel template or dialplan target.
+// checkExtension checks an agent extension by the one rule of package
+// agent: the configured pattern and, whatever the pattern, the characters an
+// extension may have, so that it cannot change a device template or
+// dialplan target.
 func (s *Service) checkExtension(field, ext string) error {
 	if ext == "" {
 		return fieldErr(field, "is required")
 	}
-	if len(ext) > maxExtension {
-		return fieldErr(field, "longer than %d characters", maxExtension)
-	}
-	for i := 0; i < len(ext); i++ {
-		c := ext[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("_*#+-", c) >= 0) {
-			return fieldErr(field, "is not an extension")
-		}
-	}
-	if !s.c.ext.MatchString(ext) {
-		return fieldErr(field, "is not an extension")
+	if !s.cfg.Devices.IsExtension(ext) {
+		return fieldErr(field, "is not an extension (%s)", s.cfg.Devices.Pattern())
 	}
 	return nil
 }

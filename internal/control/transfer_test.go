@@ -1,6 +1,8 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"errors"
 	"strings"
@@ -55,8 +57,8 @@ func withState(c amigate.Call, state string) amigate.Call {
 }
 
 func TestTransferAction(t *testing.T) {
-	local := Config{AgentChannel: "Local/{ext}@phones"}
-	redirect := Config{AgentChannel: "Local/{ext}@phones", BlindMethod: BlindRedirect}
+	local := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}
+	redirect := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, ""), BlindMethod: BlindRedirect}
 	tests := []struct {
 		name string
 		cfg  Config
@@ -185,7 +187,7 @@ func TestTransferRefused(t *testing.T) {
 				return success(a), nil
 			}}
 			cfg := DefaultConfig()
-			cfg.AgentChannel = "Local/{ext}@phones"
+			cfg.Devices = agent.MustNew([]string{"Local/{ext}@phones"}, "")
 			cfg.NewID, cfg.Now = nil, nil
 			s := newTestService(t, cfg, fa, newFakeCalls(tt.call))
 			id := tt.id
@@ -213,7 +215,7 @@ func TestTransferRefused(t *testing.T) {
 // TestBridgedChannelsFromTracker: when the correlator marks roles and the
 // bridged halves, those are the channels named, whatever the names say.
 func TestBridgedChannelsFromTracker(t *testing.T) {
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, &fakeAMI{}, newFakeCalls())
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, &fakeAMI{}, newFakeCalls())
 	c := inboundLocal
 	c.Channels = append([]amigate.Channel(nil), c.Channels...)
 	// Mark the ;2 halves bridged (the opposite of what the name rule picks)

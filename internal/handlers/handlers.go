@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"log/slog"
 	"net/http"
@@ -103,10 +105,9 @@ type Options struct {
 	// SSERetry is the reconnection delay /v1/events suggests to clients.
 	// Default 3s.
 	SSERetry time.Duration
-	// AgentChannel is the agent device template (AMIGATE_DIAL_AGENT_CHANNEL)
-	// that tells which queue member interface belongs to a token's ext
-	// claim. Default "PJSIP/{ext}".
-	AgentChannel string
+	// Devices tell which queue member interfaces belong to a token's ext
+	// claim (AMIGATE_DIAL_AGENT_CHANNEL). Default agent.Default().
+	Devices *agent.Devices
 	// TokenCache is how many verified tokens are remembered until they
 	// expire (at most 5 minutes), sparing a signature check per request.
 	// Default 1024; negative disables the cache.
@@ -139,8 +140,8 @@ func (o Options) withDefaults() Options {
 	if o.TokenCache == 0 {
 		o.TokenCache = 1024
 	}
-	if o.AgentChannel == "" {
-		o.AgentChannel = "PJSIP/{ext}"
+	if o.Devices == nil {
+		o.Devices = agent.Default()
 	}
 	return o
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	devices "github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/calls"
 )
@@ -90,7 +91,7 @@ func (f *fleet) message(step, k int) ami.Message {
 func benchPipeline(b *testing.B, withPresence bool) {
 	const copies = 2_000
 	f := newFleet(b, "freepbx_queue", copies)
-	c := calls.NewTracker(calls.Config{AgentChannel: strings.Join(office, ",")})
+	c := calls.NewTracker(calls.Config{Devices: devices.MustNew(office, "")})
 	var p *Tracker
 	if withPresence {
 		p = New(Config{Devices: testDevices(b, office)})

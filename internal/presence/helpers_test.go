@@ -5,11 +5,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/amigate/amigate"
+	devices "github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/calls"
 )
@@ -61,7 +61,7 @@ func newReplay(t testing.TB, templates []string, m Metrics) *replay {
 	read := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 	return &replay{
 		t:     t,
-		calls: calls.NewTracker(calls.Config{AgentChannel: strings.Join(templates, ","), Now: func() time.Time { return read }}),
+		calls: calls.NewTracker(calls.Config{Devices: devices.MustNew(templates, ""), Now: func() time.Time { return read }}),
 		p:     New(Config{Devices: testDevices(t, templates), Metrics: m}),
 		read:  read,
 	}
