@@ -73,13 +73,15 @@ func replay(msgs []ami.Message) amitest.Handler {
 func fakeAMI(t testing.TB) *amitest.Server {
 	t.Helper()
 	return amitest.Start(t, amitest.Config{Handlers: map[string]amitest.Handler{
-		"Originate":        replay(recorded(t, "click_to_call_channelid.txt", "c2c-chanid-1")),
-		"CoreShowChannels": replay(recorded(t, "core_show_channels.txt", "csc-idle")),
-		"QueueSummary":     replay(recorded(t, "queue_summary.txt", "qsum-all")),
-		"QueueStatus":      replay(recorded(t, "queue_status.txt", "qs-support")),
-		"BlindTransfer":    replay(recorded(t, "blind_transfer_action.txt", "bt-1")),
-		"Atxfer":           replay(recorded(t, "attended_transfer_atxfer.txt", "atx-1")),
-		"Hangup":           replay(recorded(t, "hangup.txt", "hangup-1")),
+		"Originate":          replay(recorded(t, "click_to_call_channelid.txt", "c2c-chanid-1")),
+		"CoreShowChannels":   replay(recorded(t, "core_show_channels.txt", "csc-idle")),
+		"DeviceStateList":    replay(recorded(t, "device_state.txt", "dsl-1")),
+		"ExtensionStateList": replay(recorded(t, "device_state.txt", "esl-1")),
+		"QueueSummary":       replay(recorded(t, "queue_summary.txt", "qsum-all")),
+		"QueueStatus":        replay(recorded(t, "queue_status.txt", "qs-support")),
+		"BlindTransfer":      replay(recorded(t, "blind_transfer_action.txt", "bt-1")),
+		"Atxfer":             replay(recorded(t, "attended_transfer_atxfer.txt", "atx-1")),
+		"Hangup":             replay(recorded(t, "hangup.txt", "hangup-1")),
 	}})
 }
 
@@ -96,7 +98,8 @@ func startWithFakeAMI(t *testing.T, more ...string) (*amitest.Server, *service) 
 }
 
 // nextAction returns the next action the service sent that is not
-// connection housekeeping (login, ping, the resync's CoreShowChannels).
+// connection housekeeping (login, ping, the resync's CoreShowChannels,
+// DeviceStateList, ExtensionStateList and QueueStatus of every queue).
 func nextAction(t testing.TB, srv *amitest.Server) ami.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -107,8 +110,12 @@ func nextAction(t testing.TB, srv *amitest.Server) ami.Message {
 			t.Fatalf("no action from the service: %v", err)
 		}
 		switch strings.ToLower(a.Get("Action")) {
-		case "challenge", "login", "ping", "coreshowchannels", "events":
+		case "challenge", "login", "ping", "coreshowchannels", "events", "devicestatelist", "extensionstatelist":
 			continue
+		case "queuestatus":
+			if a.Get("Queue") == "" {
+				continue // the agents' resync, not a request's
+			}
 		}
 		return a
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/amigate/amigate/internal/control"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/presence"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
@@ -118,6 +119,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	})
 	tracker := calls.NewTracker(trackerConfig(cfg, devices))
 	m.CallsActive(tracker.Active)
+	agents := presence.New(presence.Config{Devices: devices, Log: log.With("component", "presence"), Metrics: m})
 	// Subscribed before anything is read, so that no event is missed.
 	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer})
 	add("ami subscription", func(context.Context) error { sub.Close(); return nil })
@@ -132,6 +134,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	loop := &eventLoop{
 		events: sub, pbx: client, calls: tracker, store: store, metrics: m,
 		log: log.With("component", "eventloop"), now: time.Now,
+		agents:      &agentSync{model: agents, pbx: client, calls: tracker, log: log.With("component", "eventloop")},
 		expireEvery: time.Minute, resyncTimeout: cfg.AMI.ActionTimeout,
 		retryMin: 100 * time.Millisecond, retryMax: 5 * time.Second, publishTimeout: 5 * time.Second,
 	}
@@ -154,6 +157,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		Calls:       svc,
 		Queues:      svc,
 		Webhooks:    store,
+		Agents:      svc.Agents(agents),
 		Verifier:    verifier,
 		Ready:       readiness(client, store),
 		Metrics:     m.Handler(),

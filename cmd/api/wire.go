@@ -1,14 +1,13 @@
 package main
 
 import (
-	"github.com/amigate/amigate/internal/agent"
-
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/calls"
@@ -17,6 +16,7 @@ import (
 	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/presence"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
@@ -30,6 +30,12 @@ var (
 	_ control.Unexpecter   = (*calls.Tracker)(nil)
 	_ correlator           = (*calls.Tracker)(nil)
 	_ reconciler           = (*calls.Tracker)(nil)
+	_ agentModel           = (*presence.Tracker)(nil)
+	_ agentLister          = (*amiclient.Client)(nil)
+	_ control.Presence     = (*presence.Tracker)(nil)
+	_ presence.Metrics     = (*metrics.Metrics)(nil)
+	_ presence.Devices     = (*agent.Devices)(nil)
+	_ agentCounter         = (*metrics.Metrics)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
