@@ -109,13 +109,8 @@ func nextAction(t testing.TB, srv *amitest.Server) ami.Message {
 		if err != nil {
 			t.Fatalf("no action from the service: %v", err)
 		}
-		switch strings.ToLower(a.Get("Action")) {
-		case "challenge", "login", "ping", "coreshowchannels", "events", "devicestatelist", "extensionstatelist":
+		if housekeeping(a) {
 			continue
-		case "queuestatus":
-			if a.Get("Queue") == "" {
-				continue // the agents' resync, not a request's
-			}
 		}
 		return a
 	}
@@ -123,6 +118,20 @@ func nextAction(t testing.TB, srv *amitest.Server) ami.Message {
 
 // fields renders an action as its "Name: Value" lines, in order: the
 // bytes on the wire but for the CRLFs.
+// housekeeping reports whether an action is the service's own, not a
+// request's: login, ping, and the resyncs after a login (CoreShowChannels,
+// then DeviceStateList, ExtensionStateList and QueueStatus of every queue),
+// which a login may send at any moment of a test.
+func housekeeping(a ami.Message) bool {
+	switch strings.ToLower(a.Get("Action")) {
+	case "challenge", "login", "ping", "coreshowchannels", "events", "devicestatelist", "extensionstatelist":
+		return true
+	case "queuestatus":
+		return a.Get("Queue") == ""
+	}
+	return false
+}
+
 func fields(m ami.Message) []string {
 	out := make([]string, len(m.Fields))
 	for i, f := range m.Fields {
