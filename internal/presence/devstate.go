@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -135,19 +136,7 @@ func (a *agent) dropRings() {
 			return
 		}
 	}
-	a.calls = slicesDeleteFunc(a.calls, func(c callRef) bool { return !c.answered })
-}
-
-func slicesDeleteFunc(s []callRef, del func(callRef) bool) []callRef {
-	n := 0
-	for _, c := range s {
-		if !del(c) {
-			s[n] = c
-			n++
-		}
-	}
-	clear(s[n:])
-	return s[:n]
+	a.calls = slices.DeleteFunc(a.calls, func(c callRef) bool { return !c.answered })
 }
 
 // extensionStatus applies an ExtensionStatus: the state of an agent's
