@@ -2,6 +2,7 @@ package presence
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -56,7 +57,7 @@ func TestDeviceStateRecording(t *testing.T) {
 			{Queue: "support", Interface: "Local/101@phones"},
 		},
 	}
-	slices.SortFunc(a.Queues, func(x, y amigate.AgentQueue) int { return cmpString(x.Queue, y.Queue) })
+	slices.SortFunc(a.Queues, func(x, y amigate.AgentQueue) int { return strings.Compare(x.Queue, y.Queue) })
 	if diff := cmp.Diff(want, a); diff != "" {
 		t.Errorf("agent 101 (-want +got):\n%s", diff)
 	}
@@ -117,16 +118,6 @@ func TestFreePBXQueueRecording(t *testing.T) {
 	if a.Name != "Agent 102" {
 		t.Errorf("name %q, want Agent 102", a.Name)
 	}
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // TestCallRecordings: the states agents go through in recorded calls,
