@@ -46,6 +46,11 @@ type (
 	Metrics interface {
 		CallEvent(typ string)
 	}
+	// agentCounter counts agent events (*metrics.Metrics); Metrics
+	// without it does not count them.
+	agentCounter interface {
+		AgentEvent(typ string)
+	}
 )
 
 // Config is a Loop's collaborators and timings. Zero durations take the
@@ -56,8 +61,10 @@ type Config struct {
 	Correlator Correlator
 	Store      Store
 	Metrics    Metrics
-	Logger     *slog.Logger
-	Now        func() time.Time // time.Now when nil
+	// Agents, when set, feeds the presence model beside the correlator.
+	Agents *Agents
+	Logger *slog.Logger
+	Now    func() time.Time // time.Now when nil
 
 	// ExpireEvery is how often ended calls are forgotten (default 1 min).
 	ExpireEvery time.Duration
@@ -80,8 +87,9 @@ const MaxBatch = 256
 
 // Loop is the event pipeline; New makes one, Run runs it.
 type Loop struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	agents *agentSync // nil leaves agents out
+	log    *slog.Logger
 }
 
 // New returns a loop over cfg's collaborators, with defaults filled in.
@@ -105,7 +113,11 @@ func New(cfg Config) *Loop {
 	if cfg.Batch <= 0 {
 		cfg.Batch = MaxBatch
 	}
-	return &Loop{cfg: cfg, log: cfg.Logger}
+	l := &Loop{cfg: cfg, log: cfg.Logger}
+	if cfg.Agents != nil {
+		l.agents = &agentSync{Agents: *cfg.Agents, log: cfg.Logger}
+	}
+	return l
 }
 
 // Run consumes events until ctx ends or the subscription is closed. It
@@ -175,7 +187,12 @@ func (l *Loop) drain(ctx, wait context.Context) error {
 func (l *Loop) handle(ctx context.Context, ev amiclient.Event, pending []amigate.CallEvent) []amigate.CallEvent {
 	switch ev.Kind {
 	case amiclient.KindEvent:
-		return append(pending, l.cfg.Correlator.Handle(ev.Message, ev.ReadAt)...)
+		evs := l.cfg.Correlator.Handle(ev.Message, ev.ReadAt)
+		pending = append(pending, evs...)
+		if l.agents != nil {
+			pending = l.agents.handle(pending, ev.Message, ev.ReadAt, evs)
+		}
+		return pending
 	case amiclient.KindConnected, amiclient.KindOverflow:
 		if len(pending) > 0 {
 			l.publish(ctx, pending)
@@ -208,6 +225,9 @@ func (l *Loop) resync(ctx context.Context, kind amiclient.EventKind) {
 	}
 	evs := l.cfg.Correlator.Reconcile(channels, l.cfg.Now())
 	l.log.Info("resynced calls", "reason", kind.String(), "channels", len(channels), "events", len(evs))
+	if l.agents != nil {
+		evs = l.agents.resync(rctx, evs, l.cfg.Now())
+	}
 	if len(evs) > 0 {
 		l.publish(ctx, evs)
 	}
@@ -224,7 +244,11 @@ func (l *Loop) publish(ctx context.Context, evs []amigate.CallEvent) {
 		cancel()
 		if err == nil {
 			for i := range evs {
-				l.cfg.Metrics.CallEvent(evs[i].Type)
+				if !amigate.IsAgentEvent(evs[i].Type) {
+					l.cfg.Metrics.CallEvent(evs[i].Type)
+				} else if ac, ok := l.cfg.Metrics.(agentCounter); ok {
+					ac.AgentEvent(evs[i].Type)
+				}
 			}
 			return
 		}
