@@ -116,7 +116,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		}
 		return client.Close()
 	})
-	tracker := calls.NewTracker(trackerConfig(cfg, devices))
+	tracker := calls.NewTracker(trackerConfig(cfg, devices, log, m))
 	m.CallsActive(tracker.Active)
 	// Subscribed before anything is read, so that no event is missed.
 	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer})

@@ -32,10 +32,14 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 			if c.direction == "" {
 				c.direction = amigate.DirectionInternal
 			}
+			// Agent calls agent: the caller stands where a customer would
+			// (the callee answers when bridged with it) but is named as
+			// the calling agent, and the call has no customer.
 			markCust(caller)
 			c.addExt(caller.ext)
-			if !c.fixedCust {
-				c.custNum, c.custName = caller.ext, caller.cidName
+			if c.direction == amigate.DirectionInternal && !c.fixedCust {
+				c.caller = caller.ext
+				c.custNum, c.custName = "", ""
 			}
 		} else {
 			if c.direction == "" {
@@ -51,6 +55,7 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 		markCust(caller)
 		c.custNum, c.custName = caller.cidNum, caller.cidName
 	}
+	dest.dialer = caller
 	if dest.ext == "" {
 		return out
 	}

@@ -112,7 +112,7 @@ func eventTime(m *ami.Message, readAt time.Time) time.Time { return m.Time(readA
 // disposition is how an ended call went, from what the stream told.
 func (c *call) disposition() string {
 	switch {
-	case len(c.answered) > 0:
+	case c.isAnswered():
 		return amigate.DispositionAnswered
 	case c.abandoned:
 		return amigate.DispositionAbandoned

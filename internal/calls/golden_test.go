@@ -208,6 +208,9 @@ func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 				fmt.Fprintf(&b, " (%s)", c.Customer.Name)
 			}
 		}
+		if c.Caller != nil {
+			fmt.Fprintf(&b, " caller=%s", c.Caller.Extension)
+		}
 		fmt.Fprintf(&b, " dir=%s state=%s", c.Direction, c.State)
 		if c.Queue != "" {
 			fmt.Fprintf(&b, " queue=%s", c.Queue)

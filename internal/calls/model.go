@@ -18,6 +18,7 @@ type channel struct {
 	cidName  string
 	call     *call
 	peer     *channel // the other half of a Local channel pair
+	dialer   *channel // the channel whose Dial created this one, while both live
 	bridge   *bridge
 	// enterCtx and enterExten are where the channel stood in the dialplan
 	// when it entered its bridge: a Redirect changes them, which is how a
@@ -44,8 +45,12 @@ type call struct {
 	custNum   string
 	custName  string
 	agent     string
+	caller    string   // the calling agent of an internal call
 	exts      []string // every agent extension that took part
 	answered  []string // agents that were connected with the customer
+	// unrecognised is the channel the customer was connected with when no
+	// recognised agent was: the call is answered, by no known agent.
+	unrecognised string
 	ringing   []string // agents whose device rings now
 	queue     string
 	did       string
@@ -120,6 +125,10 @@ func (c *call) removeChannel(ch *channel) {
 	}
 }
 
+// isAnswered reports whether the customer was connected with anyone: an
+// agent, or a channel no agent template recognises.
+func (c *call) isAnswered() bool { return len(c.answered) > 0 || c.unrecognised != "" }
+
 // snapshot is the call as the API shows it at time now.
 func (c *call) snapshot(now time.Time) amigate.Call {
 	s := amigate.Call{
@@ -134,6 +143,9 @@ func (c *call) snapshot(now time.Time) amigate.Call {
 	}
 	if len(c.linkedids) > 0 {
 		s.Linkedid = c.linkedids[0]
+	}
+	if c.caller != "" {
+		s.Caller = &amigate.Agent{Extension: c.caller}
 	}
 	if c.custNum != "" || c.custName != "" {
 		s.Customer = &amigate.Party{Number: c.custNum, Name: c.custName}

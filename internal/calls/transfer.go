@@ -71,6 +71,12 @@ func (t *Tracker) attendedTransfer(out []amigate.CallEvent, m *ami.Message, read
 			to = keep(e)
 		}
 	}
+	if to == "" {
+		// Asterisk sometimes sends AttendedTransfer without any
+		// TransferTarget* header (attended_transfer_atxfer_no_target): the
+		// channels that entered the destination bridge still say who it is.
+		to = t.bridgeAgent(m.Get("DestBridgeUniqueid"), from)
+	}
 	at := eventTime(m, readAt)
 	var moved []*channel
 	var consult *call
