@@ -160,6 +160,7 @@ func (t *Tracker) bridgeAgent(id, except string) string {
 	}
 	return ""
 }
+
 // leave takes a channel out of its bridge; an empty bridge is forgotten.
 func (t *Tracker) leave(ch *channel) {
 	b := ch.bridge
@@ -198,6 +199,7 @@ func (t *Tracker) bridgeLeave(out []amigate.CallEvent, m *ami.Message, readAt ti
 	}
 	return t.transferred(out, c, amigate.TransferBlind, c.agent, exten, ch.uniqueid, eventTime(m, readAt), readAt)
 }
+
 // answer records an agent connected with the customer: call.answered once
 // per agent extension (again after a transfer, for the new agent).
 func (t *Tracker) answer(out []amigate.CallEvent, ch *channel, at, readAt time.Time) []amigate.CallEvent {

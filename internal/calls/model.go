@@ -51,11 +51,11 @@ type call struct {
 	// unrecognised is the channel the customer was connected with when no
 	// recognised agent was: the call is answered, by no known agent.
 	unrecognised string
-	ringing   []string // agents whose device rings now
-	queue     string
-	did       string
-	state     string
-	metadata  json.RawMessage
+	ringing      []string // agents whose device rings now
+	queue        string
+	did          string
+	state        string
+	metadata     json.RawMessage
 
 	started  time.Time
 	answerAt time.Time
