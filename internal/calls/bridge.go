@@ -197,7 +197,13 @@ func (t *Tracker) bridgeLeave(out []amigate.CallEvent, m *ami.Message, readAt ti
 		c.xferUID = "" // the BlindTransfer event told it already
 		return out
 	}
-	return t.transferred(out, c, amigate.TransferBlind, c.agent, exten, ch.uniqueid, eventTime(m, readAt), readAt)
+	out = t.blindTransferred(out, c, c.agent, keep(exten), ch.uniqueid, eventTime(m, readAt), readAt)
+	if ext, ok := t.match.devices.Extension("Local/" + exten + "@" + ctx); ok {
+		// Redirected into the dialplan of an agent's Local device (phones,102):
+		// the customer now runs what dialling that device would.
+		out = t.reportBlind(out, c, ext, readAt)
+	}
+	return out
 }
 
 // answer records an agent connected with the customer: call.answered once

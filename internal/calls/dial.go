@@ -56,6 +56,19 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 		c.custNum, c.custName = caller.cidNum, caller.cidName
 	}
 	dest.dialer = caller
+	if c.blind != nil && caller != nil && caller.cust {
+		// The transferred customer dials the target: an agent's device,
+		// or a Local channel named after the extension that leads to one,
+		// or else an outside number.
+		to := dialledNumber
+		switch {
+		case dest.ext != "":
+			to = dest.ext
+		case isLocal(dest.name) && strings.HasPrefix(dest.name[len("Local/"):], c.blind.to+"@") && t.match.isExtension(c.blind.to):
+			to = c.blind.to
+		}
+		out = t.reportBlind(out, c, to, readAt)
+	}
 	if dest.ext == "" {
 		return out
 	}

@@ -226,6 +226,12 @@ func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 		}
 		if x := e.Transfer; x != nil {
 			fmt.Fprintf(&b, " transfer=%s:%s->%s", x.Mode, x.FromExtension, x.ToExtension)
+			if x.ToNumber != "" {
+				fmt.Fprintf(&b, " to_number=%s", x.ToNumber)
+			}
+			if x.ToExtension == "" && x.ToNumber == "" {
+				fmt.Fprintf(&b, " to=%s(unknown)", x.To)
+			}
 		}
 		if e.Type == amigate.EventCallEnded {
 			fmt.Fprintf(&b, " disposition=%s duration=%.3f talk=%.3f", c.Disposition, c.DurationSeconds, c.TalkSeconds)

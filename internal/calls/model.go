@@ -74,8 +74,9 @@ type call struct {
 	causeText  string
 	causeSet   bool
 	causeCust  bool
-	xferUID    string // transferee of the last BlindTransfer: its BridgeLeave is no Redirect
-	actionID   string // the Originate's ActionID of an expected call
+	xferUID    string         // transferee of the last BlindTransfer: its BridgeLeave is no Redirect
+	blind      *blindTransfer // told by Asterisk, reported when the target dials
+	actionID   string         // the Originate's ActionID of an expected call
 	expected   bool
 	fixedCust  bool // the customer came from Expect and is not guessed again
 }
