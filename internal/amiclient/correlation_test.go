@@ -67,7 +67,7 @@ func TestOutOfOrderInterleaved(t *testing.T) {
 	var v string
 	var errs [3]error
 	wg.Add(1)
-	go func() { defer wg.Done(); qs, errs[0] = c.QueueStatus(ctx, "", "") }()
+	go func() { defer wg.Done(); qs, errs[0] = c.QueueStatus(ctx, QueueStatusParams{}) }()
 	waitAction(t, srv, "QueueStatus")
 	wg.Add(1)
 	go func() { defer wg.Done(); csc, errs[1] = c.CoreShowChannels(ctx) }()

@@ -3,7 +3,6 @@ package calls
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 	"strings"
 	"time"
 
@@ -108,32 +107,7 @@ func callID(linkedid string) string {
 
 // eventTime is when the AMI event happened: its Timestamp header
 // (timestampevents=yes) when present, else when it was read.
-func eventTime(m *ami.Message, readAt time.Time) time.Time {
-	ts := m.Get("Timestamp")
-	if ts == "" {
-		return readAt
-	}
-	secStr, frac, _ := strings.Cut(ts, ".")
-	sec, err := strconv.ParseInt(secStr, 10, 64)
-	if err != nil {
-		return readAt
-	}
-	var nsec int64
-	if frac != "" {
-		if len(frac) > 9 {
-			frac = frac[:9]
-		}
-		n, err := strconv.ParseInt(frac, 10, 64)
-		if err != nil {
-			return readAt
-		}
-		for i := len(frac); i < 9; i++ {
-			n *= 10
-		}
-		nsec = n
-	}
-	return time.Unix(sec, nsec).UTC()
-}
+func eventTime(m *ami.Message, readAt time.Time) time.Time { return m.Time(readAt) }
 
 // disposition is how an ended call went, from what the stream told.
 func (c *call) disposition() string {

@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -23,7 +25,7 @@ const transcripts = "../../testdata/ami/raw"
 
 // office is the configuration of the recorded PBX: agents are Local
 // channels into the phones context.
-var office = Config{AgentChannel: "Local/{ext}@phones"}
+var office = Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}
 
 // readTranscript returns the messages of a recorded .in stream.
 func readTranscript(t testing.TB, name string) []ami.Message {
@@ -119,7 +121,7 @@ var scenarios = []struct {
 	{"caller_hangs_up_ringing", office},
 	{"pjsip_click_to_call", Config{}},
 	{"queue_status", office},
-	{"asterisk11_internal", Config{AgentChannel: "SIP/{ext}"}},
+	{"asterisk11_internal", Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")}},
 }
 
 // streamPath is where a scenario's received bytes are.

@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"testing"
 
 	"github.com/amigate/amigate"
@@ -45,7 +47,7 @@ func TestScenarios(t *testing.T) {
 		want: []string{id("8.1") + " answered #1 agent=101", id("8.1") + " ended #2 answered"},
 	}, {
 		name: "SIP trunk to a queue of Local members that optimise away",
-		cfg:  Config{AgentChannel: "SIP/{ext}"},
+		cfg:  Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")},
 		s: newScript().
 			newchan("SIP/trunk-00000001", "2.1", "2.1", "from-pstn", "5550100", "79001112233").
 			add("QueueCallerJoin", "Uniqueid", "2.1", "Queue", "support").
@@ -116,7 +118,7 @@ func TestScenarios(t *testing.T) {
 		},
 	}, {
 		name: "Asterisk 11: Dial SubEvent, Bridge Link, no Linkedid",
-		cfg:  Config{AgentChannel: "SIP/{ext}"},
+		cfg:  Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")},
 		s: newScript().
 			newchan("SIP/101-00000793", "5.1", "", "from-internal", "102", "101").
 			newchan("SIP/102-00000794", "5.2", "", "from-internal", "", "102").
@@ -132,7 +134,7 @@ func TestScenarios(t *testing.T) {
 		want: []string{id("5.1") + " ringing #1 agent=102", id("5.1") + " answered #2 agent=102", id("5.1") + " ended #3 answered"},
 	}, {
 		name: "Asterisk 11: busy",
-		cfg:  Config{AgentChannel: "SIP/{ext}"},
+		cfg:  Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")},
 		s: newScript().
 			newchan("SIP/trunk-00000001", "6.1", "", "from-trunk", "5550101", "79001112233").
 			newchan("SIP/101-00000002", "6.2", "", "from-internal", "", "101").
