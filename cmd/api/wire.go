@@ -1,14 +1,13 @@
 package main
 
 import (
-	"github.com/amigate/amigate/internal/agent"
-
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/calls"
@@ -17,6 +16,8 @@ import (
 	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/pipeline"
+	"github.com/amigate/amigate/internal/presence"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
@@ -25,11 +26,19 @@ var (
 	_ amiclient.Metrics    = amiMetrics{}
 	_ webhooks.Metrics     = (*metrics.Metrics)(nil)
 	_ handlers.HTTPMetrics = (*metrics.Metrics)(nil)
-	_ callCounter          = (*metrics.Metrics)(nil)
+	_ pipeline.Metrics     = (*metrics.Metrics)(nil)
 	_ control.Calls        = (*calls.Tracker)(nil)
 	_ control.Unexpecter   = (*calls.Tracker)(nil)
-	_ correlator           = (*calls.Tracker)(nil)
-	_ reconciler           = (*calls.Tracker)(nil)
+	_ pipeline.Correlator  = (*calls.Tracker)(nil)
+	_ pipeline.Store       = (*webhooks.Dispatcher)(nil)
+	_ pipeline.PBX         = (*amiclient.Client)(nil)
+	_ pipeline.Events      = (*amiclient.Subscription)(nil)
+	_ pipeline.Presence    = (*presence.Tracker)(nil)
+	_ pipeline.AgentLists  = (*amiclient.Client)(nil)
+	_ pipeline.ActiveCalls = (*calls.Tracker)(nil)
+	_ control.Presence     = (*presence.Tracker)(nil)
+	_ presence.Metrics     = (*metrics.Metrics)(nil)
+	_ presence.Devices     = (*agent.Devices)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an

@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -139,13 +140,9 @@ func (a *agent) call(id string) *callRef {
 }
 
 func (a *agent) dropCall(id string) bool {
-	for i := range a.calls {
-		if a.calls[i].id == id {
-			a.calls = append(a.calls[:i], a.calls[i+1:]...)
-			return true
-		}
-	}
-	return false
+	n := len(a.calls)
+	a.calls = slices.DeleteFunc(a.calls, func(c callRef) bool { return c.id == id })
+	return len(a.calls) < n
 }
 
 // setName takes a queue member name as the agent's name unless it is only

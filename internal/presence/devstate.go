@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -135,19 +136,7 @@ func (a *agent) dropRings() {
 			return
 		}
 	}
-	a.calls = slicesDeleteFunc(a.calls, func(c callRef) bool { return !c.answered })
-}
-
-func slicesDeleteFunc(s []callRef, del func(callRef) bool) []callRef {
-	n := 0
-	for _, c := range s {
-		if !del(c) {
-			s[n] = c
-			n++
-		}
-	}
-	clear(s[n:])
-	return s[:n]
+	a.calls = slices.DeleteFunc(a.calls, func(c callRef) bool { return !c.answered })
 }
 
 // extensionStatus applies an ExtensionStatus: the state of an agent's
@@ -175,6 +164,9 @@ func (t *Tracker) extensionStatus(out []amigate.CallEvent, m *ami.Message, at, r
 	}
 	was := a.hint
 	a.hint = st
+	if !gone {
+		a.showHintDevice(hint, m.Get("Status"))
+	}
 	if was.busy() && !st.busy() && st != devUnknown {
 		a.dropRings()
 	}
@@ -183,6 +175,28 @@ func (t *Tracker) extensionStatus(out []amigate.CallEvent, m *ami.Message, at, r
 		return out
 	}
 	return t.changed(out, a, at, readAt)
+}
+
+// hintDeviceStates are the hint states that are one device state: a hint
+// of one device reports that device's state.
+var hintDeviceStates = map[string]string{
+	"0": "NOT_INUSE", "1": "INUSE", "2": "BUSY", "4": "UNAVAILABLE", "8": "RINGING", "9": "RINGINUSE", "16": "ONHOLD",
+}
+
+// showHintDevice lists the device of a hint that names one device, with
+// the state the hint reports for it, unless the device reported its own:
+// Asterisk's DeviceStateList leaves Local devices out, so after a login
+// their hint is all there is.
+func (a *agent) showHintDevice(hint, status string) {
+	raw, ok := hintDeviceStates[status]
+	if !ok || strings.IndexByte(hint, '&') >= 0 || len(a.devices) >= maxDevices {
+		return
+	}
+	if a.device(hint) != nil {
+		return
+	}
+	st, raw, _ := parseDeviceState(raw)
+	a.devices = append(a.devices, device{name: keep(hint), raw: raw, state: st})
 }
 
 // hintNames reports whether a hint names a device of the agent exten.

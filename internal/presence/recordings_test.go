@@ -2,6 +2,7 @@ package presence
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -56,7 +57,7 @@ func TestDeviceStateRecording(t *testing.T) {
 			{Queue: "support", Interface: "Local/101@phones"},
 		},
 	}
-	slices.SortFunc(a.Queues, func(x, y amigate.AgentQueue) int { return cmpString(x.Queue, y.Queue) })
+	slices.SortFunc(a.Queues, func(x, y amigate.AgentQueue) int { return strings.Compare(x.Queue, y.Queue) })
 	if diff := cmp.Diff(want, a); diff != "" {
 		t.Errorf("agent 101 (-want +got):\n%s", diff)
 	}
@@ -119,12 +120,34 @@ func TestFreePBXQueueRecording(t *testing.T) {
 	}
 }
 
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// TestCallRecordings: the states agents go through in recorded calls,
+// from the call model's events and the devices.
+func TestCallRecordings(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		want101 []string
+		want102 []string
+	}{
+		// A ring-all queue: both ring, 102 takes it, 101 stops ringing.
+		{"incoming_queue", []string{"ringing", "available"}, []string{"ringing", "in_call", "available"}},
+		// 101 puts the customer on hold to consult 102, who takes the call over.
+		{"attended_transfer_atxfer", []string{"ringing", "in_call", "on_hold", "in_call", "available"}, []string{"ringing", "in_call", "available"}},
+		{"blind_transfer_action", []string{"ringing", "in_call", "available"}, []string{"ringing", "in_call", "available"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReplay(t, office, nil)
+			r.run(tt.name)
+			if got := r.states("101"); !slices.Equal(got, tt.want101) {
+				t.Errorf("101 went through %v, want %v", got, tt.want101)
+			}
+			if got := r.states("102"); !slices.Equal(got, tt.want102) {
+				t.Errorf("102 went through %v, want %v", got, tt.want102)
+			}
+			for _, a := range r.p.List() {
+				if len(a.Calls) != 0 {
+					t.Errorf("%s still in calls %v after the recording", a.Extension, a.Calls)
+				}
+			}
+		})
 	}
-	return 0
 }

@@ -70,6 +70,7 @@ func (t *Tracker) Resync(s Snapshot, now time.Time) []amigate.CallEvent {
 		}
 		if a := t.agent(exten); a != nil && !gone {
 			a.hint = st
+			a.showHintDevice(m.Get("Hint"), m.Get("Status"))
 		}
 	}
 	var out []amigate.CallEvent

@@ -123,3 +123,22 @@ func types(evs []amigate.CallEvent) []string {
 	}
 	return out
 }
+
+// TestHintDevices: after a login a Local device is known only by its hint
+// (DeviceStateList leaves it out): a hint of one device shows that device
+// with the hint's state; a hint of several cannot say which is which.
+func TestHintDevices(t *testing.T) {
+	p := New(Config{Devices: testDevices(t, office)})
+	p.Resync(Snapshot{DevicesOK: true, HintsOK: true, Hints: []ami.Message{
+		msg("Event", "ExtensionStatus", "Exten", "101", "Hint", "Local/101@phones", "Status", "1"),
+		msg("Event", "ExtensionStatus", "Exten", "201", "Hint", "PJSIP/201&Custom:DND201", "Status", "0"),
+	}}, time.Unix(1795449000, 0))
+	a, _ := p.Get("101")
+	if len(a.Devices) != 1 || a.Devices[0] != (amigate.AgentDevice{Name: "Local/101@phones", State: "INUSE"}) || a.State != amigate.AgentInCall {
+		t.Errorf("101: %+v, want Local/101@phones INUSE, in_call", a)
+	}
+	b, _ := p.Get("201")
+	if len(b.Devices) != 0 || b.State != amigate.AgentAvailable {
+		t.Errorf("201: %+v, want no device listed, available", b)
+	}
+}

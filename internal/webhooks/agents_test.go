@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -81,5 +82,33 @@ func TestNormalizeEvents(t *testing.T) {
 	}
 	if _, err := normalizeEvents([]string{"agent.exploded"}); err == nil {
 		t.Error("an unknown agent event type was accepted")
+	}
+}
+
+// TestOldConsumerFilter: a subscription whose consumer was made before
+// agent events existed (its filter takes every subject) still gets call
+// events only.
+func TestOldConsumerFilter(t *testing.T) {
+	rcv := newReceiver(t, testSecret)
+	d := open(t, testConfig(t))
+	ctx := context.Background()
+	sub, err := d.Create(ctx, amigate.SubscriptionRequest{URL: rcv.srv.URL, Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := consumerConfig(sub.ID, sub.Events, d.cfg)
+	old.FilterSubjects = []string{subjectPrefix + ".>"}
+	if _, err := d.st.stream.UpdateConsumer(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	calls := events("old", 1, 4)
+	publish(t, d, append(agentEvents("101", 2), calls...))
+	waitFor(t, "call events delivered", 10*time.Second, func() bool { return len(rcv.distinct()) == len(calls) })
+	waitFor(t, "deliveries to settle", 10*time.Second, func() bool { return settled(t, d) })
+	got, _, _ := rcv.snapshot()
+	for _, g := range got {
+		if amigate.IsAgentEvent(g.Event.Type) {
+			t.Errorf("got %s through the old filter", g.Event.Type)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package pipeline_test
 
 import (
 	"context"
@@ -7,16 +7,17 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/pipeline"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
-// BenchmarkEventLoopStore feeds queued AMI events, each causing one call
+// BenchmarkLoopStore feeds queued AMI events, each causing one call
 // event, through the event loop into the real store (embedded JetStream on
 // disk), one Publish per event against one per batch.
 //
-//	go test -run '^$' -bench EventLoopStore -benchtime 2000x ./cmd/api
-func BenchmarkEventLoopStore(b *testing.B) {
-	for _, batch := range []int{1, maxBatch} {
+//	go test -run '^$' -bench LoopStore -benchtime 2000x ./internal/pipeline
+func BenchmarkLoopStore(b *testing.B) {
+	for _, batch := range []int{1, pipeline.MaxBatch} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			store, err := webhooks.New(context.Background(), webhooks.Config{DataDir: b.TempDir()})
 			if err != nil {
@@ -28,10 +29,11 @@ func BenchmarkEventLoopStore(b *testing.B) {
 				evs.ch <- event(amigate.EventCallRinging, fmt.Sprintf("evt_%d_%d", batch, i))
 			}
 			close(evs.ch)
-			l := newLoop(evs, &fakeCalls{}, nil, fakePBX{}, &countingMetrics{types: map[string]int{}})
-			l.store, l.batch = store, batch
+			cfg := config(evs, &fakeCalls{}, store, fakePBX{}, &countingMetrics{types: map[string]int{}})
+			cfg.Batch = batch
+			l := pipeline.New(cfg)
 			b.ResetTimer()
-			if err := l.run(context.Background()); err != nil {
+			if err := l.Run(context.Background()); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -1,4 +1,4 @@
-package main
+package pipeline_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/pipeline"
 )
 
 // fakeEvents hands out queued events, then blocks until ctx ends; closed
@@ -68,10 +69,7 @@ func (f *fakeCalls) Expire(time.Time) {
 	f.expired++
 }
 
-// reconcilingCalls is fakeCalls with Reconcile.
-type reconcilingCalls struct{ *fakeCalls }
-
-func (f reconcilingCalls) Reconcile(channels []ami.Message, now time.Time) []amigate.CallEvent {
+func (f *fakeCalls) Reconcile(channels []ami.Message, now time.Time) []amigate.CallEvent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reconciled = append(f.reconciled, channels)
@@ -152,25 +150,21 @@ func event(name, emit string) amiclient.Event {
 	return amiclient.Event{Kind: amiclient.KindEvent, Message: m, ReadAt: time.Unix(1, 0)}
 }
 
-func newLoop(evs *fakeEvents, calls correlator, store *fakeStore, pbx fakePBX, m *countingMetrics) *eventLoop {
-	l := &eventLoop{
-		events: evs, pbx: pbx, calls: calls, metrics: m,
-		log: slog.New(slog.DiscardHandler), now: time.Now,
-		expireEvery: time.Hour, resyncTimeout: time.Second,
-		retryMin: time.Millisecond, retryMax: 4 * time.Millisecond, publishTimeout: time.Second,
+// config is a loop's configuration over fakes, with short retries.
+func config(evs *fakeEvents, calls *fakeCalls, store pipeline.Store, pbx fakePBX, m *countingMetrics) pipeline.Config {
+	return pipeline.Config{
+		Events: evs, PBX: pbx, Correlator: calls, Store: store, Metrics: m,
+		Logger:      slog.New(slog.DiscardHandler),
+		ExpireEvery: time.Hour, ResyncTimeout: time.Second,
+		RetryMin: time.Millisecond, RetryMax: 4 * time.Millisecond, PublishTimeout: time.Second,
 	}
-	if store != nil {
-		l.store = store
-	}
-	return l
 }
 
-func TestEventLoop(t *testing.T) {
+func TestLoop(t *testing.T) {
 	channel := ami.Message{Fields: []ami.Field{{Name: "Event", Value: "CoreShowChannel"}}}
 	tests := []struct {
 		name       string
 		events     []amiclient.Event
-		reconciles bool
 		pbx        fakePBX
 		failures   int
 		wantStored []string
@@ -193,7 +187,6 @@ func TestEventLoop(t *testing.T) {
 		{
 			name:       "connected and overflow resync",
 			events:     []amiclient.Event{{Kind: amiclient.KindConnected}, event("call.ringing", "e1"), {Kind: amiclient.KindDisconnected}, {Kind: amiclient.KindOverflow}},
-			reconciles: true,
 			pbx:        fakePBX{channels: []ami.Message{channel}},
 			wantStored: []string{"evt_reconciled", "e1", "evt_reconciled"},
 			wantResync: 2,
@@ -202,7 +195,6 @@ func TestEventLoop(t *testing.T) {
 		{
 			name:       "connected before ready: the resync waits for readiness",
 			events:     []amiclient.Event{{Kind: amiclient.KindConnected}, event("call.ringing", "e1")},
-			reconciles: true,
 			pbx:        fakePBX{channels: []ami.Message{channel}, ready: new(atomic.Bool)},
 			wantStored: []string{"evt_reconciled", "e1"},
 			wantResync: 1,
@@ -211,14 +203,7 @@ func TestEventLoop(t *testing.T) {
 		{
 			name:       "resync fails: waits for the next login",
 			events:     []amiclient.Event{{Kind: amiclient.KindConnected}, event("call.ringing", "e1")},
-			reconciles: true,
 			pbx:        fakePBX{err: amiclient.ErrDisconnected},
-			wantStored: []string{"e1"},
-			wantCounts: map[string]int{"call.ringing": 1},
-		},
-		{
-			name:       "correlator without Reconcile",
-			events:     []amiclient.Event{{Kind: amiclient.KindConnected}, event("call.ringing", "e1")},
 			wantStored: []string{"e1"},
 			wantCounts: map[string]int{"call.ringing": 1},
 		},
@@ -231,13 +216,9 @@ func TestEventLoop(t *testing.T) {
 			}
 			close(evs.ch) // the loop ends at ErrClosed once all are handled
 			fc := &fakeCalls{}
-			var calls correlator = fc
-			if tt.reconciles {
-				calls = reconcilingCalls{fc}
-			}
 			store := &fakeStore{failures: tt.failures}
 			m := &countingMetrics{types: map[string]int{}}
-			if err := newLoop(evs, calls, store, tt.pbx, m).run(context.Background()); err != nil {
+			if err := pipeline.New(config(evs, fc, store, tt.pbx, m)).Run(context.Background()); err != nil {
 				t.Fatalf("run: %v", err)
 			}
 			if diff := cmp.Diff(tt.wantStored, store.snapshot()); diff != "" {
@@ -253,16 +234,17 @@ func TestEventLoop(t *testing.T) {
 	}
 }
 
-// TestEventLoopExpires checks that ended calls are expired on schedule even
+// TestLoopExpires checks that ended calls are expired on schedule even
 // when no event arrives, and that cancelling stops the loop.
-func TestEventLoopExpires(t *testing.T) {
+func TestLoopExpires(t *testing.T) {
 	evs := &fakeEvents{ch: make(chan amiclient.Event)}
 	fc := &fakeCalls{}
-	l := newLoop(evs, fc, &fakeStore{}, fakePBX{}, &countingMetrics{types: map[string]int{}})
-	l.expireEvery = 5 * time.Millisecond
+	cfg := config(evs, fc, &fakeStore{}, fakePBX{}, &countingMetrics{types: map[string]int{}})
+	cfg.ExpireEvery = 5 * time.Millisecond
+	l := pipeline.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- l.run(ctx) }()
+	go func() { done <- l.Run(ctx) }()
 	eventually(t, 5*time.Second, "two expiries", func() bool {
 		fc.mu.Lock()
 		defer fc.mu.Unlock()
@@ -274,17 +256,18 @@ func TestEventLoopExpires(t *testing.T) {
 	}
 }
 
-// TestEventLoopStopsWhileStoreDown checks that a loop stuck retrying a
+// TestLoopStopsWhileStoreDown checks that a loop stuck retrying a
 // refusing store still stops when cancelled.
-func TestEventLoopStopsWhileStoreDown(t *testing.T) {
+func TestLoopStopsWhileStoreDown(t *testing.T) {
 	evs := &fakeEvents{ch: make(chan amiclient.Event, 1)}
 	evs.ch <- event("call.ringing", "e1")
 	store := &fakeStore{failures: 1 << 30}
-	l := newLoop(evs, &fakeCalls{}, store, fakePBX{}, &countingMetrics{types: map[string]int{}})
-	l.retryMax = time.Hour // only cancellation can end the wait
+	cfg := config(evs, &fakeCalls{}, store, fakePBX{}, &countingMetrics{types: map[string]int{}})
+	cfg.RetryMax = time.Hour // only cancellation can end the wait
+	l := pipeline.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- l.run(ctx) }()
+	go func() { done <- l.Run(ctx) }()
 	eventually(t, 5*time.Second, "retries", func() bool {
 		store.mu.Lock()
 		defer store.mu.Unlock()
@@ -301,10 +284,10 @@ func TestEventLoopStopsWhileStoreDown(t *testing.T) {
 	}
 }
 
-// TestEventLoopBatches checks that call events of queued AMI events are
+// TestLoopBatches checks that call events of queued AMI events are
 // stored in one Publish, and that a resync splits the batch so that order
 // holds.
-func TestEventLoopBatches(t *testing.T) {
+func TestLoopBatches(t *testing.T) {
 	queued := []amiclient.Event{
 		event("call.ringing", "e1"), event("Newstate", ""), event("call.answered", "e2"), event("call.ended", "e3"),
 		{Kind: amiclient.KindConnected},
@@ -316,12 +299,24 @@ func TestEventLoopBatches(t *testing.T) {
 	}
 	close(evs.ch)
 	store := &fakeStore{}
-	l := newLoop(evs, reconcilingCalls{&fakeCalls{}}, store, fakePBX{}, &countingMetrics{types: map[string]int{}})
-	if err := l.run(context.Background()); err != nil {
+	l := pipeline.New(config(evs, &fakeCalls{}, store, fakePBX{}, &countingMetrics{types: map[string]int{}}))
+	if err := l.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	want := [][]string{{"e1", "e2", "e3"}, {"evt_reconciled"}, {"e4", "e5"}}
 	if diff := cmp.Diff(want, store.batches); diff != "" {
 		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, deadline time.Duration, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for !cond() {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within %v", what, deadline)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
