@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -93,7 +94,7 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 // device that never rang gives none.
 func (t *Tracker) ring(out []amigate.CallEvent, dest *channel, at, readAt time.Time) []amigate.CallEvent {
 	c := dest.call
-	if dest.ext == "" || !dest.dialing || dest.rung || contains(c.ringing, dest.ext) {
+	if dest.ext == "" || !dest.dialing || dest.rung || slices.Contains(c.ringing, dest.ext) {
 		return out
 	}
 	dest.rung = true

@@ -2,6 +2,7 @@ package calls
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +109,7 @@ func (c *call) adoptedAt(now time.Time) {
 }
 
 func (c *call) addExt(ext string) {
-	if ext == "" || contains(c.exts, ext) {
+	if ext == "" || slices.Contains(c.exts, ext) {
 		return
 	}
 	c.exts = append(c.exts, ext)
@@ -188,15 +189,6 @@ func seconds(d time.Duration) float64 {
 		return 0
 	}
 	return float64(d.Round(time.Millisecond)) / float64(time.Second)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func remove(list []string, s string) []string {

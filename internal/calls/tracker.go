@@ -6,6 +6,7 @@ package calls
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -139,7 +140,7 @@ func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 		if f.State != "" && c.state != f.State {
 			continue
 		}
-		if f.Extension != "" && c.agent != f.Extension && !contains(c.exts, f.Extension) {
+		if f.Extension != "" && c.agent != f.Extension && !slices.Contains(c.exts, f.Extension) {
 			continue
 		}
 		out = append(out, c.snapshot(now))
@@ -149,7 +150,7 @@ func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
 			return c
 		}
-		return compareStrings(a.ID, b.ID)
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out
 }
@@ -204,14 +205,4 @@ func (t *Tracker) retire(c *call, final amigate.Call) {
 		}
 		t.endedOrder = slices.Delete(t.endedOrder, 0, over)
 	}
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -136,7 +137,7 @@ func (t *Tracker) attendedTransfer(out []amigate.CallEvent, m *ami.Message, read
 			out = t.connect(out, ch.bridge, at, readAt, 0)
 		}
 	}
-	if len(c.answered) > 0 && to != "" && contains(c.answered, to) {
+	if len(c.answered) > 0 && to != "" && slices.Contains(c.answered, to) {
 		c.agent = to
 		c.state = amigate.StateAnswered
 	}
