@@ -154,12 +154,15 @@ func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) web
 	return c
 }
 
-// readiness is /readyz: logged in to AMI and the event store writable.
-func readiness(client *amiclient.Client, store *webhooks.Dispatcher) func(context.Context) error {
+// readiness is /readyz: logged in to AMI, the calls resynced with the PBX
+// since that login, and the event store writable.
+func readiness(client *amiclient.Client, loop *pipeline.Loop, store *webhooks.Dispatcher) func(context.Context) error {
 	return func(context.Context) error {
 		var errs []error
 		if s := client.State(); s != amiclient.Ready {
 			errs = append(errs, fmt.Errorf("asterisk manager: %s", s))
+		} else if err := loop.Ready(); err != nil {
+			errs = append(errs, fmt.Errorf("calls: %w", err))
 		}
 		if err := store.Ready(); err != nil {
 			errs = append(errs, fmt.Errorf("event store: %w", err))

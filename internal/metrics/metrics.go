@@ -38,6 +38,7 @@ type Metrics struct {
 	actions        *prometheus.CounterVec
 	actionDuration *prometheus.HistogramVec
 	callEvents     *prometheus.CounterVec
+	invalidEvents  *prometheus.CounterVec
 	agentEvents    *prometheus.CounterVec
 	unknownStates  prometheus.Counter
 	unrecognised   prometheus.Counter
@@ -87,6 +88,7 @@ func New() *Metrics {
 	m.actions = f.counterVec("amigate_ami_actions_total", "AMI actions sent, by action and outcome (success, error, timeout, disconnected, canceled).", "action", "outcome")
 	m.actionDuration = f.histogramVec("amigate_ami_action_duration_seconds", "AMI round trip from sending an action to its response.", amiBuckets, "action")
 	m.callEvents = f.counterVec("amigate_call_events_total", "Call events produced by the correlator, by type.", "type")
+	m.invalidEvents = f.counterVec("amigate_call_events_invalid_total", "Call events the store refused as invalid and the pipeline skipped (logged with their AMI event), by type.", "type")
 	m.agentEvents = f.counterVec("amigate_agent_events_total", "Agent events produced by the presence tracker, by type.", "type")
 	m.unrecognised = f.counter("amigate_calls_unrecognised_agent_total", "Calls whose customer was connected with a channel no agent device template recognises (the warning log names it).")
 	m.unknownStates = f.counter("amigate_agent_unknown_states_total", "Device or extension states the presence tracker did not recognise (the agent is reported unknown).")
@@ -185,6 +187,9 @@ func (m *Metrics) ActionDone(action, outcome string, d time.Duration) {
 
 // CallEvent counts one call event of type typ (call.ringing, ...).
 func (m *Metrics) CallEvent(typ string) { m.callBound.get(typ).Inc() }
+
+// CallEventInvalid counts one call event the store refused as invalid.
+func (m *Metrics) CallEventInvalid(typ string) { m.invalidEvents.WithLabelValues(typ).Inc() }
 
 // AgentEvent counts one stored agent event by type.
 func (m *Metrics) AgentEvent(typ string) { m.agentEvents.WithLabelValues(typ).Inc() }
