@@ -177,6 +177,7 @@ func (t *Tracker) mergeFresh(src, dst *call) bool {
 // moveAll moves every channel of src into dst and forgets src; its
 // Linkedids now lead to dst.
 func (t *Tracker) moveAll(src, dst *call) {
+	t.atxferStarted(src)
 	for _, ch := range src.channels {
 		ch.call = dst
 		dst.channels = append(dst.channels, ch)

@@ -77,6 +77,8 @@ type call struct {
 	causeCust  bool
 	xferUID    string         // transferee of the last BlindTransfer: its BridgeLeave is no Redirect
 	blind      *blindTransfer // told by Asterisk, reported when the target dials
+	atxfer     *atxfer        // the API's attended transfer, not started yet
+	atxferN    int            // attended transfers asked for, for event ids
 	actionID   string         // the Originate's ActionID of an expected call
 	expected   bool
 	fixedCust  bool // the customer came from Expect and is not guessed again

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -28,6 +29,11 @@ type Tracker struct {
 	bridges    map[string]*bridge
 	ended      map[string]*amigate.Call
 	endedOrder []endedRef // oldest first, for Expire and the MaxEnded bound
+	atxfers    []*call    // calls with an attended transfer not yet started
+
+	// pendingAtxfers is len(atxfers), read without the lock by Handle: while
+	// it is 0, events the correlator has no use for cost no lock.
+	pendingAtxfers atomic.Int32
 }
 
 type endedRef struct {

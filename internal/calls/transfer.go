@@ -111,6 +111,7 @@ func (t *Tracker) attendedTransfer(out []amigate.CallEvent, m *ami.Message, read
 	default:
 		return out
 	}
+	t.atxferStarted(c)
 	from := t.match.agentExt(m.Get("OrigTransfererChannel"))
 	to := t.match.agentExt(m.Get("TransferTargetChannel"))
 	if to == "" {
