@@ -17,12 +17,10 @@ import (
 // login <= listed <= len): the tracker handles everything read before it,
 // then reconciles with what the PBX then had, then reads on — as the
 // pipeline applies a resync at its place in the stream.
-func runReconnect(t *testing.T, name string, cfg Config, lost, login, listed int) []amigate.CallEvent {
-	t.Helper()
-	msgs := readStream(t, streamPath(name))
+// o is the recording's Originate, when it has one.
+func runReconnect(msgs []ami.Message, cfg Config, o ami.Message, hasOriginate bool, lost, login, listed int) []amigate.CallEvent {
 	read := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
 	cfg.Now = func() time.Time { return read }
-	o, hasOriginate := originate(t, name)
 	tr := NewTracker(cfg)
 	var evs []amigate.CallEvent
 	expected := false
@@ -127,6 +125,7 @@ func TestReconnectAnywhere(t *testing.T) {
 			wholeBy := byCall(whole)
 			first := firstOf(msgs)
 			allGone := len(showChannels(msgs, time.Now())) == 0
+			o, hasOriginate := originate(t, sc.name)
 			rng := rand.New(rand.NewPCG(uint64(si), 9))
 			for trial := range trials {
 				lost := rng.IntN(n + 1)
@@ -136,7 +135,7 @@ func TestReconnectAnywhere(t *testing.T) {
 				}
 				listed := login + rng.IntN(n-login+1)
 				where := fmt.Sprintf("lost [%d,%d), listed before %d of %d", lost, login, listed, n)
-				got := byCall(runReconnect(t, sc.name, sc.cfg, lost, login, listed))
+				got := byCall(runReconnect(msgs, sc.cfg, o, hasOriginate, lost, login, listed))
 				for id, evs := range got {
 					if err := lifecycleError(evs); err != "" {
 						t.Fatalf("%s: call %s: %s\n%s", where, id, err, briefAll(evs))
