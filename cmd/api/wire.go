@@ -23,22 +23,23 @@ import (
 
 // The one Metrics value serves every package's interface.
 var (
-	_ amiclient.Metrics    = amiMetrics{}
-	_ webhooks.Metrics     = (*metrics.Metrics)(nil)
-	_ handlers.HTTPMetrics = (*metrics.Metrics)(nil)
-	_ pipeline.Metrics     = (*metrics.Metrics)(nil)
-	_ control.Calls        = (*calls.Tracker)(nil)
-	_ control.Unexpecter   = (*calls.Tracker)(nil)
-	_ pipeline.Correlator  = (*calls.Tracker)(nil)
-	_ pipeline.Store       = (*webhooks.Dispatcher)(nil)
-	_ pipeline.PBX         = (*amiclient.Client)(nil)
-	_ pipeline.Events      = (*amiclient.Subscription)(nil)
-	_ pipeline.Presence    = (*presence.Tracker)(nil)
-	_ pipeline.AgentLists  = (*amiclient.Client)(nil)
-	_ pipeline.ActiveCalls = (*calls.Tracker)(nil)
-	_ control.Presence     = (*presence.Tracker)(nil)
-	_ presence.Metrics     = (*metrics.Metrics)(nil)
-	_ presence.Devices     = (*agent.Devices)(nil)
+	_ amiclient.Metrics     = amiMetrics{}
+	_ webhooks.Metrics      = (*metrics.Metrics)(nil)
+	_ handlers.HTTPMetrics  = (*metrics.Metrics)(nil)
+	_ pipeline.Metrics      = (*metrics.Metrics)(nil)
+	_ control.Calls         = (*calls.Tracker)(nil)
+	_ control.Unexpecter    = (*calls.Tracker)(nil)
+	_ control.AtxferWatcher = (*calls.Tracker)(nil)
+	_ pipeline.Correlator   = (*calls.Tracker)(nil)
+	_ pipeline.Store        = (*webhooks.Dispatcher)(nil)
+	_ pipeline.PBX          = (*amiclient.Client)(nil)
+	_ pipeline.Events       = (*amiclient.Subscription)(nil)
+	_ pipeline.Presence     = (*presence.Tracker)(nil)
+	_ pipeline.AgentLists   = (*amiclient.Client)(nil)
+	_ pipeline.ActiveCalls  = (*calls.Tracker)(nil)
+	_ control.Presence      = (*presence.Tracker)(nil)
+	_ presence.Metrics      = (*metrics.Metrics)(nil)
+	_ presence.Devices      = (*agent.Devices)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
