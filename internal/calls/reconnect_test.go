@@ -17,8 +17,8 @@ import (
 // login <= listed <= len): the tracker handles everything read before it,
 // then reconciles with what the PBX then had, then reads on — as the
 // pipeline applies a resync at its place in the stream.
-// o is the recording's Originate, when it has one.
-func runReconnect(msgs []ami.Message, cfg Config, o ami.Message, hasOriginate bool, lost, login, listed int) []amigate.CallEvent {
+// o is the recording's Originate, when it has one; ax its Atxfer.
+func runReconnect(msgs []ami.Message, cfg Config, o ami.Message, hasOriginate bool, ax ami.Message, hasAtxfer bool, lost, login, listed int) []amigate.CallEvent {
 	read := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
 	cfg.Now = func() time.Time { return read }
 	tr := NewTracker(cfg)
@@ -44,6 +44,9 @@ func runReconnect(msgs []ami.Message, cfg Config, o ami.Message, hasOriginate bo
 			continue
 		}
 		evs = append(evs, tr.Handle(m, read)...)
+		if hasAtxfer {
+			atxferAccepted(tr, ax, m, read) // a response read: the API's Atxfer got it
+		}
 	}
 	return evs
 }
@@ -126,6 +129,7 @@ func TestReconnectAnywhere(t *testing.T) {
 			first := firstOf(msgs)
 			allGone := len(showChannels(msgs, time.Now())) == 0
 			o, hasOriginate := originate(t, sc.name)
+			ax, hasAtxfer := sentAction(t, sc.name, "Atxfer", "Channel")
 			rng := rand.New(rand.NewPCG(uint64(si), 9))
 			for trial := range trials {
 				lost := rng.IntN(n + 1)
@@ -135,7 +139,7 @@ func TestReconnectAnywhere(t *testing.T) {
 				}
 				listed := login + rng.IntN(n-login+1)
 				where := fmt.Sprintf("lost [%d,%d), listed before %d of %d", lost, login, listed, n)
-				got := byCall(runReconnect(msgs, sc.cfg, o, hasOriginate, lost, login, listed))
+				got := byCall(runReconnect(msgs, sc.cfg, o, hasOriginate, ax, hasAtxfer, lost, login, listed))
 				for id, evs := range got {
 					if err := lifecycleError(evs); err != "" {
 						t.Fatalf("%s: call %s: %s\n%s", where, id, err, briefAll(evs))
