@@ -72,6 +72,15 @@ type CallEvent struct {
 // Transfer describes a call.transferred event.
 type Transfer struct {
 	FromExtension string `json:"from_extension,omitempty"`
-	ToExtension   string `json:"to_extension,omitempty"`
-	Mode          string `json:"mode" enums:"blind,attended"`
+	// ToExtension is set when the target is an agent extension: an agent's
+	// device was dialled, or joined the customer (attended).
+	ToExtension string `json:"to_extension,omitempty"`
+	// ToNumber is set when a blind transfer's target dialled something that
+	// is no agent's device: an outside number.
+	ToNumber string `json:"to_number,omitempty"`
+	// To is the target as the transfer named it (the dialplan extension),
+	// whatever it turned out to be; with neither ToExtension nor ToNumber
+	// the service could not tell (the target dialled nothing).
+	To   string `json:"to,omitempty"`
+	Mode string `json:"mode" enums:"blind,attended"`
 }

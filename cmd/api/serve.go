@@ -117,7 +117,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		}
 		return client.Close()
 	})
-	tracker := calls.NewTracker(trackerConfig(cfg, devices))
+	tracker := calls.NewTracker(trackerConfig(cfg, devices, log, m))
 	m.CallsActive(tracker.Active)
 	agents := presence.New(presence.Config{Devices: devices, Log: log.With("component", "presence"), Metrics: m})
 	// Subscribed before anything is read, so that no event is missed.

@@ -133,11 +133,13 @@ func controlConfig(cfg config.Config, devices *agent.Devices) (control.Config, e
 	return c, nil
 }
 
-func trackerConfig(cfg config.Config, devices *agent.Devices) calls.Config {
+func trackerConfig(cfg config.Config, devices *agent.Devices, log *slog.Logger, m *metrics.Metrics) calls.Config {
 	return calls.Config{
 		TrunkContexts: cfg.Calls.TrunkContexts,
 		Devices:       devices,
 		Retention:     cfg.Calls.Retention,
+		Logger:        log.With("component", "calls"),
+		Metrics:       m,
 	}
 }
 

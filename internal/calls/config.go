@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"log/slog"
 	"strings"
 	"time"
 
@@ -30,7 +31,23 @@ type Config struct {
 	ExpectTimeout time.Duration
 	// Now is the clock, for tests. Default time.Now.
 	Now func() time.Time
+	// Logger warns of what the configuration misses (a customer bridged
+	// with no recognised agent). Default: discard.
+	Logger *slog.Logger
+	// Metrics counts the same. Default: none.
+	Metrics Metrics
 }
+
+// Metrics counts what the correlator could not recognise.
+type Metrics interface {
+	// UnrecognisedAgent counts a customer connected with a channel that is
+	// no recognised agent device (amigate_calls_unrecognised_agent_total).
+	UnrecognisedAgent()
+}
+
+type noMetrics struct{}
+
+func (noMetrics) UnrecognisedAgent() {}
 
 // Defaults.
 const (
@@ -60,6 +77,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Metrics == nil {
+		c.Metrics = noMetrics{}
 	}
 	return c
 }

@@ -112,7 +112,7 @@ func eventTime(m *ami.Message, readAt time.Time) time.Time { return m.Time(readA
 // disposition is how an ended call went, from what the stream told.
 func (c *call) disposition() string {
 	switch {
-	case len(c.answered) > 0:
+	case c.isAnswered():
 		return amigate.DispositionAnswered
 	case c.abandoned:
 		return amigate.DispositionAbandoned
@@ -148,6 +148,7 @@ func (c *call) disposition() string {
 
 // end closes a call whose last channel is gone and returns call.ended.
 func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []amigate.CallEvent {
+	out = t.reportBlind(out, c, "", readAt)
 	c.state = amigate.StateEnded
 	disp := c.disposition()
 	c.ringing = nil

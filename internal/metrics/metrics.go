@@ -40,6 +40,7 @@ type Metrics struct {
 	callEvents     *prometheus.CounterVec
 	agentEvents    *prometheus.CounterVec
 	unknownStates  prometheus.Counter
+	unrecognised   prometheus.Counter
 	deliveries     *prometheus.CounterVec
 	deliveryLat    prometheus.Histogram
 	backlog        prometheus.Gauge
@@ -87,6 +88,7 @@ func New() *Metrics {
 	m.actionDuration = f.histogramVec("amigate_ami_action_duration_seconds", "AMI round trip from sending an action to its response.", amiBuckets, "action")
 	m.callEvents = f.counterVec("amigate_call_events_total", "Call events produced by the correlator, by type.", "type")
 	m.agentEvents = f.counterVec("amigate_agent_events_total", "Agent events produced by the presence tracker, by type.", "type")
+	m.unrecognised = f.counter("amigate_calls_unrecognised_agent_total", "Calls whose customer was connected with a channel no agent device template recognises (the warning log names it).")
 	m.unknownStates = f.counter("amigate_agent_unknown_states_total", "Device or extension states the presence tracker did not recognise (the agent is reported unknown).")
 	m.deliveries = f.counterVec("amigate_webhook_deliveries_total", "Webhook delivery attempts, by outcome (delivered, retry, dead, gone).", "outcome")
 	m.deliveryLat = f.histogram("amigate_webhook_delivery_latency_seconds", "From reading the AMI event to the receiver's 2xx, for delivered webhooks.", webhookBuckets)
@@ -186,6 +188,10 @@ func (m *Metrics) CallEvent(typ string) { m.callBound.get(typ).Inc() }
 
 // AgentEvent counts one stored agent event by type.
 func (m *Metrics) AgentEvent(typ string) { m.agentEvents.WithLabelValues(typ).Inc() }
+
+// UnrecognisedAgent counts a call answered by a channel that is no
+// recognised agent device.
+func (m *Metrics) UnrecognisedAgent() { m.unrecognised.Inc() }
 
 // UnknownDeviceState counts a device or extension state the presence
 // tracker did not recognise.
