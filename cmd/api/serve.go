@@ -158,7 +158,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		Webhooks:    store,
 		Agents:      svc.Agents(agents),
 		Verifier:    verifier,
-		Ready:       readiness(client, store),
+		Ready:       readiness(client, loop, store),
 		Metrics:     m.Handler(),
 		HTTPMetrics: m,
 		Logger:      log.With("component", "http"),

@@ -24,22 +24,23 @@ import (
 
 // The one Metrics value serves every package's interface.
 var (
-	_ amiclient.Metrics    = amiMetrics{}
-	_ webhooks.Metrics     = (*metrics.Metrics)(nil)
-	_ handlers.HTTPMetrics = (*metrics.Metrics)(nil)
-	_ pipeline.Metrics     = (*metrics.Metrics)(nil)
-	_ control.Calls        = (*calls.Tracker)(nil)
-	_ control.Unexpecter   = (*calls.Tracker)(nil)
-	_ pipeline.Correlator  = (*calls.Tracker)(nil)
-	_ pipeline.Store       = (*webhooks.Dispatcher)(nil)
-	_ pipeline.PBX         = (*amiclient.Client)(nil)
-	_ pipeline.Events      = (*amiclient.Subscription)(nil)
-	_ pipeline.Presence    = (*presence.Tracker)(nil)
-	_ pipeline.AgentLists  = (*amiclient.Client)(nil)
-	_ pipeline.ActiveCalls = (*calls.Tracker)(nil)
-	_ control.Presence     = (*presence.Tracker)(nil)
-	_ presence.Metrics     = (*metrics.Metrics)(nil)
-	_ presence.Devices     = (*agent.Devices)(nil)
+	_ amiclient.Metrics     = amiMetrics{}
+	_ webhooks.Metrics      = (*metrics.Metrics)(nil)
+	_ handlers.HTTPMetrics  = (*metrics.Metrics)(nil)
+	_ pipeline.Metrics      = (*metrics.Metrics)(nil)
+	_ control.Calls         = (*calls.Tracker)(nil)
+	_ control.Unexpecter    = (*calls.Tracker)(nil)
+	_ control.AtxferWatcher = (*calls.Tracker)(nil)
+	_ pipeline.Correlator   = (*calls.Tracker)(nil)
+	_ pipeline.Store        = (*webhooks.Dispatcher)(nil)
+	_ pipeline.PBX          = (*amiclient.Client)(nil)
+	_ pipeline.Events       = (*amiclient.Subscription)(nil)
+	_ pipeline.Presence     = (*presence.Tracker)(nil)
+	_ pipeline.AgentLists   = (*amiclient.Client)(nil)
+	_ pipeline.ActiveCalls  = (*calls.Tracker)(nil)
+	_ control.Presence      = (*presence.Tracker)(nil)
+	_ presence.Metrics      = (*metrics.Metrics)(nil)
+	_ presence.Devices      = (*agent.Devices)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
@@ -159,12 +160,15 @@ func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) web
 	return c
 }
 
-// readiness is /readyz: logged in to AMI and the event store writable.
-func readiness(client *amiclient.Client, store *webhooks.Dispatcher) func(context.Context) error {
+// readiness is /readyz: logged in to AMI, the calls resynced with the PBX
+// since that login, and the event store writable.
+func readiness(client *amiclient.Client, loop *pipeline.Loop, store *webhooks.Dispatcher) func(context.Context) error {
 	return func(context.Context) error {
 		var errs []error
 		if s := client.State(); s != amiclient.Ready {
 			errs = append(errs, fmt.Errorf("asterisk manager: %s", s))
+		} else if err := loop.Ready(); err != nil {
+			errs = append(errs, fmt.Errorf("calls: %w", err))
 		}
 		if err := store.Ready(); err != nil {
 			errs = append(errs, fmt.Errorf("event store: %w", err))

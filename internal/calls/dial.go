@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -93,7 +94,7 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 // device that never rang gives none.
 func (t *Tracker) ring(out []amigate.CallEvent, dest *channel, at, readAt time.Time) []amigate.CallEvent {
 	c := dest.call
-	if dest.ext == "" || !dest.dialing || dest.rung || contains(c.ringing, dest.ext) {
+	if dest.ext == "" || !dest.dialing || dest.rung || slices.Contains(c.ringing, dest.ext) {
 		return out
 	}
 	dest.rung = true
@@ -176,6 +177,7 @@ func (t *Tracker) mergeFresh(src, dst *call) bool {
 // moveAll moves every channel of src into dst and forgets src; its
 // Linkedids now lead to dst.
 func (t *Tracker) moveAll(src, dst *call) {
+	t.atxferStarted(src)
 	for _, ch := range src.channels {
 		ch.call = dst
 		dst.channels = append(dst.channels, ch)

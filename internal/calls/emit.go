@@ -149,6 +149,7 @@ func (c *call) disposition() string {
 // end closes a call whose last channel is gone and returns call.ended.
 func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []amigate.CallEvent {
 	out = t.reportBlind(out, c, "", readAt)
+	t.atxferStarted(c) // moot now
 	c.state = amigate.StateEnded
 	disp := c.disposition()
 	c.ringing = nil

@@ -63,6 +63,12 @@ func readStream(t testing.TB, path string) []ami.Message {
 // originate is the Originate action a transcript sent, when it used a
 // ChannelId as the product does.
 func originate(t testing.TB, name string) (ami.Message, bool) {
+	return sentAction(t, name, "Originate", "ChannelId")
+}
+
+// sentAction is the first action named action a transcript sent that has
+// the header with.
+func sentAction(t testing.TB, name, action, with string) (ami.Message, bool) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(transcripts, name+".out"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -78,7 +84,7 @@ func originate(t testing.TB, name string) (ami.Message, bool) {
 		if err != nil {
 			return ami.Message{}, false
 		}
-		if ami.EqualFold(m.Get("Action"), "Originate") && m.Get("ChannelId") != "" {
+		if ami.EqualFold(m.Get("Action"), action) && m.Get(with) != "" {
 			return m, true
 		}
 	}
@@ -162,6 +168,7 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, 
 	var t0 time.Time
 	expected := false
 	o, hasOriginate := originate(t, name)
+	ax, hasAtxfer := sentAction(t, name, "Atxfer", "Channel")
 	for _, m := range msgs {
 		if ts := m.Get("Timestamp"); ts != "" {
 			read = eventTime(&m, read) // a reader's clock that follows the recording
@@ -176,6 +183,14 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, 
 			expected = true
 		}
 		evs = append(evs, tr.Handle(m, read)...)
+		if hasAtxfer && m.ActionID() == ax.ActionID() && m.Response() == "Success" {
+			// The API tells the tracker of the Atxfer Asterisk accepted.
+			for _, ch := range tr.channels {
+				if ch.name == ax.Get("Channel") {
+					tr.ExpectAtxfer(ch.call.id, ch.name, ax.Get("Exten"), read)
+				}
+			}
+		}
 	}
 	return evs, tr, t0
 }
@@ -223,6 +238,9 @@ func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 		}
 		if len(c.Extensions) > 0 {
 			fmt.Fprintf(&b, " exts=%s", strings.Join(c.Extensions, ","))
+		}
+		if e.Reason != "" {
+			fmt.Fprintf(&b, " reason=%s", e.Reason)
 		}
 		if x := e.Transfer; x != nil {
 			fmt.Fprintf(&b, " transfer=%s:%s->%s", x.Mode, x.FromExtension, x.ToExtension)

@@ -25,7 +25,7 @@ var (
 	// numberPrefix is a dial rule prefix: digits with an optional "+".
 	numberPrefix = regexp.MustCompile(`^\+?[0-9]*$`)
 	algorithms   = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-	eventTypes   = []string{"*", "call.ringing", "call.answered", "call.transferred", "call.ended",
+	eventTypes   = []string{"*", "call.ringing", "call.answered", "call.transferred", "call.transfer_failed", "call.ended",
 		"agent.state_changed", "agent.queue_joined", "agent.queue_left", "agent.paused", "agent.unpaused"}
 )
 

@@ -24,12 +24,13 @@ func BenchmarkLoopStore(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer store.Close(context.Background())
-			evs := &fakeEvents{ch: make(chan amiclient.Event, b.N)}
+			queued := make([]amiclient.Event, b.N)
 			for i := range b.N {
-				evs.ch <- event(amigate.EventCallRinging, fmt.Sprintf("evt_%d_%d", batch, i))
+				queued[i] = event(amigate.EventCallRinging, fmt.Sprintf("evt_%d_%d", batch, i))
 			}
-			close(evs.ch)
-			cfg := config(evs, &fakeCalls{}, store, fakePBX{}, &countingMetrics{types: map[string]int{}})
+			evs := newEvents(queued...)
+			evs.close()
+			cfg := config(evs, &fakeCalls{}, store, nil, newMetrics())
 			cfg.Batch = batch
 			l := pipeline.New(cfg)
 			b.ResetTimer()

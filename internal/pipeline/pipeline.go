@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -28,7 +29,7 @@ type (
 	}
 	// PBX lists the PBX's channels for a resync (*amiclient.Client).
 	PBX interface {
-		CoreShowChannels(ctx context.Context) ([]ami.Message, error)
+		SendListInStream(ctx context.Context, a *ami.Action) (ami.Message, []ami.Message, error)
 		WaitReady(ctx context.Context) error
 	}
 	// Correlator is the call model (*calls.Tracker): Handle in stream
@@ -42,9 +43,11 @@ type (
 	Store interface {
 		Publish(ctx context.Context, evs []amigate.CallEvent) error
 	}
-	// Metrics counts stored call events (*metrics.Metrics).
+	// Metrics counts stored call events (*metrics.Metrics), and the call
+	// events the store refused as invalid.
 	Metrics interface {
 		CallEvent(typ string)
+		CallEventInvalid(typ string)
 	}
 	// agentCounter counts agent events (*metrics.Metrics); Metrics
 	// without it does not count them.
@@ -90,6 +93,10 @@ type Loop struct {
 	cfg    Config
 	agents *agentSync // nil leaves agents out
 	log    *slog.Logger
+	resync resyncState
+	// synced holds nil once the resync after the current login has been
+	// applied, and why not otherwise (Ready).
+	synced atomic.Pointer[error]
 }
 
 // New returns a loop over cfg's collaborators, with defaults filled in.
@@ -114,6 +121,7 @@ func New(cfg Config) *Loop {
 		cfg.Batch = MaxBatch
 	}
 	l := &Loop{cfg: cfg, log: cfg.Logger}
+	l.unsynced(errNotConnected)
 	if cfg.Agents != nil {
 		l.agents = &agentSync{Agents: *cfg.Agents, log: cfg.Logger}
 	}
@@ -159,14 +167,14 @@ var nowait = func() context.Context {
 // stores the call events of all of them at once before taking more: the
 // AMI events of a batch count as handled together.
 func (l *Loop) drain(ctx, wait context.Context) error {
-	var pending []amigate.CallEvent
+	var p pending
 	for {
 		ev, err := l.cfg.Events.Next(wait)
 		if err != nil {
 			return err
 		}
 		for n := 1; ; n++ {
-			pending = l.handle(ctx, ev, pending)
+			l.handle(ctx, ev, &p)
 			if n == l.cfg.Batch {
 				break
 			}
@@ -174,95 +182,40 @@ func (l *Loop) drain(ctx, wait context.Context) error {
 				break // nothing queued (or closed: the next wait says so)
 			}
 		}
-		if len(pending) > 0 {
-			l.publish(ctx, pending)
-			pending = pending[:0]
-		}
+		l.flush(ctx, &p)
 	}
 }
 
-// handle applies one subscription event and returns pending with the call
-// events it causes appended. A resync first stores what is pending, so
-// that call events stay in stream order.
-func (l *Loop) handle(ctx context.Context, ev amiclient.Event, pending []amigate.CallEvent) []amigate.CallEvent {
+// handle applies one subscription event, adding the call events it causes
+// to p. Anything that resyncs first stores what is pending, so that call
+// events stay in stream order.
+func (l *Loop) handle(ctx context.Context, ev amiclient.Event, p *pending) {
 	switch ev.Kind {
 	case amiclient.KindEvent:
 		evs := l.cfg.Correlator.Handle(ev.Message, ev.ReadAt)
-		pending = append(pending, evs...)
+		p.add(evs, ev.Message)
 		if l.agents != nil {
-			pending = l.agents.handle(pending, ev.Message, ev.ReadAt, evs)
+			p.add(l.agents.handle(nil, ev.Message, ev.ReadAt, evs), ev.Message)
 		}
-		return pending
 	case amiclient.KindConnected, amiclient.KindOverflow:
-		if len(pending) > 0 {
-			l.publish(ctx, pending)
-			pending = pending[:0]
+		l.flush(ctx, p)
+		l.requestResync(ctx, ev.Kind)
+	case amiclient.KindList:
+		if l.resync.id == "" || ev.Message.ActionID() != l.resync.id {
+			return // another consumer's list
 		}
-		l.resync(ctx, ev.Kind)
+		l.flush(ctx, p)
+		l.applyResync(ctx, ev.List)
 	case amiclient.KindDisconnected:
+		l.unsynced(errDisconnected)
 		l.log.Warn("ami connection lost; calls resync on the next login")
 	}
-	return pending
 }
 
-// resync asks the PBX which channels exist after events were lost (a new
-// login, or a subscription that overflowed) and lets the correlator
-// reconcile its model with them.
-func (l *Loop) resync(ctx context.Context, kind amiclient.EventKind) {
-	// KindConnected sits in the stream at the login response; the client
-	// takes actions only once the PBX is fully booted, a moment later.
-	rctx, cancel := context.WithTimeout(ctx, l.cfg.ResyncTimeout)
-	defer cancel()
-	err := l.cfg.PBX.WaitReady(rctx)
-	var channels []ami.Message
-	if err == nil {
-		channels, err = l.cfg.PBX.CoreShowChannels(rctx)
+// flush stores what is pending.
+func (l *Loop) flush(ctx context.Context, p *pending) {
+	if len(p.evs) > 0 {
+		l.publish(ctx, p)
 	}
-	if err != nil {
-		// The connection is likely gone again; its next login resyncs.
-		l.log.Warn("resync: listing channels failed", "reason", kind.String(), "err", err)
-		return
-	}
-	evs := l.cfg.Correlator.Reconcile(channels, l.cfg.Now())
-	l.log.Info("resynced calls", "reason", kind.String(), "channels", len(channels), "events", len(evs))
-	if l.agents != nil {
-		evs = l.agents.resync(rctx, evs, l.cfg.Now())
-	}
-	if len(evs) > 0 {
-		l.publish(ctx, evs)
-	}
-}
-
-// publish stores evs, retrying with backoff until the store takes them or
-// ctx ends: an AMI event counts as handled only once its call events are
-// durable. Meanwhile AMI events wait in the lossless subscription.
-func (l *Loop) publish(ctx context.Context, evs []amigate.CallEvent) {
-	delay := l.cfg.RetryMin
-	for attempt := 1; ; attempt++ {
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.PublishTimeout)
-		err := l.cfg.Store.Publish(pctx, evs)
-		cancel()
-		if err == nil {
-			for i := range evs {
-				if !amigate.IsAgentEvent(evs[i].Type) {
-					l.cfg.Metrics.CallEvent(evs[i].Type)
-				} else if ac, ok := l.cfg.Metrics.(agentCounter); ok {
-					ac.AgentEvent(evs[i].Type)
-				}
-			}
-			return
-		}
-		if ctx.Err() != nil {
-			l.log.Warn("stopping with call events not stored", "events", len(evs), "err", err)
-			return
-		}
-		l.log.Error("storing call events failed; retrying", "events", len(evs), "attempt", attempt, "retry_in", delay, "err", err)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-		case <-t.C:
-		}
-		delay = min(2*delay, l.cfg.RetryMax)
-	}
+	p.reset()
 }
