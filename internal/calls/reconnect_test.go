@@ -17,8 +17,16 @@ import (
 // login <= listed <= len): the tracker handles everything read before it,
 // then reconciles with what the PBX then had, then reads on — as the
 // pipeline applies a resync at its place in the stream.
-// o is the recording's Originate, when it has one.
-func runReconnect(msgs []ami.Message, cfg Config, o ami.Message, hasOriginate bool, lost, login, listed int) []amigate.CallEvent {
+// recording is a scenario's messages and the actions the API sent in it.
+type recording struct {
+	msgs                    []ami.Message
+	cfg                     Config
+	originate, atxfer       ami.Message
+	hasOriginate, hasAtxfer bool
+}
+
+func runReconnect(r recording, lost, login, listed int) []amigate.CallEvent {
+	msgs, cfg, o, hasOriginate := r.msgs, r.cfg, r.originate, r.hasOriginate
 	read := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
 	cfg.Now = func() time.Time { return read }
 	tr := NewTracker(cfg)
@@ -44,6 +52,15 @@ func runReconnect(msgs []ami.Message, cfg Config, o ami.Message, hasOriginate bo
 			continue
 		}
 		evs = append(evs, tr.Handle(m, read)...)
+		if r.hasAtxfer && m.ActionID() == r.atxfer.ActionID() && m.Response() == "Success" {
+			// The API tells the tracker of the Atxfer Asterisk accepted
+			// (a response lost with the connection fails the request).
+			for _, ch := range tr.channels {
+				if ch.name == r.atxfer.Get("Channel") {
+					tr.ExpectAtxfer(ch.call.id, ch.name, r.atxfer.Get("Exten"), read)
+				}
+			}
+		}
 	}
 	return evs
 }
@@ -125,7 +142,9 @@ func TestReconnectAnywhere(t *testing.T) {
 			wholeBy := byCall(whole)
 			first := firstOf(msgs)
 			allGone := len(showChannels(msgs, time.Now())) == 0
-			o, hasOriginate := originate(t, sc.name)
+			r := recording{msgs: msgs, cfg: sc.cfg}
+			r.originate, r.hasOriginate = originate(t, sc.name)
+			r.atxfer, r.hasAtxfer = sentAction(t, sc.name, "Atxfer", "Channel")
 			rng := rand.New(rand.NewPCG(uint64(si), 9))
 			for trial := range trials {
 				lost := rng.IntN(n + 1)
@@ -135,7 +154,7 @@ func TestReconnectAnywhere(t *testing.T) {
 				}
 				listed := login + rng.IntN(n-login+1)
 				where := fmt.Sprintf("lost [%d,%d), listed before %d of %d", lost, login, listed, n)
-				got := byCall(runReconnect(msgs, sc.cfg, o, hasOriginate, lost, login, listed))
+				got := byCall(runReconnect(r, lost, login, listed))
 				for id, evs := range got {
 					if err := lifecycleError(evs); err != "" {
 						t.Fatalf("%s: call %s: %s\n%s", where, id, err, briefAll(evs))
