@@ -79,6 +79,8 @@ func TestValidation(t *testing.T) {
 			[]ProblemField{{"to", ruleMessages["phone"]}}},
 		{"function as variable", "/v1/calls", `{` + good + `,"variables":{"FILE(/etc/asterisk/x)":"y"}}`, nil, 422,
 			[]ProblemField{{"variables[FILE(/etc/asterisk/x)]", ruleMessages["varname"]}}},
+		{"inherited variable", "/v1/calls", `{` + good + `,"variables":{"__MONITOR_EXEC":"/bin/sh"}}`, nil, 422,
+			[]ProblemField{{"variables[__MONITOR_EXEC]", ruleMessages["varname"]}}},
 		{"reserved variable", "/v1/calls", `{` + good + `,"variables":{"amigate_call_id":"y"}}`, nil, 422,
 			[]ProblemField{{"variables[amigate_call_id]", ruleMessages["varname"]}}},
 		{"transfer to a context", "/v1/calls/c1/transfer", `{"to":"102@admin"}`, nil, 422,

@@ -25,9 +25,12 @@ type CreateCallRequest struct {
 	// most AMIGATE_DIAL_MAX_TIMEOUT (120 by default; more is 422); 0 or
 	// absent is AMIGATE_DIAL_TIMEOUT (30 by default).
 	TimeoutSeconds int `json:"timeout_seconds,omitempty" minimum:"5" maximum:"3600" example:"30"`
-	// Variables are set on the call's channel: plain names (a function
-	// such as FILE() would run on the PBX), at most 32 of them, values of
-	// at most 200 characters so that each fits one AMI header line.
+	// Variables are set on the call's channel, at most 32 of them. Names
+	// must match the configured pattern (AMIGATE_DIAL_VARIABLE_PATTERN,
+	// default CRM_ then letters, digits and _) and start with a letter: no
+	// inherited _/__ variables, no function such as FILE(), nothing
+	// Asterisk acts on. Values of at most 200 characters, so that each fits
+	// one AMI header line.
 	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,dive,keys,varname,endkeys" example:"CRM_DEAL_ID:42"`
 	// Metadata is any JSON object of at most 8192 bytes, kept with the call
 	// and sent in webhooks.
