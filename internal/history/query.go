@@ -118,17 +118,22 @@ func (f *filter) sql(n int) (string, []any) {
 	} else {
 		sb.WriteString(`calls c WHERE 1`)
 	}
-	eq := func(col, v string) {
+	eq := func(col, v string, partial bool) {
 		if v != "" {
 			sb.WriteString(` AND c.` + col + ` = ?`)
 			args = append(args, v)
+			if partial {
+				// Lets the planner use the column's partial index (WHERE
+				// col != ''): it cannot know that the parameter is not ''.
+				sb.WriteString(` AND c.` + col + ` != ''`)
+			}
 		}
 	}
-	eq("direction", f.direction)
-	eq("disposition", f.disposition)
-	eq("queue", f.queue)
-	eq("customer", f.customer)
-	eq("campaign", f.campaign)
+	eq("direction", f.direction, false)
+	eq("disposition", f.disposition, false)
+	eq("queue", f.queue, true)
+	eq("customer", f.customer, true)
+	eq("campaign", f.campaign, true)
 	if !f.since.IsZero() {
 		sb.WriteString(` AND ` + t + `.started_at >= ?`)
 		args = append(args, f.since.UnixNano())

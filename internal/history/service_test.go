@@ -339,19 +339,24 @@ func TestQueryPlans(t *testing.T) {
 	s := openStore(t)
 	put(t, s, randomCalls(rand.New(rand.NewPCG(3, 4)), 200)...)
 	after := &key{started: t0.Add(time.Hour).UnixNano(), id: "c00010"}
-	for _, f := range []filter{
-		{},
-		{after: after},
-		{since: t0, until: t0.Add(time.Hour)},
-		{direction: "inbound"},
-		{disposition: "busy", since: t0},
-		{queue: "support", after: after},
-		{customer: "79000000001"},
-		{campaign: "cmp_1"},
-		{exts: []string{"101"}, after: after},
-		{exts: []string{"101", "102"}, queue: "support"},
-		{queue: "support", disposition: "answered", direction: "inbound", since: t0, until: t0.Add(time.Hour)},
+	for _, tt := range []struct {
+		f     filter
+		index string // the index the plan must read
+	}{
+		{filter{}, "calls_started"},
+		{filter{after: after}, "calls_started"},
+		{filter{since: t0, until: t0.Add(time.Hour)}, "calls_started"},
+		{filter{direction: "inbound"}, "calls_direction"},
+		{filter{disposition: "busy", since: t0}, "calls_disposition"},
+		{filter{queue: "support", after: after}, "calls_queue"},
+		{filter{customer: "79000000001"}, "calls_customer"},
+		{filter{customer: "79000000001", direction: "inbound", disposition: "busy"}, "calls_customer"},
+		{filter{campaign: "cmp_1"}, "calls_campaign"},
+		{filter{exts: []string{"101"}, after: after}, "SEARCH e USING PRIMARY KEY"},
+		{filter{exts: []string{"101", "102"}, queue: "support"}, ""},
+		{filter{queue: "support", disposition: "answered", direction: "inbound", since: t0, until: t0.Add(time.Hour)}, ""},
 	} {
+		f := tt.f
 		q, args := f.sql(101)
 		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, args...)
 		if err != nil {
@@ -370,6 +375,9 @@ func TestQueryPlans(t *testing.T) {
 		text := strings.Join(plan, "; ")
 		if strings.Contains(text, "TEMP B-TREE") || !(strings.Contains(text, "INDEX") || strings.Contains(text, "PRIMARY KEY")) {
 			t.Errorf("filter %+v: plan %q sorts or reads no index", f, text)
+		}
+		if !strings.Contains(text, tt.index) {
+			t.Errorf("filter %+v: plan %q does not read %s", f, text, tt.index)
 		}
 	}
 }
