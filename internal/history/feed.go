@@ -33,6 +33,10 @@ type FeedConfig struct {
 	Retention time.Duration
 	// Normalize normalises customer numbers for the index (nil: digits).
 	Normalize Normalizer
+	// IndexVersion names the way calls are indexed (the normaliser, the
+	// fields): when it changes, the database is rebuilt from the stream, so
+	// that old and new calls are found the same way.
+	IndexVersion string
 	// PruneEvery is how often calls past the retention are deleted from
 	// the database. Default 10 minutes.
 	PruneEvery time.Duration
@@ -142,14 +146,14 @@ func (f *Feed) follow(ctx context.Context) error {
 	}
 	// The stream's creation time identifies it: a stream deleted and made
 	// again numbers its messages from 1, so the store starts over.
-	ident := info.Created.UTC().Format(time.RFC3339Nano)
+	ident := info.Created.UTC().Format(time.RFC3339Nano) + " " + f.cfg.IndexVersion
 	pos, err := f.store.position(ctx)
 	if err != nil {
 		return err
 	}
 	if pos.stream != ident {
 		if pos.stream != "" {
-			f.cfg.Logger.Warn("call history stream is new; rebuilding the local history", "stream", f.cfg.Stream)
+			f.cfg.Logger.Warn("call history stream is new or indexed anew; rebuilding the local history", "stream", f.cfg.Stream)
 		}
 		if err := f.store.reset(ctx, ident); err != nil {
 			return err
