@@ -78,7 +78,7 @@ func (s *server) dial(c echo.Context) error {
 //	@Param			cursor		query		string	false	"where the page starts: from the Link header of the previous page"	maxlength(512)
 //	@Param			limit		query		integer	false	"calls per page"	minimum(1)	maximum(1000)	default(100)
 //	@Success		200			{array}		amigate.Call
-//	@Header			200			{string}	Link				"<...>; rel=\"next\": the next page, when there is one"
+//	@Header			200			{string}	Link				"the next page (rel=next) as a URL in angle brackets, when there is one"
 //	@Failure		401			{object}	Problem				"missing or invalid token"
 //	@Failure		403			{object}	Problem				"missing scope calls:read"
 //	@Failure		422			{object}	Problem				"invalid query"
