@@ -50,7 +50,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 			emptied = append(emptied, c)
 		}
 	}
-	slices.SortFunc(emptied, func(a, b *call) int { return compareStrings(a.id, b.id) })
+	slices.SortFunc(emptied, func(a, b *call) int { return strings.Compare(a.id, b.id) })
 	for _, c := range emptied {
 		if len(c.channels) == 0 {
 			out = t.end(out, c, now, now)
@@ -66,7 +66,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		}
 	}
 	slices.SortFunc(fresh, func(a, b *ami.Message) int {
-		if c := compareStrings(a.Get("Linkedid"), b.Get("Linkedid")); c != 0 {
+		if c := strings.Compare(a.Get("Linkedid"), b.Get("Linkedid")); c != 0 {
 			return c
 		}
 		ao, bo := a.Get("Uniqueid") == a.Get("Linkedid"), b.Get("Uniqueid") == b.Get("Linkedid")
@@ -76,7 +76,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 			}
 			return 1
 		}
-		return compareStrings(a.Get("Uniqueid"), b.Get("Uniqueid"))
+		return strings.Compare(a.Get("Uniqueid"), b.Get("Uniqueid"))
 	})
 	var picked []*call
 	for _, m := range fresh {
