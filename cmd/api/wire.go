@@ -11,6 +11,7 @@ import (
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/calls"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
 	"github.com/amigate/amigate/internal/control/dialrules"
@@ -110,6 +111,11 @@ func controlConfig(cfg config.Config, devices *agent.Devices) (control.Config, e
 	c.Devices = devices
 	c.DialContext = cfg.Dial.Context
 	c.TransferContext = cfg.Dial.TransferContext
+	vars, err := chanvar.New(cfg.Dial.VariablePattern)
+	if err != nil {
+		return c, fmt.Errorf("AMIGATE_DIAL_VARIABLE_PATTERN: %w", err)
+	}
+	c.Variables = vars
 	c.Rules = dialrules.Config{
 		Allow:     cfg.Dial.Allow,
 		Deny:      cfg.Dial.Deny,

@@ -98,6 +98,13 @@ func (t *Tracker) ring(out []amigate.CallEvent, dest *channel, at, readAt time.T
 		return out
 	}
 	dest.rung = true
+	for _, ch := range c.channels {
+		if ch != dest && ch.rung && ch.ext == dest.ext {
+			// Another device of the same agent in the same chain rang
+			// already (a FreePBX member and the phone it dials).
+			return out
+		}
+	}
 	c.ringing = append(c.ringing, dest.ext)
 	if len(c.answered) == 0 {
 		c.state = amigate.StateRinging

@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"regexp"
+
 	"github.com/amigate/amigate/internal/agent"
 
 	"bufio"
@@ -64,6 +66,19 @@ func readStream(t testing.TB, path string) []ami.Message {
 // ChannelId as the product does.
 func originate(t testing.TB, name string) (ami.Message, bool) {
 	return sentAction(t, name, "Originate", "ChannelId")
+}
+
+// atxferAccepted tells the tracker of the recording's Atxfer when m is
+// Asterisk's Success answer to it, as the API does.
+func atxferAccepted(tr *Tracker, ax, m ami.Message, at time.Time) {
+	if m.ActionID() != ax.ActionID() || m.Response() != "Success" {
+		return
+	}
+	for _, ch := range tr.channels {
+		if ch.name == ax.Get("Channel") {
+			tr.ExpectAtxfer(ch.call.id, ch.name, ax.Get("Exten"), at)
+		}
+	}
 }
 
 // sentAction is the first action named action a transcript sent that has
@@ -183,13 +198,8 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, 
 			expected = true
 		}
 		evs = append(evs, tr.Handle(m, read)...)
-		if hasAtxfer && m.ActionID() == ax.ActionID() && m.Response() == "Success" {
-			// The API tells the tracker of the Atxfer Asterisk accepted.
-			for _, ch := range tr.channels {
-				if ch.name == ax.Get("Channel") {
-					tr.ExpectAtxfer(ch.call.id, ch.name, ax.Get("Exten"), read)
-				}
-			}
+		if hasAtxfer {
+			atxferAccepted(tr, ax, m, read)
 		}
 	}
 	return evs, tr, t0
@@ -286,5 +296,20 @@ func TestGolden(t *testing.T) {
 				t.Errorf("call events differ from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
 			}
 		})
+	}
+}
+
+// TestFreePBXMembersAsTemplates: listing the FreePBX members' Local
+// channels as devices too (Local/{ext}@from-queue/n) changes nothing: one
+// call.ringing per agent, not one per device of the chain, the same answer.
+func TestFreePBXMembersAsTemplates(t *testing.T) {
+	// Event ids name the channel concerned, which differs: left out.
+	noIDs := regexp.MustCompile(` id=evt_[0-9a-f]+`)
+	evs, tr, t0 := run(t, "freepbx_queue", office)
+	want := noIDs.ReplaceAllString(render(evs, tr, t0), "")
+	all := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones", "PJSIP/{ext}", "Local/{ext}@from-queue/n"}, "")}
+	evs, tr, t0 = run(t, "freepbx_queue", all)
+	if got := noIDs.ReplaceAllString(render(evs, tr, t0), ""); got != want {
+		t.Errorf("with the from-queue template:\n%s\nwithout:\n%s", got, want)
 	}
 }

@@ -82,6 +82,7 @@ type call struct {
 	actionID   string         // the Originate's ActionID of an expected call
 	expected   bool
 	fixedCust  bool // the customer came from Expect and is not guessed again
+	sent       lifecycle
 }
 
 // next counts one more event of the call and returns its sequence.

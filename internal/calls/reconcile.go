@@ -104,16 +104,28 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		t.guessRoles(c, live)
 	}
 
-	// What the bridges and states show now.
+	// What the bridges and states show now. Only what changed unseen is
+	// applied: a state the events already told (a Ringing channel whose
+	// DialState has not come yet) is the model's own, and the events
+	// after the list tell the rest as they would have anyway.
 	uids := make([]string, 0, len(live))
 	for uid := range live {
 		uids = append(uids, uid)
 	}
 	slices.Sort(uids)
+	changed := make(map[*channel]bool, len(uids))
+	for _, m := range fresh {
+		if ch := t.channels[m.Get("Uniqueid")]; ch != nil {
+			changed[ch] = true
+		}
+	}
 	for _, uid := range uids {
 		ch, m := t.channels[uid], live[uid]
 		if ch == nil {
 			continue
+		}
+		if st := m.Get("ChannelStateDesc"); st != ch.state {
+			changed[ch] = true
 		}
 		update(&ch.state, m.Get("ChannelStateDesc"))
 		id := m.Get("BridgeId")
@@ -130,7 +142,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		}
 	}
 	for _, uid := range uids {
-		if ch := t.channels[uid]; ch != nil && ch.ext != "" && !ch.rung && ch.bridge == nil &&
+		if ch := t.channels[uid]; ch != nil && changed[ch] && ch.ext != "" && !ch.rung && ch.bridge == nil &&
 			(ch.state == "Ringing" || ch.state == "Ring") && len(ch.call.answered) == 0 && !ch.call.hasOriginOf(ch) {
 			ch.dialing = true
 			out = t.ring(out, ch, now, now)

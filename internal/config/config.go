@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // Config is the whole configuration. Every field is documented with its
@@ -64,9 +65,11 @@ type AMI struct {
 	PingInterval  time.Duration
 	ReconnectMin  time.Duration
 	ReconnectMax  time.Duration
-	// EventBuffer bounds the events queued for the event loop before the
-	// subscription overflows and the loop resyncs.
-	EventBuffer int
+	// EventBuffer and EventBufferBytes bound the events queued for the
+	// event loop (in events, in bytes) before the subscription overflows
+	// and the loop resyncs.
+	EventBuffer      int
+	EventBufferBytes int
 }
 
 // AMI authentication methods.
@@ -94,6 +97,7 @@ type Dial struct {
 	Context          string
 	TransferContext  string
 	ExtensionPattern string
+	VariablePattern  string   // RE2 pattern a request's channel variable name must match whole; see package chanvar
 	Allow            []string // RE2 patterns a rewritten number must match as a whole
 	Deny             []string // prefixes refused after rewriting
 	Rewrite          []Rewrite
@@ -179,19 +183,21 @@ func Defaults() Config {
 			ShutdownTimeout:   15 * time.Second,
 		},
 		AMI: AMI{
-			Auth:          AuthMD5,
-			DialTimeout:   5 * time.Second,
-			ActionTimeout: 10 * time.Second,
-			PingInterval:  20 * time.Second,
-			ReconnectMin:  500 * time.Millisecond,
-			ReconnectMax:  30 * time.Second,
-			EventBuffer:   500000,
+			Auth:             AuthMD5,
+			DialTimeout:      5 * time.Second,
+			ActionTimeout:    10 * time.Second,
+			PingInterval:     20 * time.Second,
+			ReconnectMin:     500 * time.Millisecond,
+			ReconnectMax:     30 * time.Second,
+			EventBuffer:      500000,
+			EventBufferBytes: 64 << 20,
 		},
 		JWT: JWT{Leeway: 30 * time.Second},
 		Dial: Dial{
 			AgentChannels:    []string{agent.DefaultTemplate},
 			Context:          "from-internal",
 			ExtensionPattern: agent.DefaultPattern,
+			VariablePattern:  chanvar.DefaultPattern,
 			Deny:             []string{"00", "810", "8809"},
 			MinDigits:        3,
 			MaxDigits:        20,

@@ -37,6 +37,7 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_AMI_RECONNECT_MIN", Path: "ami.reconnect_min", val: (*durationValue)(&c.AMI.ReconnectMin)},
 		{Env: "AMIGATE_AMI_RECONNECT_MAX", Path: "ami.reconnect_max", val: (*durationValue)(&c.AMI.ReconnectMax)},
 		{Env: "AMIGATE_AMI_EVENT_BUFFER", Path: "ami.event_buffer", val: (*intValue)(&c.AMI.EventBuffer)},
+		{Env: "AMIGATE_AMI_EVENT_BUFFER_BYTES", Path: "ami.event_buffer_bytes", val: (*intValue)(&c.AMI.EventBufferBytes)},
 
 		{Env: "AMIGATE_JWT_SECRET", Path: "jwt.secret", val: (*stringValue)(&c.JWT.Secret), secret: true},
 		{Env: "AMIGATE_JWT_PUBLIC_KEY_FILE", Path: "jwt.public_key_file", val: (*stringValue)(&c.JWT.PublicKeyFile)},
@@ -49,6 +50,7 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_DIAL_CONTEXT", Path: "dial.context", val: (*stringValue)(&c.Dial.Context)},
 		{Env: "AMIGATE_TRANSFER_CONTEXT", Path: "dial.transfer_context", val: (*stringValue)(&c.Dial.TransferContext)},
 		{Env: "AMIGATE_DIAL_EXTENSION_PATTERN", Path: "dial.extension_pattern", val: (*stringValue)(&c.Dial.ExtensionPattern)},
+		{Env: "AMIGATE_DIAL_VARIABLE_PATTERN", Path: "dial.variable_pattern", val: (*stringValue)(&c.Dial.VariablePattern)},
 		// Patterns are separated by spaces in the environment: a regular
 		// expression may contain a comma ({2,15}), never a space here.
 		{Env: "AMIGATE_DIAL_ALLOW", Path: "dial.allow", val: &listValue{p: &c.Dial.Allow, sep: " "}},

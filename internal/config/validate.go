@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // minJWTSecret is RFC 7518 §3.2's minimum for HS256, as package auth
@@ -103,6 +104,9 @@ func (c *Config) resolve(p purpose) error {
 	if c.AMI.EventBuffer < 100 {
 		bad("AMIGATE_AMI_EVENT_BUFFER", "%d: want at least 100", c.AMI.EventBuffer)
 	}
+	if c.AMI.EventBufferBytes < 1<<20 {
+		bad("AMIGATE_AMI_EVENT_BUFFER_BYTES", "%d: want at least 1048576 (1 MiB)", c.AMI.EventBufferBytes)
+	}
 
 	// JWT. In demo mode cmd/api generates a secret when none is set.
 	if c.JWT.Secret == "" && p == minting {
@@ -147,6 +151,12 @@ func (c *Config) resolve(p purpose) error {
 	}
 	if _, err := agent.New(nil, c.Dial.ExtensionPattern); err != nil || c.Dial.ExtensionPattern == "" {
 		bad("AMIGATE_DIAL_EXTENSION_PATTERN", "%q is not a regular expression", c.Dial.ExtensionPattern)
+	}
+	if _, err := chanvar.New(c.Dial.VariablePattern); err != nil || c.Dial.VariablePattern == "" {
+		if err == nil {
+			err = errors.New("empty")
+		}
+		bad("AMIGATE_DIAL_VARIABLE_PATTERN", "%v", err)
 	}
 	for i, p := range c.Dial.Allow {
 		if _, err := regexp.Compile(`^(?:` + p + `)$`); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
@@ -40,11 +41,14 @@ type Config struct {
 	// AMIGATE_DIAL_DENY, AMIGATE_DIAL_REWRITE; see package dialrules).
 	// DefaultConfig denies "00", "810" and "8809".
 	Rules dialrules.Config
+	// Variables are the channel variables a request may set
+	// (AMIGATE_DIAL_VARIABLE_PATTERN; default chanvar.Default(): CRM_…).
+	Variables *chanvar.Rule
 	// DefaultTimeout is how long the agent's phone rings when a request
 	// sets no timeout (default 30s); MaxTimeout bounds what a request may
-	// set (default 120s). MinTimeout is the least a request may set
-	// (default 5s).
-	DefaultTimeout, MinTimeout, MaxTimeout time.Duration
+	// set (default 120s, at most TimeoutLimit). A request may set no less
+	// than MinTimeout.
+	DefaultTimeout, MaxTimeout time.Duration
 	// BlindMethod is BlindTransferAction (default) or BlindRedirect.
 	BlindMethod string
 	// IdempotencyTTL is how long an Idempotency-Key is remembered (default
@@ -74,6 +78,9 @@ func (c *Config) setDefaults() {
 	if c.Devices == nil {
 		c.Devices = agent.Default()
 	}
+	if c.Variables == nil {
+		c.Variables = chanvar.Default()
+	}
 	if c.DialContext == "" {
 		c.DialContext = "from-internal"
 	}
@@ -82,9 +89,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.DefaultTimeout == 0 {
 		c.DefaultTimeout = 30 * time.Second
-	}
-	if c.MinTimeout == 0 {
-		c.MinTimeout = 5 * time.Second
 	}
 	if c.MaxTimeout == 0 {
 		c.MaxTimeout = 120 * time.Second
@@ -139,8 +143,8 @@ func (c *Config) compile() (compiled, error) {
 		errs = append(errs, fmt.Errorf("control: Rules: %w", err))
 	}
 	out.rules = rules
-	if c.MinTimeout <= 0 || c.MaxTimeout < c.MinTimeout || c.DefaultTimeout < c.MinTimeout || c.DefaultTimeout > c.MaxTimeout {
-		errs = append(errs, fmt.Errorf("control: timeouts: want 0 < MinTimeout %v <= DefaultTimeout %v <= MaxTimeout %v", c.MinTimeout, c.DefaultTimeout, c.MaxTimeout))
+	if c.DefaultTimeout < MinTimeout || c.DefaultTimeout > c.MaxTimeout || c.MaxTimeout > TimeoutLimit {
+		errs = append(errs, fmt.Errorf("control: timeouts: want MinTimeout %v <= DefaultTimeout %v <= MaxTimeout %v <= %v", MinTimeout, c.DefaultTimeout, c.MaxTimeout, TimeoutLimit))
 	}
 	if c.BlindMethod != BlindTransferAction && c.BlindMethod != BlindRedirect {
 		errs = append(errs, fmt.Errorf("control: BlindMethod %q: want %q or %q", c.BlindMethod, BlindTransferAction, BlindRedirect))

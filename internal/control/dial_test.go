@@ -2,6 +2,7 @@ package control
 
 import (
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 
 	"context"
 	"encoding/json"
@@ -93,7 +94,7 @@ func TestDialGolden(t *testing.T) {
 	s := newTestService(t, cfg, fa, newFakeCalls())
 	_, err := s.Dial(context.Background(), amigate.DialRequest{
 		From: "101", To: "+7 (900) 123-45-67", CallerID: "Ivan Petrov (deal 42)", Timeout: 45 * time.Second,
-		Variables: map[string]string{"CRM_DEAL_ID": "42", "CRM_NOTE": `a,AMIGATE_CALL_ID=x "q" \b`, "_INHERITED": "yes"},
+		Variables: map[string]string{"CRM_DEAL_ID": "42", "CRM_NOTE": `a,AMIGATE_CALL_ID=x "q" \b`, "CRM_SOURCE": "yes"},
 		Metadata:  json.RawMessage(`{"deal": 42}`),
 	})
 	if err != nil {
@@ -160,19 +161,23 @@ func TestDialRefusesBadInput(t *testing.T) {
 		{"caller_id LF", with(func(r *amigate.DialRequest) { r.CallerID = "x\n" }), "caller_id"},
 		{"caller_id NUL", with(func(r *amigate.DialRequest) { r.CallerID = "x\x00" }), "caller_id"},
 		{"caller_id quote", with(func(r *amigate.DialRequest) { r.CallerID = `x" <666>` }), "caller_id"},
-		{"caller_id too long", with(func(r *amigate.DialRequest) { r.CallerID = strings.Repeat("x", 81) }), "caller_id"},
+		{"caller_id too long", with(func(r *amigate.DialRequest) { r.CallerID = strings.Repeat("я", MaxCallerID+1) }), "caller_id"},
 		{"timeout too short", with(func(r *amigate.DialRequest) { r.Timeout = time.Second }), "timeout_seconds"},
 		{"timeout too long", with(func(r *amigate.DialRequest) { r.Timeout = time.Hour }), "timeout_seconds"},
 		{"variable value CRLF", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "1\r\nAction: Command" }), "variables.CRM_X"},
 		{"variable value LF", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "1\n" }), "variables.CRM_X"},
 		{"variable value NUL", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "1\x00" }), "variables.CRM_X"},
-		{"variable value too long", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = strings.Repeat("1", 513) }), "variables.CRM_X"},
-		{"variable value long once escaped", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = strings.Repeat(",", 510) }), "variables.CRM_X"},
+		{"variable value too long", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = strings.Repeat("1", MaxVariableValue+1) }), "variables.CRM_X"},
+		{"variable value too many characters", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = strings.Repeat("я", MaxVariableValue+1) }), "variables.CRM_X"},
+		{"variable value tab", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "a\tb" }), "variables.CRM_X"},
+		{"variable value not UTF-8", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "\xff" }), "variables.CRM_X"},
+		{"metadata too big", with(func(r *amigate.DialRequest) { r.Metadata = []byte(`{"x":"` + strings.Repeat("x", MaxMetadata) + `"}`) }), "metadata"},
+		{"metadata not an object", with(func(r *amigate.DialRequest) { r.Metadata = []byte(`[1]`) }), "metadata"},
 		{"variable name CRLF", with(func(r *amigate.DialRequest) { r.Variables["X\r\nAction: Command"] = "1" }), "variables"},
 		{"variable name NUL", with(func(r *amigate.DialRequest) { r.Variables["X\x00"] = "1" }), "variables"},
 		{"variable name equals", with(func(r *amigate.DialRequest) { r.Variables["A=B"] = "1" }), "variables"},
 		{"variable name function", with(func(r *amigate.DialRequest) { r.Variables["CALLERID(num)"] = "1" }), "variables"},
-		{"variable name digit first", with(func(r *amigate.DialRequest) { r.Variables["1X"] = "1" }), "variables"},
+		{"variable name digit first", with(func(r *amigate.DialRequest) { r.Variables["1X"] = "1" }), "variables.1X"},
 		{"variable name empty", with(func(r *amigate.DialRequest) { r.Variables[""] = "1" }), "variables"},
 		{"variable reserved", with(func(r *amigate.DialRequest) { r.Variables["AMIGATE_CALL_ID"] = "x" }), "variables.AMIGATE_CALL_ID"},
 		{"variable reserved lower", with(func(r *amigate.DialRequest) { r.Variables["amigate_x"] = "x" }), "variables.amigate_x"},
@@ -180,7 +185,17 @@ func TestDialRefusesBadInput(t *testing.T) {
 		{"variable transfer context", with(func(r *amigate.DialRequest) { r.Variables["TRANSFER_CONTEXT"] = "evil" }), "variables.TRANSFER_CONTEXT"},
 		{"variable goto on blind transfer", with(func(r *amigate.DialRequest) { r.Variables["_GOTO_ON_BLINDXFR"] = "evil,s,1" }), "variables._GOTO_ON_BLINDXFR"},
 		{"variable underscores only", with(func(r *amigate.DialRequest) { r.Variables["__"] = "x" }), "variables.__"},
-		{"idempotency key CRLF", with(func(r *amigate.DialRequest) { r.IdempotencyKey = "k\r\n" }), "idempotency_key"},
+		{"idempotency key CRLF", with(func(r *amigate.DialRequest) { r.IdempotencyKey = "k\r\n" }), "Idempotency-Key"},
+		{"idempotency key tab", with(func(r *amigate.DialRequest) { r.IdempotencyKey = "a\tb" }), "Idempotency-Key"},
+		{"idempotency key too long", with(func(r *amigate.DialRequest) { r.IdempotencyKey = strings.Repeat("k", MaxIdempotencyKey+1) }), "Idempotency-Key"},
+		// Variables Asterisk acts on that a deny list once let through.
+		{"variable monitor exec", with(func(r *amigate.DialRequest) { r.Variables["__MONITOR_EXEC"] = "/bin/sh -c 'id'" }), "variables.__MONITOR_EXEC"},
+		{"variable monitor exec args", with(func(r *amigate.DialRequest) { r.Variables["MONITOR_EXEC_ARGS"] = "-c id" }), "variables.MONITOR_EXEC_ARGS"},
+		{"variable sip header", with(func(r *amigate.DialRequest) { r.Variables["__SIPADDHEADER01"] = "P-Asserted-Identity: <sip:911@x>" }), "variables.__SIPADDHEADER01"},
+		{"variable touch mixmonitor", with(func(r *amigate.DialRequest) { r.Variables["__TOUCH_MIXMONITOR"] = "/etc/passwd" }), "variables.__TOUCH_MIXMONITOR"},
+		{"variable audiohook inherit", with(func(r *amigate.DialRequest) { r.Variables["__AUDIOHOOK_INHERIT"] = "MixMonitor" }), "variables.__AUDIOHOOK_INHERIT"},
+		{"variable inherited crm", with(func(r *amigate.DialRequest) { r.Variables["__CRM_DEAL_ID"] = "42" }), "variables.__CRM_DEAL_ID"},
+		{"variable not in the pattern", with(func(r *amigate.DialRequest) { r.Variables["DEAL_ID"] = "42" }), "variables.DEAL_ID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,8 +221,8 @@ func TestDialRefusesBadInput(t *testing.T) {
 
 func TestDialTooManyVariables(t *testing.T) {
 	vars := map[string]string{}
-	for i := range maxVariables + 1 {
-		vars["V"+strings.Repeat("X", i)] = "1"
+	for i := range MaxVariables + 1 {
+		vars["CRM_V"+strings.Repeat("X", i)] = "1"
 	}
 	s := newTestService(t, Config{}, &fakeAMI{}, newFakeCalls())
 	_, err := s.Dial(context.Background(), amigate.DialRequest{From: "101", To: "79001234567", Variables: vars})
@@ -262,6 +277,23 @@ func TestDialErrors(t *testing.T) {
 				t.Errorf("forgotten = %v, want forgotten %v", fc.forgotten, tt.wantForget)
 			}
 		})
+	}
+}
+
+// TestVariableFitsOneLine: the longest variable a request may set fits one
+// AMI header line however it is escaped (a character is at most 4 bytes;
+// escaping doubles only the 1-byte , " and \).
+func TestVariableFitsOneLine(t *testing.T) {
+	if n := len("Variable: ") + chanvar.MaxName + len("=") + 4*MaxVariableValue; n > ami.MaxLineLength {
+		t.Fatalf("worst case %d bytes, over ami.MaxLineLength %d", n, ami.MaxLineLength)
+	}
+	fa := &fakeAMI{}
+	s := newTestService(t, DefaultConfig(), fa, newFakeCalls())
+	for _, v := range []string{strings.Repeat(",", MaxVariableValue), strings.Repeat("😀", MaxVariableValue)} {
+		name := "CRM_" + strings.Repeat("X", chanvar.MaxName-4)
+		if _, err := s.Dial(context.Background(), amigate.DialRequest{From: "101", To: "79001234567", Variables: map[string]string{name: v}}); err != nil {
+			t.Fatalf("Dial: %v", err)
+		}
 	}
 }
 
@@ -335,3 +367,29 @@ type nopCalls struct{}
 func (nopCalls) Expect(amigate.Call, string)            {}
 func (nopCalls) Get(string) (amigate.Call, bool)        { return amigate.Call{}, false }
 func (nopCalls) List(amigate.CallFilter) []amigate.Call { return nil }
+
+// TestDialVariableRule: the configured pattern decides which variables a
+// request may set, and a refusal names the rule.
+func TestDialVariableRule(t *testing.T) {
+	rule, err := chanvar.New(`ERP_[A-Z]+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := &fakeAMI{}
+	s := newTestService(t, Config{Variables: rule}, fa, newFakeCalls())
+	_, err = s.Dial(context.Background(), amigate.DialRequest{From: "101", To: "79001234567", Variables: map[string]string{"CRM_DEAL_ID": "42"}})
+	var fe *amigate.FieldError
+	if !errors.As(err, &fe) || fe.Field != "variables.CRM_DEAL_ID" || !strings.Contains(fe.Message, "ERP_[A-Z]+") || !strings.Contains(fe.Message, "AMIGATE_DIAL_VARIABLE_PATTERN") {
+		t.Fatalf("error = %v, want a FieldError on variables.CRM_DEAL_ID naming the pattern", err)
+	}
+	if _, err := s.Dial(context.Background(), amigate.DialRequest{From: "101", To: "79001234567", Variables: map[string]string{"ERP_ORDER": "7"}}); err != nil {
+		t.Fatalf("an allowed variable: %v", err)
+	}
+	acts := fa.actions()
+	if len(acts) != 1 {
+		t.Fatalf("sent %d actions, want one Originate", len(acts))
+	}
+	if m := acts[0].Message("1"); !strings.Contains(m.String(), "ERP_ORDER=7") {
+		t.Fatalf("Originate sent %q, want ERP_ORDER=7 in it", m.String())
+	}
+}

@@ -1,43 +1,43 @@
 package control
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
-// Bounds on what a dial request may carry.
+// What a request may carry. This is the one home of these rules: the HTTP
+// layer checks only the shape of a request (JSON, types, unknown fields,
+// body size), and the OpenAPI spec states these bounds (api's tests check
+// that it says the same). Lengths are in characters, as JSON Schema counts
+// them.
 const (
-	maxVariables     = 32
-	maxVariableName  = 64
-	maxVariableValue = 512
-	maxCallerID      = 80
-	maxKey           = 255
+	MaxVariables      = 32   // channel variables per call
+	MaxVariableValue  = 200  // characters of a variable's value: escaped, name and all, it fits one AMI header line
+	MaxCallerID       = 80   // characters of the caller id's display name
+	MaxMetadata       = 8192 // bytes of the metadata JSON object
+	MaxIdempotencyKey = 255  // characters of an Idempotency-Key
+	MaxQueueName      = 128  // characters of a queue name, member interface or pause reason
+	// MinTimeout is the least ring time a request may ask for;
+	// TimeoutLimit the most any configuration (AMIGATE_DIAL_MAX_TIMEOUT)
+	// may allow, which the spec states as the schema's maximum.
+	MinTimeout   = 5 * time.Second
+	TimeoutLimit = time.Hour
 )
 
-// VariablePrefix is reserved for the service's own channel variables
-// (AMIGATE_CALL_ID); a request may not set any name starting with it.
-const VariablePrefix = "AMIGATE_"
-
-// reservedVariables are channel variables Asterisk itself acts on to route a
-// call or run features: a request setting them could choose a context or an
-// application, which only configuration may do. Compared in upper case,
-// after the inheritance underscores.
-var reservedVariables = map[string]bool{
-	"TRANSFER_CONTEXT": true, "GOTO_ON_BLINDXFR": true, "FORWARD_CONTEXT": true,
-	"DYNAMIC_FEATURES": true, "BRIDGE_FEATURES": true,
-	"OUTBOUND_GROUP": true, "OUTBOUND_GROUP_ONCE": true,
-	"MACRO_CONTEXT": true, "MACRO_EXTEN": true, "MACRO_PRIORITY": true, "MACRO_OFFSET": true,
-	"GOSUB_RETVAL": true, "LIMIT_PLAYAUDIO_CALLER": true, "LIMIT_PLAYAUDIO_CALLEE": true,
-	"LIMIT_WARNING_FILE": true, "LIMIT_TIMEOUT_FILE": true, "LIMIT_CONNECT_FILE": true,
-}
+// chars counts what JSON Schema's maxLength counts.
+func chars(s string) int { return utf8.RuneCountInString(s) }
 
 // dialPlan is a checked dial request: every value is safe to put in an AMI
 // header and fits the configuration.
@@ -86,12 +86,15 @@ func (s *Service) plan(r amigate.DialRequest) (dialPlan, error) {
 	switch {
 	case r.Timeout == 0:
 		p.timeout = s.cfg.DefaultTimeout
-	case r.Timeout < s.cfg.MinTimeout || r.Timeout > s.cfg.MaxTimeout:
-		return p, fieldErr("timeout_seconds", "must be between %d and %d", int(s.cfg.MinTimeout/time.Second), int(s.cfg.MaxTimeout/time.Second))
+	case r.Timeout < MinTimeout || r.Timeout > s.cfg.MaxTimeout:
+		return p, fieldErr("timeout_seconds", "must be between %d and %d", int(MinTimeout/time.Second), int(s.cfg.MaxTimeout/time.Second))
 	default:
 		p.timeout = r.Timeout
 	}
-	p.vars, err = variables(r.Variables)
+	if err := checkMetadata(r.Metadata); err != nil {
+		return p, err
+	}
+	p.vars, err = variables(s.cfg.Variables, r.Variables)
 	return p, err
 }
 
@@ -108,21 +111,41 @@ func toMessage(err error) string {
 // checkCallerID refuses a display name that could break the CallerID header
 // or Asterisk's parsing of `"name" <number>`.
 func checkCallerID(v string) error {
-	if len(v) > maxCallerID {
-		return fieldErr("caller_id", "longer than %d characters", maxCallerID)
+	if chars(v) > MaxCallerID {
+		return fieldErr("caller_id", "longer than %d characters", MaxCallerID)
 	}
-	if strings.ContainsAny(v, "\r\n\x00\"\\<>") {
+	if !amigate.PlainText(v) || strings.ContainsAny(v, "\"\\<>") {
 		return fieldErr("caller_id", "must not contain quotes, backslashes, angle brackets or control characters")
 	}
 	return nil
 }
 
-// variables checks the request's channel variables and returns them with
-// their values escaped for a Variable header, sorted by name so that the
-// action is deterministic.
-func variables(in map[string]string) ([]ami.Field, error) {
-	if len(in) > maxVariables {
-		return nil, fieldErr("variables", "more than %d variables", maxVariables)
+// checkMetadata bounds the metadata, which is kept with the call and sent
+// in every webhook, and requires a JSON object (or nothing).
+func checkMetadata(m json.RawMessage) error {
+	if len(m) > MaxMetadata {
+		return fieldErr("metadata", "longer than %d bytes", MaxMetadata)
+	}
+	if b := bytes.TrimSpace(m); len(b) > 0 && b[0] != '{' && !bytes.Equal(b, []byte("null")) {
+		return fieldErr("metadata", "must be a JSON object")
+	}
+	return nil
+}
+
+// checkIdempotencyKey bounds an Idempotency-Key.
+func checkIdempotencyKey(k string) error {
+	if chars(k) > MaxIdempotencyKey || !amigate.PlainText(k) {
+		return fieldErr("Idempotency-Key", "must be at most %d characters without control characters", MaxIdempotencyKey)
+	}
+	return nil
+}
+
+// variables checks the request's channel variables against the rule and
+// returns them with their values escaped for a Variable header, sorted by
+// name so that the action is deterministic.
+func variables(rule *chanvar.Rule, in map[string]string) ([]ami.Field, error) {
+	if len(in) > MaxVariables {
+		return nil, fieldErr("variables", "more than %d variables", MaxVariables)
 	}
 	if len(in) == 0 {
 		return nil, nil
@@ -130,40 +153,37 @@ func variables(in map[string]string) ([]ami.Field, error) {
 	out := make([]ami.Field, 0, len(in))
 	for name, v := range in {
 		field := "variables." + name
-		if !validVariableName(name) {
-			field = "variables"
-			return nil, fieldErr(field, "name %q is not [A-Za-z_][A-Za-z0-9_]* of at most %d characters", truncate(name, maxVariableName), maxVariableName)
+		if !rule.Allows(name) {
+			if !pathSafe(name) {
+				// A name unfit to be a field path is quoted in the message.
+				return nil, fieldErr("variables", "name %q %s", truncate(name, chanvar.MaxName), rule)
+			}
+			return nil, fieldErr(field, "%s", rule)
 		}
-		bare := strings.ToUpper(strings.TrimLeft(name, "_"))
-		if bare == "" || strings.HasPrefix(bare, VariablePrefix) || reservedVariables[bare] {
-			return nil, fieldErr(field, "is reserved")
+		if chars(v) > MaxVariableValue {
+			return nil, fieldErr(field, "longer than %d characters", MaxVariableValue)
 		}
-		if len(v) > maxVariableValue {
-			return nil, fieldErr(field, "longer than %d bytes", maxVariableValue)
+		if !amigate.PlainText(v) {
+			return nil, fieldErr(field, "must be UTF-8 text without control characters")
 		}
-		if ami.CheckValue(v) != nil {
-			return nil, fieldErr(field, "must not contain CR, LF or NUL")
-		}
-		value := amiclient.EscapeVariable(v)
-		if len("Variable: ")+len(name)+len("=")+len(value) > ami.MaxLineLength {
-			return nil, fieldErr(field, "too long once escaped for Asterisk")
-		}
-		out = append(out, ami.Field{Name: name, Value: value})
+		// The longest name and value, escaped, fit one header line
+		// (TestVariableFitsOneLine).
+		out = append(out, ami.Field{Name: name, Value: amiclient.EscapeVariable(v)})
 	}
 	slices.SortFunc(out, func(a, b ami.Field) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
-func validVariableName(s string) bool {
-	if s == "" || len(s) > maxVariableName {
+// pathSafe says whether a variable name may appear in a field path as it
+// is: short, and nothing but letters, digits and underscores.
+func pathSafe(name string) bool {
+	if name == "" || len(name) > chanvar.MaxName {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
-			continue
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
 		}
-		return false
 	}
 	return true
 }
