@@ -10,7 +10,7 @@ import (
 // runCheck is `api check`: the configuration checks of start-up (the
 // settings, the JWT keys, the dial rules) without connecting to anything,
 // for deployment pipelines. It prints the configuration as the start-up
-// log shows it, without secrets.
+// log shows it, without secrets, and the agents' devices as resolved.
 func runCheck(args, environ []string, stdout io.Writer) error {
 	cfg, err := config.Load(args, environ)
 	if err != nil {
@@ -24,7 +24,11 @@ func runCheck(args, environ []string, stdout io.Writer) error {
 	if _, err := newVerifier(keys); err != nil {
 		return err
 	}
-	if _, err := controlConfig(cfg); err != nil {
+	devices, err := agentDevices(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := controlConfig(cfg, devices); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{
@@ -38,6 +42,9 @@ func runCheck(args, environ []string, stdout io.Writer) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration", "warning", w)
 	}
-	log.Info("configuration ok", "config", cfg)
+	// The agents' devices as the service reads them: click-to-call rings
+	// the first; all of them recognise agents.
+	log.Info("configuration ok", "config", cfg,
+		"agent_devices", devices.Templates(), "extension_pattern", devices.Pattern())
 	return nil
 }

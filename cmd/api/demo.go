@@ -51,7 +51,7 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	}
 	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = addr, demoAMIUser, demoAMISecret
 	cfg.AMI.Auth, cfg.AMI.TLS = config.AuthMD5, false
-	cfg.Dial.AgentChannel = demoAgentChannel
+	cfg.Dial.AgentChannels = []string{demoAgentChannel}
 	if len(cfg.Dial.Rewrite) == 0 {
 		// The office dials digits only (its dialplan matches _X.), as most
 		// do: show the toll-fraud rules at work on api.md's "+7 ..." example

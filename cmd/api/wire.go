@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/calls"
@@ -16,6 +16,8 @@ import (
 	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/pipeline"
+	"github.com/amigate/amigate/internal/presence"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
@@ -24,11 +26,19 @@ var (
 	_ amiclient.Metrics    = amiMetrics{}
 	_ webhooks.Metrics     = (*metrics.Metrics)(nil)
 	_ handlers.HTTPMetrics = (*metrics.Metrics)(nil)
-	_ callCounter          = (*metrics.Metrics)(nil)
+	_ pipeline.Metrics     = (*metrics.Metrics)(nil)
 	_ control.Calls        = (*calls.Tracker)(nil)
 	_ control.Unexpecter   = (*calls.Tracker)(nil)
-	_ correlator           = (*calls.Tracker)(nil)
-	_ reconciler           = (*calls.Tracker)(nil)
+	_ pipeline.Correlator  = (*calls.Tracker)(nil)
+	_ pipeline.Store       = (*webhooks.Dispatcher)(nil)
+	_ pipeline.PBX         = (*amiclient.Client)(nil)
+	_ pipeline.Events      = (*amiclient.Subscription)(nil)
+	_ pipeline.Presence    = (*presence.Tracker)(nil)
+	_ pipeline.AgentLists  = (*amiclient.Client)(nil)
+	_ pipeline.ActiveCalls = (*calls.Tracker)(nil)
+	_ control.Presence     = (*presence.Tracker)(nil)
+	_ presence.Metrics     = (*metrics.Metrics)(nil)
+	_ presence.Devices     = (*agent.Devices)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
@@ -84,12 +94,21 @@ func amiConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (amiclie
 	return c, nil
 }
 
-func controlConfig(cfg config.Config) (control.Config, error) {
+// agentDevices is the one definition of the agents' devices that call
+// control, the correlator and the API share.
+func agentDevices(cfg config.Config) (*agent.Devices, error) {
+	d, err := agent.New(cfg.Dial.AgentChannels, cfg.Dial.ExtensionPattern)
+	if err != nil {
+		return nil, fmt.Errorf("AMIGATE_DIAL_AGENT_CHANNEL: %w", err)
+	}
+	return d, nil
+}
+
+func controlConfig(cfg config.Config, devices *agent.Devices) (control.Config, error) {
 	c := control.DefaultConfig()
-	c.AgentChannel = cfg.Dial.AgentChannel
+	c.Devices = devices
 	c.DialContext = cfg.Dial.Context
 	c.TransferContext = cfg.Dial.TransferContext
-	c.ExtensionPattern = cfg.Dial.ExtensionPattern
 	c.Rules = dialrules.Config{
 		Allow:     cfg.Dial.Allow,
 		Deny:      cfg.Dial.Deny,
@@ -108,13 +127,13 @@ func controlConfig(cfg config.Config) (control.Config, error) {
 	return c, nil
 }
 
-func trackerConfig(cfg config.Config) calls.Config {
+func trackerConfig(cfg config.Config, devices *agent.Devices, log *slog.Logger, m *metrics.Metrics) calls.Config {
 	return calls.Config{
 		TrunkContexts: cfg.Calls.TrunkContexts,
-		AgentChannel:  cfg.Dial.AgentChannel,
-		// Checked by config.Load.
-		ExtensionPattern: regexp.MustCompile(`^(?:` + cfg.Dial.ExtensionPattern + `)$`),
-		Retention:        cfg.Calls.Retention,
+		Devices:       devices,
+		Retention:     cfg.Calls.Retention,
+		Logger:        log.With("component", "calls"),
+		Metrics:       m,
 	}
 }
 
@@ -134,12 +153,15 @@ func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) web
 	return c
 }
 
-// readiness is /readyz: logged in to AMI and the event store writable.
-func readiness(client *amiclient.Client, store *webhooks.Dispatcher) func(context.Context) error {
+// readiness is /readyz: logged in to AMI, the calls resynced with the PBX
+// since that login, and the event store writable.
+func readiness(client *amiclient.Client, loop *pipeline.Loop, store *webhooks.Dispatcher) func(context.Context) error {
 	return func(context.Context) error {
 		var errs []error
 		if s := client.State(); s != amiclient.Ready {
 			errs = append(errs, fmt.Errorf("asterisk manager: %s", s))
+		} else if err := loop.Ready(); err != nil {
+			errs = append(errs, fmt.Errorf("calls: %w", err))
 		}
 		if err := store.Ready(); err != nil {
 			errs = append(errs, fmt.Errorf("event store: %w", err))

@@ -41,9 +41,6 @@ func (r *Reader) readBuffered() (Message, bool) {
 		if le > i && buf[le-1] == '\r' {
 			le--
 		}
-		if size += le - i; size > r.max {
-			return Message{}, false // the line-by-line path reports it
-		}
 		if le == i { // blank line: the message ends
 			if len(r.offs) == 0 {
 				return Message{}, false // cannot happen: blank lines were skipped
@@ -57,6 +54,10 @@ func (r *Reader) readBuffered() (Message, bool) {
 				fields[k] = Field{Name: s[o[0]:o[1]], Value: s[o[2]:o[3]]}
 			}
 			return Message{Fields: fields}, true
+		}
+		// Counted as ReadMessage counts: the line with its end, and the field.
+		if size += end + 1 - i + FieldCost; size > r.max {
+			return Message{}, false // the line-by-line path reports it
 		}
 		c := colon(buf[i:le])
 		if c <= 0 {

@@ -32,10 +32,14 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 			if c.direction == "" {
 				c.direction = amigate.DirectionInternal
 			}
+			// Agent calls agent: the caller stands where a customer would
+			// (the callee answers when bridged with it) but is named as
+			// the calling agent, and the call has no customer.
 			markCust(caller)
 			c.addExt(caller.ext)
-			if !c.fixedCust {
-				c.custNum, c.custName = caller.ext, caller.cidName
+			if c.direction == amigate.DirectionInternal && !c.fixedCust {
+				c.caller = caller.ext
+				c.custNum, c.custName = "", ""
 			}
 		} else {
 			if c.direction == "" {
@@ -50,6 +54,20 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 		c.direction = amigate.DirectionInbound
 		markCust(caller)
 		c.custNum, c.custName = caller.cidNum, caller.cidName
+	}
+	dest.dialer = caller
+	if c.blind != nil && caller != nil && caller.cust {
+		// The transferred customer dials the target: an agent's device,
+		// or a Local channel named after the extension that leads to one,
+		// or else an outside number.
+		to := dialledNumber
+		switch {
+		case dest.ext != "":
+			to = dest.ext
+		case isLocal(dest.name) && strings.HasPrefix(dest.name[len("Local/"):], c.blind.to+"@") && t.match.isExtension(c.blind.to):
+			to = c.blind.to
+		}
+		out = t.reportBlind(out, c, to, readAt)
 	}
 	if dest.ext == "" {
 		return out

@@ -3,7 +3,6 @@ package calls
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 	"strings"
 	"time"
 
@@ -108,37 +107,12 @@ func callID(linkedid string) string {
 
 // eventTime is when the AMI event happened: its Timestamp header
 // (timestampevents=yes) when present, else when it was read.
-func eventTime(m *ami.Message, readAt time.Time) time.Time {
-	ts := m.Get("Timestamp")
-	if ts == "" {
-		return readAt
-	}
-	secStr, frac, _ := strings.Cut(ts, ".")
-	sec, err := strconv.ParseInt(secStr, 10, 64)
-	if err != nil {
-		return readAt
-	}
-	var nsec int64
-	if frac != "" {
-		if len(frac) > 9 {
-			frac = frac[:9]
-		}
-		n, err := strconv.ParseInt(frac, 10, 64)
-		if err != nil {
-			return readAt
-		}
-		for i := len(frac); i < 9; i++ {
-			n *= 10
-		}
-		nsec = n
-	}
-	return time.Unix(sec, nsec).UTC()
-}
+func eventTime(m *ami.Message, readAt time.Time) time.Time { return m.Time(readAt) }
 
 // disposition is how an ended call went, from what the stream told.
 func (c *call) disposition() string {
 	switch {
-	case len(c.answered) > 0:
+	case c.isAnswered():
 		return amigate.DispositionAnswered
 	case c.abandoned:
 		return amigate.DispositionAbandoned
@@ -174,6 +148,7 @@ func (c *call) disposition() string {
 
 // end closes a call whose last channel is gone and returns call.ended.
 func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []amigate.CallEvent {
+	out = t.reportBlind(out, c, "", readAt)
 	c.state = amigate.StateEnded
 	disp := c.disposition()
 	c.ringing = nil

@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -21,9 +23,11 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files in testd
 
 const transcripts = "../../testdata/ami/raw"
 
-// office is the configuration of the recorded PBX: agents are Local
-// channels into the phones context.
-var office = Config{AgentChannel: "Local/{ext}@phones"}
+// office is the configuration of the recorded PBX, the whole office at
+// once: agents answer on Local channels into the phones context and on SIP
+// phones. FreePBX-style queue members (Local/10X@from-queue/n) are left out
+// on purpose: they are recognised through the Local chain to the phone.
+var office = Config{Devices: agent.MustNew([]string{"Local/{ext}@phones", "PJSIP/{ext}"}, "")}
 
 // readTranscript returns the messages of a recorded .in stream.
 func readTranscript(t testing.TB, name string) []ami.Message {
@@ -117,9 +121,21 @@ var scenarios = []struct {
 	{"hangup", office},
 	{"queue_abandon", office},
 	{"caller_hangs_up_ringing", office},
-	{"pjsip_click_to_call", Config{}},
+	{"pjsip_click_to_call", office},
 	{"queue_status", office},
-	{"asterisk11_internal", Config{AgentChannel: "SIP/{ext}"}},
+	{"freepbx_queue", office},
+	{"ivr_then_queue", office},
+	{"voicemail_after_no_answer", office},
+	{"sip_phone_outbound", office},
+	{"sip_internal_call", office},
+	{"hold_unhold", office},
+	{"device_state", office},
+	{"attended_transfer_atxfer_2", office},
+	{"attended_transfer_atxfer_3", office},
+	{"attended_transfer_atxfer_4", office},
+	{"attended_transfer_atxfer_5", office},
+	{"attended_transfer_atxfer_no_target", office},
+	{"asterisk11_internal", Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")}},
 }
 
 // streamPath is where a scenario's received bytes are.
@@ -192,6 +208,9 @@ func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 				fmt.Fprintf(&b, " (%s)", c.Customer.Name)
 			}
 		}
+		if c.Caller != nil {
+			fmt.Fprintf(&b, " caller=%s", c.Caller.Extension)
+		}
 		fmt.Fprintf(&b, " dir=%s state=%s", c.Direction, c.State)
 		if c.Queue != "" {
 			fmt.Fprintf(&b, " queue=%s", c.Queue)
@@ -207,6 +226,12 @@ func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 		}
 		if x := e.Transfer; x != nil {
 			fmt.Fprintf(&b, " transfer=%s:%s->%s", x.Mode, x.FromExtension, x.ToExtension)
+			if x.ToNumber != "" {
+				fmt.Fprintf(&b, " to_number=%s", x.ToNumber)
+			}
+			if x.ToExtension == "" && x.ToNumber == "" {
+				fmt.Fprintf(&b, " to=%s(unknown)", x.To)
+			}
 		}
 		if e.Type == amigate.EventCallEnded {
 			fmt.Fprintf(&b, " disposition=%s duration=%.3f talk=%.3f", c.Disposition, c.DurationSeconds, c.TalkSeconds)

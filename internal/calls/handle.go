@@ -229,6 +229,12 @@ func (t *Tracker) drop(ch *channel) {
 		ch.peer.peer = nil
 		ch.peer = nil
 	}
+	ch.dialer = nil
+	for _, x := range ch.call.channels {
+		if x.dialer == ch {
+			x.dialer = nil
+		}
+	}
 	if ch.ext != "" {
 		ch.call.ringing = remove(ch.call.ringing, ch.ext)
 	}

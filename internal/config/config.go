@@ -1,12 +1,16 @@
 // Package config reads the service's configuration: an optional YAML file
 // under AMIGATE_* environment variables, checked as a whole so that a bad
 // value stops start-up with a message naming the key. It imports nothing of
-// the product: cmd/api turns a Config into each package's own settings.
+// the product but package agent, whose rules of agent devices it applies to
+// check them: cmd/api turns a Config into each package's own settings.
 package config
 
 import (
 	"log/slog"
+	"strings"
 	"time"
+
+	"github.com/amigate/amigate/internal/agent"
 )
 
 // Config is the whole configuration. Every field is documented with its
@@ -85,7 +89,7 @@ type JWT struct {
 // Dial is call control: how a click-to-call and a transfer become AMI
 // actions, and which customer numbers may be dialled.
 type Dial struct {
-	AgentChannel     string
+	AgentChannels    []string // device templates; see package agent
 	Context          string
 	TransferContext  string
 	ExtensionPattern string
@@ -177,9 +181,9 @@ func Defaults() Config {
 		},
 		JWT: JWT{Leeway: 30 * time.Second},
 		Dial: Dial{
-			AgentChannel:     "PJSIP/{ext}",
+			AgentChannels:    []string{agent.DefaultTemplate},
 			Context:          "from-internal",
-			ExtensionPattern: "[0-9]{2,15}",
+			ExtensionPattern: agent.DefaultPattern,
 			Deny:             []string{"00", "810", "8809"},
 			MinDigits:        3,
 			MaxDigits:        20,
@@ -209,7 +213,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("ami_tls", c.AMI.TLS),
 		slog.Bool("jwt_secret_set", c.JWT.Secret != ""),
 		slog.String("jwt_public_key_file", c.JWT.PublicKeyFile),
-		slog.String("dial_agent_channel", c.Dial.AgentChannel),
+		slog.String("dial_agent_channel", strings.Join(c.Dial.AgentChannels, ",")),
 		slog.String("dial_context", c.Dial.Context),
 		slog.String("transfer_context", c.Dial.TransferContext),
 		slog.Int("webhook_subscriptions", len(c.Webhooks.All())),

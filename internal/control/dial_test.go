@@ -1,10 +1,13 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
@@ -38,7 +42,7 @@ func TestDialOriginateMatchesTranscript(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.transcript, func(t *testing.T) {
 			fa, fc := &fakeAMI{}, newFakeCalls()
-			s := newTestService(t, Config{AgentChannel: tt.template, NewID: seqIDs(callID, otherID)}, fa, fc)
+			s := newTestService(t, Config{Devices: agent.MustNew([]string{tt.template}, ""), NewID: seqIDs(callID, otherID)}, fa, fc)
 			c, err := s.Dial(context.Background(), amigate.DialRequest{From: tt.from, To: "79001234567"})
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +83,7 @@ func TestDialOriginateMatchesTranscript(t *testing.T) {
 // variables (escaped, sorted), a display name, a timeout and dial rules.
 func TestDialGolden(t *testing.T) {
 	cfg := Config{
-		AgentChannel:    "PJSIP/{ext}",
+		Devices:         agent.MustNew([]string{"PJSIP/{ext}"}, ""),
 		DialContext:     "crm-out",
 		TransferContext: "crm-xfer",
 		Rules:           dialrules.Config{Rewrite: []dialrules.Rewrite{{Prefix: "+7", Replace: "8"}}},
@@ -224,12 +228,17 @@ func TestDialErrors(t *testing.T) {
 		wantForget bool
 	}{
 		{"refused", refused("Originate", "Permission denied"), amigate.ErrPBXRefused, "Permission denied", true},
-		{"not ready", errNotReady, amigate.ErrUnavailable, "", true},
-		{"closed", errClosed, amigate.ErrUnavailable, "", true},
-		{"disconnected", errDisconnected, amigate.ErrUnavailable, "", false},
-		{"client timeout", errTimeout, amigate.ErrTimeout, "", false},
+		{"not ready", amiclient.ErrNotReady, amigate.ErrUnavailable, "", true},
+		{"closed", amiclient.ErrClosed, amigate.ErrUnavailable, "", true},
+		{"disconnected", amiclient.ErrDisconnected, amigate.ErrUnavailable, "", false},
+		{"client timeout", amiclient.ErrTimeout, amigate.ErrTimeout, "", false},
 		{"deadline", context.DeadlineExceeded, amigate.ErrTimeout, "", false},
 		{"encoder refused", &ami.HeaderError{Name: "Exten", Err: ami.ErrUnsafeHeader}, ami.ErrUnsafeHeader, "", true},
+		// By behaviour: any client's errors, not only amiclient's sentinels.
+		{"other client down", behaviour{unavailable: true, unsent: true}, amigate.ErrUnavailable, "", true},
+		{"other client lost", behaviour{unavailable: true}, amigate.ErrUnavailable, "", false},
+		{"other client slow", behaviour{timeout: true}, amigate.ErrTimeout, "", false},
+		{"other client refused", otherRefusal("Permission denied"), amigate.ErrPBXRefused, "Permission denied", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,6 +264,22 @@ func TestDialErrors(t *testing.T) {
 		})
 	}
 }
+
+// behaviour and otherRefusal are AMI client errors that are none of
+// amiclient's.
+type behaviour struct{ unavailable, timeout, unsent bool }
+
+func (b behaviour) Error() string {
+	return fmt.Sprintf("client error %v %v %v", b.unavailable, b.timeout, b.unsent)
+}
+func (b behaviour) Unavailable() bool { return b.unavailable }
+func (b behaviour) Timeout() bool     { return b.timeout }
+func (b behaviour) Unsent() bool      { return b.unsent }
+
+type otherRefusal string
+
+func (r otherRefusal) Error() string   { return "refused: " + string(r) }
+func (r otherRefusal) Refusal() string { return string(r) }
 
 func TestNewUUID(t *testing.T) {
 	seen := map[string]bool{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
@@ -18,7 +19,6 @@ const (
 	maxVariableName  = 64
 	maxVariableValue = 512
 	maxCallerID      = 80
-	maxExtension     = 32
 	maxKey           = 255
 )
 
@@ -46,31 +46,23 @@ type dialPlan struct {
 	to       string // the number to dial, after the dial rules
 	callerID string // display name
 	timeout  time.Duration
-	vars     []ami.Field // sorted by name; values already escaped
+	vars     []ami.Field // name and escaped value, sorted by name
 }
 
 func fieldErr(field, format string, args ...any) error {
 	return &amigate.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// checkExtension checks an agent extension against the configured pattern
-// and, whatever the pattern, against the characters an extension may have,
-// so that it cannot change a channel template or dialplan target.
+// checkExtension checks an agent extension by the one rule of package
+// agent: the configured pattern and, whatever the pattern, the characters an
+// extension may have, so that it cannot change a device template or
+// dialplan target.
 func (s *Service) checkExtension(field, ext string) error {
 	if ext == "" {
 		return fieldErr(field, "is required")
 	}
-	if len(ext) > maxExtension {
-		return fieldErr(field, "longer than %d characters", maxExtension)
-	}
-	for i := 0; i < len(ext); i++ {
-		c := ext[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("_*#+-", c) >= 0) {
-			return fieldErr(field, "is not an extension")
-		}
-	}
-	if !s.c.ext.MatchString(ext) {
-		return fieldErr(field, "is not an extension")
+	if !s.cfg.Devices.IsExtension(ext) {
+		return fieldErr(field, "is not an extension (%s)", s.cfg.Devices.Pattern())
 	}
 	return nil
 }
@@ -125,10 +117,9 @@ func checkCallerID(v string) error {
 	return nil
 }
 
-// variables checks the request's channel variables and returns them as
-// Variable headers ("NAME=value"), sorted so that the action is
-// deterministic (names are unique and "=" sorts before name characters, so
-// this is the order of the names).
+// variables checks the request's channel variables and returns them with
+// their values escaped for a Variable header, sorted by name so that the
+// action is deterministic.
 func variables(in map[string]string) ([]ami.Field, error) {
 	if len(in) > maxVariables {
 		return nil, fieldErr("variables", "more than %d variables", maxVariables)
@@ -153,13 +144,13 @@ func variables(in map[string]string) ([]ami.Field, error) {
 		if ami.CheckValue(v) != nil {
 			return nil, fieldErr(field, "must not contain CR, LF or NUL")
 		}
-		value := name + "=" + escapeVariable(v)
-		if len("Variable: ")+len(value) > ami.MaxLineLength {
+		value := amiclient.EscapeVariable(v)
+		if len("Variable: ")+len(name)+len("=")+len(value) > ami.MaxLineLength {
 			return nil, fieldErr(field, "too long once escaped for Asterisk")
 		}
-		out = append(out, ami.Field{Name: "Variable", Value: value})
+		out = append(out, ami.Field{Name: name, Value: value})
 	}
-	slices.SortFunc(out, func(a, b ami.Field) int { return strings.Compare(a.Value, b.Value) })
+	slices.SortFunc(out, func(a, b ami.Field) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
@@ -175,26 +166,6 @@ func validVariableName(s string) bool {
 		return false
 	}
 	return true
-}
-
-// escapeVariable escapes a variable's value for a Variable header. Asterisk
-// splits each Variable header at commas into several NAME=value pairs and
-// drops quotes and backslashes (AST_STANDARD_APP_ARGS in manager.c), so an
-// unescaped "1,AMIGATE_CALL_ID=x" would set a second variable. A backslash
-// makes the next character literal.
-func escapeVariable(v string) string {
-	if !strings.ContainsAny(v, `,"\`) {
-		return v
-	}
-	var b strings.Builder
-	b.Grow(len(v) + 8)
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == ',' || c == '"' || c == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(v[i])
-	}
-	return b.String()
 }
 
 func truncate(s string, n int) string {

@@ -11,14 +11,22 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
-// AMI is what call control needs of the AMI client (amiclient.Client): one
-// action and its response, or a list action and its events. An action's ID,
-// when set, is sent as its ActionID.
+// AMI is what call control needs of the AMI client (amiclient.Client
+// implements it): one typed method per action, each with its one encoder in
+// the client. Errors are told apart by behaviour (see pbxError), not by the
+// client's sentinels.
 type AMI interface {
-	Send(ctx context.Context, a *ami.Action) (ami.Message, error)
-	SendList(ctx context.Context, a *ami.Action) (ami.Message, []ami.Message, error)
+	Originate(ctx context.Context, p amiclient.OriginateParams) (ami.Message, error)
+	Hangup(ctx context.Context, p amiclient.HangupParams) error
+	Redirect(ctx context.Context, p amiclient.RedirectParams) error
+	BlindTransfer(ctx context.Context, p amiclient.TransferParams) error
+	Atxfer(ctx context.Context, p amiclient.TransferParams) error
+	QueueSummary(ctx context.Context, p amiclient.QueueSummaryParams) ([]ami.Message, error)
+	QueueStatus(ctx context.Context, p amiclient.QueueStatusParams) ([]ami.Message, error)
+	QueuePause(ctx context.Context, p amiclient.QueuePauseParams) error
 }
 
 // Calls is what call control needs of the correlator (calls.Tracker).

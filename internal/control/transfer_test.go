@@ -1,6 +1,8 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"errors"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 // Calls shaped as the correlator reports them, with the channel names of the
@@ -54,8 +57,8 @@ func withState(c amigate.Call, state string) amigate.Call {
 }
 
 func TestTransferAction(t *testing.T) {
-	local := Config{AgentChannel: "Local/{ext}@phones"}
-	redirect := Config{AgentChannel: "Local/{ext}@phones", BlindMethod: BlindRedirect}
+	local := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}
+	redirect := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, ""), BlindMethod: BlindRedirect}
 	tests := []struct {
 		name string
 		cfg  Config
@@ -172,7 +175,7 @@ func TestTransferRefused(t *testing.T) {
 		},
 		{
 			name: "not connected", call: inboundLocal, req: amigate.TransferRequest{To: "102"},
-			asterisk: errDisconnected, want: amigate.ErrUnavailable,
+			asterisk: amiclient.ErrDisconnected, want: amigate.ErrUnavailable,
 		},
 	}
 	for _, tt := range tests {
@@ -184,7 +187,7 @@ func TestTransferRefused(t *testing.T) {
 				return success(a), nil
 			}}
 			cfg := DefaultConfig()
-			cfg.AgentChannel = "Local/{ext}@phones"
+			cfg.Devices = agent.MustNew([]string{"Local/{ext}@phones"}, "")
 			cfg.NewID, cfg.Now = nil, nil
 			s := newTestService(t, cfg, fa, newFakeCalls(tt.call))
 			id := tt.id
@@ -212,7 +215,7 @@ func TestTransferRefused(t *testing.T) {
 // TestBridgedChannelsFromTracker: when the correlator marks roles and the
 // bridged halves, those are the channels named, whatever the names say.
 func TestBridgedChannelsFromTracker(t *testing.T) {
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, &fakeAMI{}, newFakeCalls())
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, &fakeAMI{}, newFakeCalls())
 	c := inboundLocal
 	c.Channels = append([]amigate.Channel(nil), c.Channels...)
 	// Mark the ;2 halves bridged (the opposite of what the name rule picks)

@@ -82,12 +82,26 @@ func (r *PauseMemberRequest) domain() amigate.QueuePauseRequest {
 	return amigate.QueuePauseRequest{Interface: r.Interface, Paused: *r.Paused, Reason: r.Reason}
 }
 
+// PauseAgentRequest is the body of POST /v1/agents/{ext}/pause and /unpause.
+type PauseAgentRequest struct {
+	// Queue is the one queue to pause the agent in; absent: all of the
+	// agent's queues.
+	Queue string `json:"queue,omitempty" validate:"omitempty,max=128,printascii,excludes= " example:"support"`
+	// Reason is shown in queue status, logs and agent.paused events.
+	Reason string `json:"reason,omitempty" validate:"omitempty,max=128,safetext" example:"lunch"`
+} //	@name	PauseAgentRequest
+
+func (r *PauseAgentRequest) domain() amigate.PauseRequest {
+	return amigate.PauseRequest{Queue: r.Queue, Reason: r.Reason}
+}
+
 // CreateWebhookRequest is the body of POST /v1/webhooks.
 type CreateWebhookRequest struct {
 	// URL receives the signed POSTs.
 	URL string `json:"url" validate:"required,max=2048,http_url" example:"https://crm.example/hooks/asterisk"`
-	// Events filters by event type; empty or ["*"] is every event.
-	Events []string `json:"events,omitempty" validate:"omitempty,max=8,unique,dive,oneof=* call.ringing call.answered call.transferred call.ended" example:"call.ringing,call.ended"`
+	// Events filters by event type; empty or ["*"] is every call event.
+	// Agent events (agent.state_changed, ...) are sent only when named.
+	Events []string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused" example:"call.ringing,call.ended"`
 	// Secret signs the deliveries (whsec_ and base64 key bytes); one is
 	// generated when it is empty or absent.
 	Secret string `json:"secret,omitempty" validate:"omitempty,max=256,startswith=whsec_,safetext" example:""`

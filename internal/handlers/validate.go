@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/amigate/amigate/internal/agent"
 )
 
 // validate checks the request models. One instance serves the process: it
@@ -22,7 +24,7 @@ var validate = newValidator()
 // before the AMI encoder would refuse it.
 var ruleMessages = map[string]string{
 	"required":   "is required",
-	"ext":        "must be an extension: letters, digits and _ * # + . -",
+	"ext":        "must be an extension: letters, digits and _ * # + -",
 	"phone":      "must be a phone number: 2 to 20 digits, an optional leading +, spaces, dashes, dots and parentheses",
 	"varname":    "must be a variable name: letters, digits and _, not starting with a digit, not starting with AMIGATE_",
 	"safetext":   "must be UTF-8 text without control characters",
@@ -51,7 +53,7 @@ func newValidator() *validator.Validate {
 			panic(err)
 		}
 	}
-	must(v.RegisterValidation("ext", func(fl validator.FieldLevel) bool { return isExtension(fl.Field().String()) }))
+	must(v.RegisterValidation("ext", func(fl validator.FieldLevel) bool { return agent.WellFormed(fl.Field().String()) }))
 	must(v.RegisterValidation("phone", func(fl validator.FieldLevel) bool { return isPhone(fl.Field().String()) }))
 	must(v.RegisterValidation("varname", func(fl validator.FieldLevel) bool { return isVarName(fl.Field().String()) }))
 	must(v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool { return isSafeText(fl.Field().String()) }))
@@ -61,21 +63,6 @@ func newValidator() *validator.Validate {
 		return len(b) == 0 || b[0] == '{' || bytes.Equal(b, []byte("null"))
 	}))
 	return v
-}
-
-// isExtension allows what Asterisk extensions are made of, nothing that
-// could change the meaning of a channel or dial string (no / @ & , space).
-func isExtension(s string) bool {
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isAlnum(c) && !strings.ContainsRune("_*#+.-", rune(c)) {
-			return false
-		}
-	}
-	return true
 }
 
 // isPhone accepts a number as people type it; the call control service

@@ -1,6 +1,10 @@
 package handlers
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/amigate/amigate/internal/agent"
+)
 
 // TestRules checks the custom rules on the values that matter: what an
 // attacker would send to reach the PBX, and what people really type.
@@ -11,17 +15,17 @@ func TestRules(t *testing.T) {
 		in    string
 		valid bool
 	}{
-		{isExtension, "ext", "101", true},
-		{isExtension, "ext", "*97#", true},
-		{isExtension, "ext", "agent_7", true},
-		{isExtension, "ext", "", false},
-		{isExtension, "ext", "101@other-context", false},
-		{isExtension, "ext", "101&PJSIP/999", false},
-		{isExtension, "ext", "PJSIP/101", false},
-		{isExtension, "ext", "101,1", false},
-		{isExtension, "ext", "1 01", false},
-		{isExtension, "ext", "101\r\n", false},
-		{isExtension, "ext", "123456789012345678901234567890123", false},
+		{agent.WellFormed, "ext", "101", true},
+		{agent.WellFormed, "ext", "*97#", true},
+		{agent.WellFormed, "ext", "agent_7", true},
+		{agent.WellFormed, "ext", "", false},
+		{agent.WellFormed, "ext", "101@other-context", false},
+		{agent.WellFormed, "ext", "101&PJSIP/999", false},
+		{agent.WellFormed, "ext", "PJSIP/101", false},
+		{agent.WellFormed, "ext", "101,1", false},
+		{agent.WellFormed, "ext", "1 01", false},
+		{agent.WellFormed, "ext", "101\r\n", false},
+		{agent.WellFormed, "ext", "123456789012345678901234567890123", false},
 		{isPhone, "phone", "+7 (900) 123-45-67", true},
 		{isPhone, "phone", " +7.900.123", true},
 		{isPhone, "phone", "89001234567", true},

@@ -38,6 +38,10 @@ type Metrics struct {
 	actions        *prometheus.CounterVec
 	actionDuration *prometheus.HistogramVec
 	callEvents     *prometheus.CounterVec
+	invalidEvents  *prometheus.CounterVec
+	agentEvents    *prometheus.CounterVec
+	unknownStates  prometheus.Counter
+	unrecognised   prometheus.Counter
 	deliveries     *prometheus.CounterVec
 	deliveryLat    prometheus.Histogram
 	backlog        prometheus.Gauge
@@ -84,6 +88,10 @@ func New() *Metrics {
 	m.actions = f.counterVec("amigate_ami_actions_total", "AMI actions sent, by action and outcome (success, error, timeout, disconnected, canceled).", "action", "outcome")
 	m.actionDuration = f.histogramVec("amigate_ami_action_duration_seconds", "AMI round trip from sending an action to its response.", amiBuckets, "action")
 	m.callEvents = f.counterVec("amigate_call_events_total", "Call events produced by the correlator, by type.", "type")
+	m.invalidEvents = f.counterVec("amigate_call_events_invalid_total", "Call events the store refused as invalid and the pipeline skipped (logged with their AMI event), by type.", "type")
+	m.agentEvents = f.counterVec("amigate_agent_events_total", "Agent events produced by the presence tracker, by type.", "type")
+	m.unrecognised = f.counter("amigate_calls_unrecognised_agent_total", "Calls whose customer was connected with a channel no agent device template recognises (the warning log names it).")
+	m.unknownStates = f.counter("amigate_agent_unknown_states_total", "Device or extension states the presence tracker did not recognise (the agent is reported unknown).")
 	m.deliveries = f.counterVec("amigate_webhook_deliveries_total", "Webhook delivery attempts, by outcome (delivered, retry, dead, gone).", "outcome")
 	m.deliveryLat = f.histogram("amigate_webhook_delivery_latency_seconds", "From reading the AMI event to the receiver's 2xx, for delivered webhooks.", webhookBuckets)
 	m.backlog = f.gauge("amigate_webhook_backlog", "Webhook deliveries not yet done, across subscriptions.")
@@ -179,6 +187,20 @@ func (m *Metrics) ActionDone(action, outcome string, d time.Duration) {
 
 // CallEvent counts one call event of type typ (call.ringing, ...).
 func (m *Metrics) CallEvent(typ string) { m.callBound.get(typ).Inc() }
+
+// CallEventInvalid counts one call event the store refused as invalid.
+func (m *Metrics) CallEventInvalid(typ string) { m.invalidEvents.WithLabelValues(typ).Inc() }
+
+// AgentEvent counts one stored agent event by type.
+func (m *Metrics) AgentEvent(typ string) { m.agentEvents.WithLabelValues(typ).Inc() }
+
+// UnrecognisedAgent counts a call answered by a channel that is no
+// recognised agent device.
+func (m *Metrics) UnrecognisedAgent() { m.unrecognised.Inc() }
+
+// UnknownDeviceState counts a device or extension state the presence
+// tracker did not recognise.
+func (m *Metrics) UnknownDeviceState() { m.unknownStates.Inc() }
 
 // DeliveryDone counts a webhook attempt's outcome; for a delivered one it
 // observes latency, from the AMI event's read to the 2xx.

@@ -75,6 +75,9 @@ type Office struct {
 	DIDs []DID
 	// Queues are the queues.conf queues (ring-all).
 	Queues []Queue
+	// Hints are the [hints] context: extensions whose state ExtensionStatus
+	// and ExtensionStateList report.
+	Hints []Hint
 }
 
 // DID is one extension of context from-trunk: it dials Agent directly or
@@ -132,6 +135,7 @@ func DefaultOffice() Office {
 			{Exten: "5550111", Agent: "101", Transfer: true},
 		},
 		Queues: []Queue{q("support", "101", "102"), q("sales", "103"), q("nobody", "199")},
+		Hints:  defaultHints(),
 	}
 }
 

@@ -27,63 +27,6 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// Ranges that are not public unicast but that netip's predicates miss:
-// "this network", carrier-grade NAT (also Alibaba's metadata address),
-// IETF protocol assignments, benchmarking, reserved and broadcast.
-var refusedPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-}
-
-var (
-	nat64   = netip.MustParsePrefix("64:ff9b::/96")
-	sixTo4  = netip.MustParsePrefix("2002::/16")
-	docIPv6 = netip.MustParsePrefix("2001:db8::/32")
-)
-
-// refusal says why a is not a public unicast address, or "" when it is.
-// Addresses that embed an IPv4 address (IPv4-mapped, NAT64, 6to4) are
-// judged by that address, so they cannot smuggle 127.0.0.1 past the check.
-func refusal(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is6() {
-		b := a.As16()
-		switch {
-		case nat64.Contains(a):
-			return refusal(netip.AddrFrom4([4]byte(b[12:16])))
-		case sixTo4.Contains(a):
-			return refusal(netip.AddrFrom4([4]byte(b[2:6])))
-		}
-	}
-	switch {
-	case !a.IsValid():
-		return "invalid address"
-	case a.IsLoopback():
-		return "loopback address"
-	case a.IsUnspecified():
-		return "unspecified address"
-	case a.IsLinkLocalUnicast():
-		return "link-local or cloud metadata address"
-	case a.IsPrivate():
-		return "private address"
-	case a.IsMulticast(), a.IsLinkLocalMulticast(), a.IsInterfaceLocalMulticast():
-		return "multicast address"
-	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return "broadcast address"
-	case docIPv6.Contains(a):
-		return "documentation address"
-	}
-	for _, p := range refusedPrefixes {
-		if p.Contains(a) {
-			return "reserved or shared address"
-		}
-	}
-	return ""
-}
-
 // urlError is a refused subscription URL as the HTTP layer reports it.
 func urlError(format string, args ...any) error {
 	return &amigate.FieldError{Field: "url", Message: fmt.Sprintf(format, args...)}

@@ -58,6 +58,35 @@ func TestRefusal(t *testing.T) {
 		{"64:ff9b::5db8:d822", false}, // NAT64 of a public address
 		{"198.18.0.1", true},
 		{"240.0.0.1", true},
+		{"168.63.129.16", true}, // Azure host endpoint
+		{"192.0.2.1", true},
+		{"203.0.113.7", true},
+		{"fec0::1", true},
+		{"fe80::1%eth0", true},
+		// Every IPv6 form that carries an IPv4 address is judged by it.
+		{"::127.0.0.1", true},                           // IPv4-compatible
+		{"::169.254.169.254", true},                     // IPv4-compatible metadata
+		{"::10.0.0.1", true},                            // IPv4-compatible private
+		{"::93.184.216.34", false},                      // IPv4-compatible public
+		{"::ffff:169.254.169.254", true},                // IPv4-mapped metadata
+		{"::ffff:93.184.216.34", false},                 // IPv4-mapped public
+		{"::ffff:0:127.0.0.1", true},                    // SIIT IPv4-translated
+		{"::ffff:0:93.184.216.34", false},               // SIIT public
+		{"64:ff9b::169.254.169.254", true},              // NAT64 well-known prefix
+		{"64:ff9b::168.63.129.16", true},                // NAT64 of Azure's metadata
+		{"64:ff9b:1::7f00:1", true},                     // NAT64 local-use: refused whole
+		{"64:ff9b:1:5db8:d8:2200::", true},              // ... at the /48 position too
+		{"2002:7f00:1::", true},                         // 6to4 of 127.0.0.1
+		{"2002:a9fe:a9fe::1", true},                     // 6to4 of 169.254.169.254
+		{"2002:5db8:d822::1", false},                    // 6to4 of a public address
+		{"2001:0:4136:e378:8000:63bf:a247:27dd", false}, // Teredo: public server, public client 93.184.216.34
+		{"2001:0:4136:e378:8000:63bf:80ff:fffe", true},  // Teredo client 127.0.0.1 (obfuscated)
+		{"2001:0:4136:e378:8000:63bf:5601:5601", true},  // Teredo client 169.254.169.254 (obfuscated)
+		{"2001:0:a00:1:8000:63bf:a247:27dd", true},      // Teredo server 10.0.0.1
+		{"2001:0:7f00:1:8000:63bf:a247:27dd", true},     // Teredo server 127.0.0.1
+		{"2001:2::1", true},                             // benchmarking
+		{"3fff::1", true},                               // documentation
+		{"100::1", true},                                // discard
 	}
 	for _, tt := range tests {
 		if got := refusal(netip.MustParseAddr(tt.addr)) != ""; got != tt.refused {
@@ -95,6 +124,13 @@ func TestCheckURL(t *testing.T) {
 		{"https:///nohost", false, false},
 		{"", false, false},
 		{"https://crm.example/\r\nX-Injected: 1", true, false},
+		{"http://[::127.0.0.1]/", false, false},
+		{"http://[::169.254.169.254]/latest/meta-data/", false, false},
+		{"http://[64:ff9b:1::a9fe:a9fe]/", false, false},
+		{"http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", false, false},
+		{"http://168.63.129.16/machine?comp=goalstate", false, false},
+		{"http://[::ffff:7f00:1]:8080/", false, false},
+		{"http://[2606:4700::1111]/hooks", false, true},
 	}
 	for _, tt := range tests {
 		err := checkURL(context.Background(), r, tt.allowPrivate, tt.url)

@@ -41,18 +41,27 @@ func (r subRecord) subscription() amigate.Subscription {
 }
 
 // normalizeEvents checks an event filter and returns it sorted; every
-// event is ["*"].
+// call event is "*" (agent events are never implied: they are named).
 func normalizeEvents(events []string) ([]string, error) {
-	if len(events) == 0 || slices.Contains(events, "*") {
-		return []string{"*"}, nil
-	}
 	out := make([]string, 0, len(events))
+	all := len(events) == 0 || slices.Contains(events, "*")
+	if all {
+		out = append(out, "*")
+	}
 	for _, e := range events {
-		if !slices.Contains(amigate.EventTypes, e) {
-			return nil, &amigate.FieldError{Field: "events", Message: fmt.Sprintf("unknown event %q; want one of %s or *", e, strings.Join(amigate.EventTypes, ", "))}
-		}
-		if !slices.Contains(out, e) {
-			out = append(out, e)
+		switch {
+		case e == "*":
+		case slices.Contains(amigate.EventTypes, e):
+			if !all && !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		case slices.Contains(amigate.AgentEventTypes, e):
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		default:
+			return nil, &amigate.FieldError{Field: "events", Message: fmt.Sprintf("unknown event %q; want some of %s, %s or * (every call event)",
+				e, strings.Join(amigate.EventTypes, ", "), strings.Join(amigate.AgentEventTypes, ", "))}
 		}
 	}
 	sort.Strings(out)
