@@ -65,14 +65,10 @@ func TestQueueRingAll(t *testing.T) {
 // before the ring on a busy machine): call.ended abandoned.
 func TestQueueAbandon(t *testing.T) {
 	t.Parallel()
-	o := office()
-	for i := range o.Queues {
-		// One ring attempt, as recorded (queue_abandon.txt): the caller
-		// gives up before the member's ring times out. A second attempt
-		// would be a second call.ringing, on a new channel.
-		o.Queues[i].Timeout = time.Minute
-	}
-	e := start(t, o)
+	// One ring attempt, as recorded (queue_abandon.txt): the caller gives
+	// up before the member's ring times out (a minute in office()). A
+	// second attempt would be a second call.ringing, on a new channel.
+	e := start(t, office())
 	in := caller
 	in.DID = "5550103"
 	linkedid := e.pbx.incoming(t, in)

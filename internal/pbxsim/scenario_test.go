@@ -111,7 +111,7 @@ func replay(t *testing.T, name string, rec []step) []ami.Message {
 			}
 			continue
 		}
-		ok := c.waitFor(3*time.Second, func(ms []ami.Message) bool {
+		ok := c.waitFor(waitLong, func(ms []ami.Message) bool {
 			got := map[string]int{}
 			answered := lastID == ""
 			for _, m := range ms {
@@ -128,7 +128,7 @@ func replay(t *testing.T, name string, rec []step) []ami.Message {
 			return answered
 		})
 		if !ok {
-			t.Logf("before %s: simulator did not reach the recorded state", st.msg.Get("Action"))
+			t.Fatalf("before %s: simulator did not reach the recorded state", st.msg.Get("Action"))
 		}
 		switch st.msg.Get("Action") {
 		case "CoreShowChannels":
@@ -155,10 +155,12 @@ func replay(t *testing.T, name string, rec []step) []ami.Message {
 		lastID = st.msg.ActionID()
 		c.send(a, lastID)
 	}
-	c.waitFor(3*time.Second, func(ms []ami.Message) bool {
+	if !c.waitFor(waitLong, func(ms []ami.Message) bool {
 		n := len(ms)
 		return n > 0 && ms[n-1].Response() == "Goodbye"
-	})
+	}) {
+		t.Fatal("no Goodbye after the recorded actions")
+	}
 	return c.messages()
 }
 
@@ -432,7 +434,7 @@ func listed(rec []step, actionID, event string) int {
 func waitQueued(t *testing.T, p *PBX, n int, call bool) {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	deadline := time.After(3 * time.Second)
+	deadline := time.After(waitLong)
 	for {
 		p.mu.Lock()
 		queued, inCall := 0, false
@@ -449,7 +451,7 @@ func waitQueued(t *testing.T, p *PBX, n int, call bool) {
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Logf("waited in vain for %d queued callers (have %d)", n, queued)
+			t.Fatalf("waited in vain for %d queued callers (have %d)", n, queued)
 			return
 		}
 	}
@@ -460,7 +462,7 @@ func waitQueued(t *testing.T, p *PBX, n int, call bool) {
 func waitChannels(t *testing.T, p *PBX, n int) {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	deadline := time.After(3 * time.Second)
+	deadline := time.After(waitLong)
 	for {
 		p.mu.Lock()
 		up := 0
@@ -477,7 +479,7 @@ func waitChannels(t *testing.T, p *PBX, n int) {
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Logf("waited in vain for %d channels up (have %d, %d up)", n, total, up)
+			t.Fatalf("waited in vain for %d channels up (have %d, %d up)", n, total, up)
 			return
 		}
 	}
