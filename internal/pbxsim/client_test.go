@@ -111,6 +111,14 @@ func (c *testClient) waitFor(timeout time.Duration, pred func([]ami.Message) boo
 	}
 }
 
+// closed waits until the PBX has closed the connection.
+func (c *testClient) closed(timeout time.Duration) bool {
+	c.waitFor(timeout, func([]ami.Message) bool { return false })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done
+}
+
 // response sends an action and waits for the response with its ActionID.
 func (c *testClient) response(a *ami.Action, id string) ami.Message {
 	c.t.Helper()
