@@ -10,11 +10,26 @@ const (
 	EventCallRinging     = "call.ringing"
 	EventCallAnswered    = "call.answered"
 	EventCallTransferred = "call.transferred"
-	EventCallEnded       = "call.ended"
+	// EventCallTransferFailed: an attended transfer the API asked for did
+	// not start (Reason: TransferNoFeature or TransferAborted); the call is
+	// answered again.
+	EventCallTransferFailed = "call.transfer_failed"
+	EventCallEnded          = "call.ended"
+)
+
+// Reasons of a call.transfer_failed.
+const (
+	// TransferNoFeature: no consultation call started, and the agent's
+	// channel was not even put on hold: the bridge has no transfer feature
+	// (Dial or Queue option t/T), the digits went to the customer.
+	TransferNoFeature = "no_transfer_feature"
+	// TransferAborted: Asterisk put the agent on hold, then took it off
+	// hold (or not) without a consultation call.
+	TransferAborted = "aborted"
 )
 
 // EventTypes lists every call event type, in lifecycle order.
-var EventTypes = []string{EventCallRinging, EventCallAnswered, EventCallTransferred, EventCallEnded}
+var EventTypes = []string{EventCallRinging, EventCallAnswered, EventCallTransferred, EventCallTransferFailed, EventCallEnded}
 
 // Wants reports whether an event filter (a subscription's, or an event
 // stream's) takes an event type: "*", or an empty filter, takes every call
@@ -43,7 +58,7 @@ const (
 // Sequence increases per call, or per agent.
 type CallEvent struct {
 	ID         string    `json:"id"`
-	Type       string    `json:"type" enums:"call.ringing,call.answered,call.transferred,call.ended,agent.state_changed,agent.queue_joined,agent.queue_left,agent.paused,agent.unpaused"`
+	Type       string    `json:"type" enums:"call.ringing,call.answered,call.transferred,call.transfer_failed,call.ended,agent.state_changed,agent.queue_joined,agent.queue_left,agent.paused,agent.unpaused"`
 	OccurredAt time.Time `json:"occurred_at" format:"date-time"`
 	Sequence   int64     `json:"sequence"`
 	// Call is the call object; absent from agent events.
@@ -61,7 +76,8 @@ type CallEvent struct {
 	// Queue is the queue of an agent.queue_joined, queue_left, paused or
 	// unpaused event.
 	Queue string `json:"queue,omitempty"`
-	// Reason is the pause reason of an agent.paused event.
+	// Reason is the pause reason of an agent.paused event, and why a
+	// call.transfer_failed failed (no_transfer_feature, aborted).
 	Reason string `json:"reason,omitempty"`
 
 	// ReadAt is when the AMI event that caused this call event was read, for

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"net"
+	"time"
 
 	"github.com/amigate/amigate/internal/config"
+	"github.com/amigate/amigate/internal/webhooks"
 )
 
 // runCheck is `api check`: the configuration checks of start-up (the
-// settings, the JWT keys, the dial rules) without connecting to anything,
+// settings, the JWT keys, the dial rules, the webhook URLs against the
+// address guard, resolving their hosts) without connecting to anything,
 // for deployment pipelines. It prints the configuration as the start-up
 // log shows it, without secrets, and the agents' devices as resolved.
 func runCheck(args, environ []string, stdout io.Writer) error {
@@ -31,6 +36,9 @@ func runCheck(args, environ []string, stdout io.Writer) error {
 	if _, err := controlConfig(cfg, devices); err != nil {
 		return err
 	}
+	if err := checkWebhookURLs(cfg); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey || a.Key == slog.LevelKey {
@@ -46,5 +54,18 @@ func runCheck(args, environ []string, stdout io.Writer) error {
 	// the first; all of them recognise agents.
 	log.Info("configuration ok", "config", cfg,
 		"agent_devices", devices.Templates(), "extension_pattern", devices.Pattern())
+	return nil
+}
+
+// checkWebhookURLs refuses configured webhook URLs that the address guard
+// would refuse at every delivery, as start-up does.
+func checkWebhookURLs(cfg config.Config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range cfg.Webhooks.All() {
+		if err := webhooks.CheckConfigURL(ctx, net.DefaultResolver, cfg.Webhooks.AllowPrivate, s.URL); err != nil {
+			return err
+		}
+	}
 	return nil
 }

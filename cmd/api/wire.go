@@ -11,6 +11,7 @@ import (
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/calls"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
 	"github.com/amigate/amigate/internal/control/dialrules"
@@ -23,22 +24,23 @@ import (
 
 // The one Metrics value serves every package's interface.
 var (
-	_ amiclient.Metrics    = amiMetrics{}
-	_ webhooks.Metrics     = (*metrics.Metrics)(nil)
-	_ handlers.HTTPMetrics = (*metrics.Metrics)(nil)
-	_ pipeline.Metrics     = (*metrics.Metrics)(nil)
-	_ control.Calls        = (*calls.Tracker)(nil)
-	_ control.Unexpecter   = (*calls.Tracker)(nil)
-	_ pipeline.Correlator  = (*calls.Tracker)(nil)
-	_ pipeline.Store       = (*webhooks.Dispatcher)(nil)
-	_ pipeline.PBX         = (*amiclient.Client)(nil)
-	_ pipeline.Events      = (*amiclient.Subscription)(nil)
-	_ pipeline.Presence    = (*presence.Tracker)(nil)
-	_ pipeline.AgentLists  = (*amiclient.Client)(nil)
-	_ pipeline.ActiveCalls = (*calls.Tracker)(nil)
-	_ control.Presence     = (*presence.Tracker)(nil)
-	_ presence.Metrics     = (*metrics.Metrics)(nil)
-	_ presence.Devices     = (*agent.Devices)(nil)
+	_ amiclient.Metrics     = amiMetrics{}
+	_ webhooks.Metrics      = (*metrics.Metrics)(nil)
+	_ handlers.HTTPMetrics  = (*metrics.Metrics)(nil)
+	_ pipeline.Metrics      = (*metrics.Metrics)(nil)
+	_ control.Calls         = (*calls.Tracker)(nil)
+	_ control.Unexpecter    = (*calls.Tracker)(nil)
+	_ control.AtxferWatcher = (*calls.Tracker)(nil)
+	_ pipeline.Correlator   = (*calls.Tracker)(nil)
+	_ pipeline.Store        = (*webhooks.Dispatcher)(nil)
+	_ pipeline.PBX          = (*amiclient.Client)(nil)
+	_ pipeline.Events       = (*amiclient.Subscription)(nil)
+	_ pipeline.Presence     = (*presence.Tracker)(nil)
+	_ pipeline.AgentLists   = (*amiclient.Client)(nil)
+	_ pipeline.ActiveCalls  = (*calls.Tracker)(nil)
+	_ control.Presence      = (*presence.Tracker)(nil)
+	_ presence.Metrics      = (*metrics.Metrics)(nil)
+	_ presence.Devices      = (*agent.Devices)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
@@ -109,6 +111,11 @@ func controlConfig(cfg config.Config, devices *agent.Devices) (control.Config, e
 	c.Devices = devices
 	c.DialContext = cfg.Dial.Context
 	c.TransferContext = cfg.Dial.TransferContext
+	vars, err := chanvar.New(cfg.Dial.VariablePattern)
+	if err != nil {
+		return c, fmt.Errorf("AMIGATE_DIAL_VARIABLE_PATTERN: %w", err)
+	}
+	c.Variables = vars
 	c.Rules = dialrules.Config{
 		Allow:     cfg.Dial.Allow,
 		Deny:      cfg.Dial.Deny,

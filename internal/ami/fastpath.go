@@ -72,7 +72,7 @@ func (r *Reader) readBuffered() (Message, bool) {
 				vs++
 			}
 			r.offs = append(r.offs, i, ne, vs, le)
-			if len(r.offs) == 4 && equalFoldBytes(buf[i:ne], "Response") && equalFoldBytes(buf[vs:le], "Follows") {
+			if len(r.offs) == 4 && EqualFold(buf[i:ne], "Response") && EqualFold(buf[vs:le], "Follows") {
 				return Message{}, false
 			}
 		}

@@ -167,7 +167,7 @@ func (r *Reader) ReadMessage() (Message, error) {
 			name, value = nil, line
 		}
 		r.addField(name, value)
-		if len(r.offs) == 4 && equalFoldBytes(name, "Response") && equalFoldBytes(value, "Follows") {
+		if len(r.offs) == 4 && EqualFold(name, "Response") && EqualFold(value, "Follows") {
 			follows = true
 		}
 	}
@@ -181,7 +181,7 @@ var (
 // isFollowsHeader tells the few real headers at the top of an old
 // "Response: Follows" answer from the command's own output lines.
 func isFollowsHeader(name []byte) bool {
-	return equalFoldBytes(name, "ActionID") || equalFoldBytes(name, "Privilege") || equalFoldBytes(name, "Message")
+	return EqualFold(name, "ActionID") || EqualFold(name, "Privilege") || EqualFold(name, "Message")
 }
 
 // readLine returns the next line without its line end, counting its bytes,
@@ -331,6 +331,3 @@ func trimEOL(line []byte) []byte {
 	}
 	return line[:n]
 }
-
-// equalFoldBytes is equalFold for a name still in the read buffer.
-func equalFoldBytes(b []byte, s string) bool { return foldEqual(b, s) }

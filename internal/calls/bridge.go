@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -215,7 +216,7 @@ func (t *Tracker) answer(out []amigate.CallEvent, ch *channel, at, readAt time.T
 	c.agent = ch.ext
 	c.addExt(ch.ext)
 	c.state = amigate.StateAnswered
-	if contains(c.answered, ch.ext) {
+	if slices.Contains(c.answered, ch.ext) {
 		return out
 	}
 	c.answered = append(c.answered, ch.ext)

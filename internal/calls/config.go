@@ -29,6 +29,10 @@ type Config struct {
 	// first channel before Expire forgets it (the Originate never reached
 	// Asterisk). Default 2 min.
 	ExpectTimeout time.Duration
+	// AtxferTimeout is how long an attended transfer asked for by the API
+	// (ExpectAtxfer) may take to start before call.transfer_failed.
+	// Default DefaultAtxferTimeout.
+	AtxferTimeout time.Duration
 	// Now is the clock, for tests. Default time.Now.
 	Now func() time.Time
 	// Logger warns of what the configuration misses (a customer bridged
@@ -77,6 +81,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.AtxferTimeout <= 0 {
+		c.AtxferTimeout = DefaultAtxferTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -93,10 +94,17 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 // device that never rang gives none.
 func (t *Tracker) ring(out []amigate.CallEvent, dest *channel, at, readAt time.Time) []amigate.CallEvent {
 	c := dest.call
-	if dest.ext == "" || !dest.dialing || dest.rung || contains(c.ringing, dest.ext) {
+	if dest.ext == "" || !dest.dialing || dest.rung || slices.Contains(c.ringing, dest.ext) {
 		return out
 	}
 	dest.rung = true
+	for _, ch := range c.channels {
+		if ch != dest && ch.rung && ch.ext == dest.ext {
+			// Another device of the same agent in the same chain rang
+			// already (a FreePBX member and the phone it dials).
+			return out
+		}
+	}
 	c.ringing = append(c.ringing, dest.ext)
 	if len(c.answered) == 0 {
 		c.state = amigate.StateRinging
@@ -176,6 +184,7 @@ func (t *Tracker) mergeFresh(src, dst *call) bool {
 // moveAll moves every channel of src into dst and forgets src; its
 // Linkedids now lead to dst.
 func (t *Tracker) moveAll(src, dst *call) {
+	t.atxferStarted(src)
 	for _, ch := range src.channels {
 		ch.call = dst
 		dst.channels = append(dst.channels, ch)

@@ -14,6 +14,12 @@ import (
 // channel concerned and a discriminator, so that the same stream always
 // yields the same ids, whichever instance reads it.
 func (t *Tracker) emit(out []amigate.CallEvent, c *call, typ, chanID, disc, agent string, xfer *amigate.Transfer, at, readAt time.Time) []amigate.CallEvent {
+	if why := t.refuse(c, typ, agent); why != "" {
+		// A bug in the model, or a stream no real call makes: say so
+		// rather than send the CRM a lifecycle that goes back.
+		t.cfg.Logger.Error("call event against the call's lifecycle not sent", "call_id", c.id, "type", typ, "agent", agent, "why", why)
+		return out
+	}
 	seq := c.next()
 	snap := c.snapshot(at)
 	ev := amigate.CallEvent{
@@ -149,9 +155,15 @@ func (c *call) disposition() string {
 // end closes a call whose last channel is gone and returns call.ended.
 func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []amigate.CallEvent {
 	out = t.reportBlind(out, c, "", readAt)
+	t.atxferStarted(c) // moot now
 	c.state = amigate.StateEnded
 	disp := c.disposition()
 	c.ringing = nil
+	if why := t.refuse(c, amigate.EventCallEnded, ""); why != "" {
+		t.cfg.Logger.Error("call event against the call's lifecycle not sent", "call_id", c.id, "type", amigate.EventCallEnded, "why", why)
+		t.forget(c)
+		return out
+	}
 	seq := c.next()
 	snap := c.snapshot(at)
 	end := at

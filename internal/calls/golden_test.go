@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"regexp"
+
 	"github.com/amigate/amigate/internal/agent"
 
 	"bufio"
@@ -63,6 +65,25 @@ func readStream(t testing.TB, path string) []ami.Message {
 // originate is the Originate action a transcript sent, when it used a
 // ChannelId as the product does.
 func originate(t testing.TB, name string) (ami.Message, bool) {
+	return sentAction(t, name, "Originate", "ChannelId")
+}
+
+// atxferAccepted tells the tracker of the recording's Atxfer when m is
+// Asterisk's Success answer to it, as the API does.
+func atxferAccepted(tr *Tracker, ax, m ami.Message, at time.Time) {
+	if m.ActionID() != ax.ActionID() || m.Response() != "Success" {
+		return
+	}
+	for _, ch := range tr.channels {
+		if ch.name == ax.Get("Channel") {
+			tr.ExpectAtxfer(ch.call.id, ch.name, ax.Get("Exten"), at)
+		}
+	}
+}
+
+// sentAction is the first action named action a transcript sent that has
+// the header with.
+func sentAction(t testing.TB, name, action, with string) (ami.Message, bool) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(transcripts, name+".out"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -78,7 +99,7 @@ func originate(t testing.TB, name string) (ami.Message, bool) {
 		if err != nil {
 			return ami.Message{}, false
 		}
-		if ami.EqualFold(m.Get("Action"), "Originate") && m.Get("ChannelId") != "" {
+		if ami.EqualFold(m.Get("Action"), action) && m.Get(with) != "" {
 			return m, true
 		}
 	}
@@ -162,6 +183,7 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, 
 	var t0 time.Time
 	expected := false
 	o, hasOriginate := originate(t, name)
+	ax, hasAtxfer := sentAction(t, name, "Atxfer", "Channel")
 	for _, m := range msgs {
 		if ts := m.Get("Timestamp"); ts != "" {
 			read = eventTime(&m, read) // a reader's clock that follows the recording
@@ -176,6 +198,9 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, 
 			expected = true
 		}
 		evs = append(evs, tr.Handle(m, read)...)
+		if hasAtxfer {
+			atxferAccepted(tr, ax, m, read)
+		}
 	}
 	return evs, tr, t0
 }
@@ -224,6 +249,9 @@ func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 		if len(c.Extensions) > 0 {
 			fmt.Fprintf(&b, " exts=%s", strings.Join(c.Extensions, ","))
 		}
+		if e.Reason != "" {
+			fmt.Fprintf(&b, " reason=%s", e.Reason)
+		}
 		if x := e.Transfer; x != nil {
 			fmt.Fprintf(&b, " transfer=%s:%s->%s", x.Mode, x.FromExtension, x.ToExtension)
 			if x.ToNumber != "" {
@@ -268,5 +296,20 @@ func TestGolden(t *testing.T) {
 				t.Errorf("call events differ from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
 			}
 		})
+	}
+}
+
+// TestFreePBXMembersAsTemplates: listing the FreePBX members' Local
+// channels as devices too (Local/{ext}@from-queue/n) changes nothing: one
+// call.ringing per agent, not one per device of the chain, the same answer.
+func TestFreePBXMembersAsTemplates(t *testing.T) {
+	// Event ids name the channel concerned, which differs: left out.
+	noIDs := regexp.MustCompile(` id=evt_[0-9a-f]+`)
+	evs, tr, t0 := run(t, "freepbx_queue", office)
+	want := noIDs.ReplaceAllString(render(evs, tr, t0), "")
+	all := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones", "PJSIP/{ext}", "Local/{ext}@from-queue/n"}, "")}
+	evs, tr, t0 = run(t, "freepbx_queue", all)
+	if got := noIDs.ReplaceAllString(render(evs, tr, t0), ""); got != want {
+		t.Errorf("with the from-queue template:\n%s\nwithout:\n%s", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package calls
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,9 +77,12 @@ type call struct {
 	causeCust  bool
 	xferUID    string         // transferee of the last BlindTransfer: its BridgeLeave is no Redirect
 	blind      *blindTransfer // told by Asterisk, reported when the target dials
+	atxfer     *atxfer        // the API's attended transfer, not started yet
+	atxferN    int            // attended transfers asked for, for event ids
 	actionID   string         // the Originate's ActionID of an expected call
 	expected   bool
 	fixedCust  bool // the customer came from Expect and is not guessed again
+	sent       lifecycle
 }
 
 // next counts one more event of the call and returns its sequence.
@@ -108,7 +112,7 @@ func (c *call) adoptedAt(now time.Time) {
 }
 
 func (c *call) addExt(ext string) {
-	if ext == "" || contains(c.exts, ext) {
+	if ext == "" || slices.Contains(c.exts, ext) {
 		return
 	}
 	c.exts = append(c.exts, ext)
@@ -188,15 +192,6 @@ func seconds(d time.Duration) float64 {
 		return 0
 	}
 	return float64(d.Round(time.Millisecond)) / float64(time.Second)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func remove(list []string, s string) []string {

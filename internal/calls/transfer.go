@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -110,6 +111,7 @@ func (t *Tracker) attendedTransfer(out []amigate.CallEvent, m *ami.Message, read
 	default:
 		return out
 	}
+	t.atxferStarted(c)
 	from := t.match.agentExt(m.Get("OrigTransfererChannel"))
 	to := t.match.agentExt(m.Get("TransferTargetChannel"))
 	if to == "" {
@@ -136,7 +138,7 @@ func (t *Tracker) attendedTransfer(out []amigate.CallEvent, m *ami.Message, read
 			out = t.connect(out, ch.bridge, at, readAt, 0)
 		}
 	}
-	if len(c.answered) > 0 && to != "" && contains(c.answered, to) {
+	if len(c.answered) > 0 && to != "" && slices.Contains(c.answered, to) {
 		c.agent = to
 		c.state = amigate.StateAnswered
 	}

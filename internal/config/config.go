@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // Config is the whole configuration. Every field is documented with its
@@ -93,6 +94,7 @@ type Dial struct {
 	Context          string
 	TransferContext  string
 	ExtensionPattern string
+	VariablePattern  string   // RE2 pattern a request's channel variable name must match whole; see package chanvar
 	Allow            []string // RE2 patterns a rewritten number must match as a whole
 	Deny             []string // prefixes refused after rewriting
 	Rewrite          []Rewrite
@@ -184,6 +186,7 @@ func Defaults() Config {
 			AgentChannels:    []string{agent.DefaultTemplate},
 			Context:          "from-internal",
 			ExtensionPattern: agent.DefaultPattern,
+			VariablePattern:  chanvar.DefaultPattern,
 			Deny:             []string{"00", "810", "8809"},
 			MinDigits:        3,
 			MaxDigits:        20,

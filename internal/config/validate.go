@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // minJWTSecret is RFC 7518 §3.2's minimum for HS256, as package auth
@@ -24,7 +25,7 @@ var (
 	// numberPrefix is a dial rule prefix: digits with an optional "+".
 	numberPrefix = regexp.MustCompile(`^\+?[0-9]*$`)
 	algorithms   = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-	eventTypes   = []string{"*", "call.ringing", "call.answered", "call.transferred", "call.ended",
+	eventTypes   = []string{"*", "call.ringing", "call.answered", "call.transferred", "call.transfer_failed", "call.ended",
 		"agent.state_changed", "agent.queue_joined", "agent.queue_left", "agent.paused", "agent.unpaused"}
 )
 
@@ -147,6 +148,12 @@ func (c *Config) resolve(p purpose) error {
 	}
 	if _, err := agent.New(nil, c.Dial.ExtensionPattern); err != nil || c.Dial.ExtensionPattern == "" {
 		bad("AMIGATE_DIAL_EXTENSION_PATTERN", "%q is not a regular expression", c.Dial.ExtensionPattern)
+	}
+	if _, err := chanvar.New(c.Dial.VariablePattern); err != nil || c.Dial.VariablePattern == "" {
+		if err == nil {
+			err = errors.New("empty")
+		}
+		bad("AMIGATE_DIAL_VARIABLE_PATTERN", "%v", err)
 	}
 	for i, p := range c.Dial.Allow {
 		if _, err := regexp.Compile(`^(?:` + p + `)$`); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	// AMIGATE_DIAL_DENY, AMIGATE_DIAL_REWRITE; see package dialrules).
 	// DefaultConfig denies "00", "810" and "8809".
 	Rules dialrules.Config
+	// Variables are the channel variables a request may set
+	// (AMIGATE_DIAL_VARIABLE_PATTERN; default chanvar.Default(): CRM_…).
+	Variables *chanvar.Rule
 	// DefaultTimeout is how long the agent's phone rings when a request
 	// sets no timeout (default 30s); MaxTimeout bounds what a request may
 	// set (default 120s). MinTimeout is the least a request may set
@@ -73,6 +77,9 @@ func DefaultConfig() Config {
 func (c *Config) setDefaults() {
 	if c.Devices == nil {
 		c.Devices = agent.Default()
+	}
+	if c.Variables == nil {
+		c.Variables = chanvar.Default()
 	}
 	if c.DialContext == "" {
 		c.DialContext = "from-internal"

@@ -124,6 +124,7 @@ type fakeCalls struct {
 	calls     map[string]amigate.Call
 	expected  []expectation
 	forgotten []string
+	atxfers   []string // "id channel to" of each ExpectAtxfer
 }
 
 type expectation struct {
@@ -132,8 +133,9 @@ type expectation struct {
 }
 
 var (
-	_ Calls      = (*fakeCalls)(nil)
-	_ Unexpecter = (*fakeCalls)(nil)
+	_ Calls         = (*fakeCalls)(nil)
+	_ Unexpecter    = (*fakeCalls)(nil)
+	_ AtxferWatcher = (*fakeCalls)(nil)
 )
 
 func newFakeCalls(cs ...amigate.Call) *fakeCalls {
@@ -149,6 +151,18 @@ func (f *fakeCalls) Expect(c amigate.Call, actionID string) {
 	defer f.mu.Unlock()
 	f.expected = append(f.expected, expectation{c, actionID})
 	f.calls[c.ID] = c
+}
+
+func (f *fakeCalls) ExpectAtxfer(id, channel, to string, _ time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.atxfers = append(f.atxfers, id+" "+channel+" "+to)
+}
+
+func (f *fakeCalls) watched() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.atxfers...)
 }
 
 func (f *fakeCalls) Unexpect(id string) {

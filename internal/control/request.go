@@ -10,34 +10,17 @@ import (
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
 // Bounds on what a dial request may carry.
 const (
 	maxVariables     = 32
-	maxVariableName  = 64
 	maxVariableValue = 512
 	maxCallerID      = 80
 	maxKey           = 255
 )
-
-// VariablePrefix is reserved for the service's own channel variables
-// (AMIGATE_CALL_ID); a request may not set any name starting with it.
-const VariablePrefix = "AMIGATE_"
-
-// reservedVariables are channel variables Asterisk itself acts on to route a
-// call or run features: a request setting them could choose a context or an
-// application, which only configuration may do. Compared in upper case,
-// after the inheritance underscores.
-var reservedVariables = map[string]bool{
-	"TRANSFER_CONTEXT": true, "GOTO_ON_BLINDXFR": true, "FORWARD_CONTEXT": true,
-	"DYNAMIC_FEATURES": true, "BRIDGE_FEATURES": true,
-	"OUTBOUND_GROUP": true, "OUTBOUND_GROUP_ONCE": true,
-	"MACRO_CONTEXT": true, "MACRO_EXTEN": true, "MACRO_PRIORITY": true, "MACRO_OFFSET": true,
-	"GOSUB_RETVAL": true, "LIMIT_PLAYAUDIO_CALLER": true, "LIMIT_PLAYAUDIO_CALLEE": true,
-	"LIMIT_WARNING_FILE": true, "LIMIT_TIMEOUT_FILE": true, "LIMIT_CONNECT_FILE": true,
-}
 
 // dialPlan is a checked dial request: every value is safe to put in an AMI
 // header and fits the configuration.
@@ -91,7 +74,7 @@ func (s *Service) plan(r amigate.DialRequest) (dialPlan, error) {
 	default:
 		p.timeout = r.Timeout
 	}
-	p.vars, err = variables(r.Variables)
+	p.vars, err = variables(s.cfg.Variables, r.Variables)
 	return p, err
 }
 
@@ -117,10 +100,10 @@ func checkCallerID(v string) error {
 	return nil
 }
 
-// variables checks the request's channel variables and returns them with
-// their values escaped for a Variable header, sorted by name so that the
-// action is deterministic.
-func variables(in map[string]string) ([]ami.Field, error) {
+// variables checks the request's channel variables against the rule and
+// returns them with their values escaped for a Variable header, sorted by
+// name so that the action is deterministic.
+func variables(rule *chanvar.Rule, in map[string]string) ([]ami.Field, error) {
 	if len(in) > maxVariables {
 		return nil, fieldErr("variables", "more than %d variables", maxVariables)
 	}
@@ -130,13 +113,12 @@ func variables(in map[string]string) ([]ami.Field, error) {
 	out := make([]ami.Field, 0, len(in))
 	for name, v := range in {
 		field := "variables." + name
-		if !validVariableName(name) {
-			field = "variables"
-			return nil, fieldErr(field, "name %q is not [A-Za-z_][A-Za-z0-9_]* of at most %d characters", truncate(name, maxVariableName), maxVariableName)
-		}
-		bare := strings.ToUpper(strings.TrimLeft(name, "_"))
-		if bare == "" || strings.HasPrefix(bare, VariablePrefix) || reservedVariables[bare] {
-			return nil, fieldErr(field, "is reserved")
+		if !rule.Allows(name) {
+			if !pathSafe(name) {
+				// A name unfit to be a field path is quoted in the message.
+				return nil, fieldErr("variables", "name %q %s", truncate(name, chanvar.MaxName), rule)
+			}
+			return nil, fieldErr(field, "%s", rule)
 		}
 		if len(v) > maxVariableValue {
 			return nil, fieldErr(field, "longer than %d bytes", maxVariableValue)
@@ -154,16 +136,16 @@ func variables(in map[string]string) ([]ami.Field, error) {
 	return out, nil
 }
 
-func validVariableName(s string) bool {
-	if s == "" || len(s) > maxVariableName {
+// pathSafe says whether a variable name may appear in a field path as it
+// is: short, and nothing but letters, digits and underscores.
+func pathSafe(name string) bool {
+	if name == "" || len(name) > chanvar.MaxName {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
-			continue
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
 		}
-		return false
 	}
 	return true
 }

@@ -6,6 +6,8 @@
 package control
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 
@@ -45,6 +47,14 @@ type Calls interface {
 // Without it the correlator has to expire such calls itself.
 type Unexpecter interface {
 	Unexpect(id string)
+}
+
+// AtxferWatcher is implemented by a Calls that reports an attended transfer
+// that does not start (calls.Tracker does): Asterisk accepts an Atxfer even
+// when the bridge has no transfer feature, and nothing else would tell the
+// CRM. It is told after Asterisk accepted the Atxfer.
+type AtxferWatcher interface {
+	ExpectAtxfer(id, channel, to string, now time.Time)
 }
 
 // Service is call control. It is safe for concurrent use and starts no

@@ -63,7 +63,13 @@ func (s *Service) transfer(ctx context.Context, c amigate.Call, mode, to string)
 		if !haveAgent {
 			return fmt.Errorf("call %q has no agent channel to start an attended transfer from: %w", c.ID, amigate.ErrConflict)
 		}
-		return pbxError("Atxfer", s.ami.Atxfer(ctx, t), atxferHint)
+		if err := pbxError("Atxfer", s.ami.Atxfer(ctx, t), atxferHint); err != nil {
+			return err
+		}
+		if w, ok := s.calls.(AtxferWatcher); ok {
+			w.ExpectAtxfer(c.ID, agent, to, s.cfg.Now())
+		}
+		return nil
 	}
 	if haveAgent && s.cfg.BlindMethod == BlindTransferAction {
 		return pbxError("BlindTransfer", s.ami.BlindTransfer(ctx, t), "")

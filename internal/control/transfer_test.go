@@ -117,11 +117,16 @@ func TestTransferAction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fa := &fakeAMI{}
-			s := newTestService(t, tt.cfg, fa, newFakeCalls(tt.call))
+			fa, fc := &fakeAMI{}, newFakeCalls(tt.call)
+			s := newTestService(t, tt.cfg, fa, fc)
 			c, err := s.Transfer(context.Background(), tt.call.ID, tt.req)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// An accepted Atxfer is watched: the correlator reports it if
+			// it never starts.
+			if w := fc.watched(); (len(w) == 1) != (tt.req.Mode == "attended") {
+				t.Errorf("watched attended transfers %q", w)
 			}
 			if c.ID != tt.call.ID {
 				t.Errorf("returned call %q, want %q", c.ID, tt.call.ID)
@@ -189,7 +194,8 @@ func TestTransferRefused(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Devices = agent.MustNew([]string{"Local/{ext}@phones"}, "")
 			cfg.NewID, cfg.Now = nil, nil
-			s := newTestService(t, cfg, fa, newFakeCalls(tt.call))
+			fc := newFakeCalls(tt.call)
+			s := newTestService(t, cfg, fa, fc)
 			id := tt.id
 			if id == "" {
 				id = tt.call.ID
@@ -204,6 +210,9 @@ func TestTransferRefused(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.text) {
 				t.Errorf("error %q does not say %q", err, tt.text)
+			}
+			if w := fc.watched(); len(w) != 0 {
+				t.Errorf("a refused transfer is watched: %q", w)
 			}
 			if tt.asterisk == nil && len(fa.actions()) != 0 {
 				t.Errorf("sent %d actions, want none", len(fa.actions()))

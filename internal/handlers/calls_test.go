@@ -83,6 +83,8 @@ func TestValidation(t *testing.T) {
 			[]ProblemField{{"variables[A]", ruleMessages["safetext"]}}},
 		{"function as variable", "/v1/calls", `{` + good + `,"variables":{"FILE(/etc/asterisk/x)":"y"}}`, nil, 422,
 			[]ProblemField{{"variables[FILE(/etc/asterisk/x)]", ruleMessages["varname"]}}},
+		{"inherited variable", "/v1/calls", `{` + good + `,"variables":{"__MONITOR_EXEC":"/bin/sh"}}`, nil, 422,
+			[]ProblemField{{"variables[__MONITOR_EXEC]", ruleMessages["varname"]}}},
 		{"reserved variable", "/v1/calls", `{` + good + `,"variables":{"amigate_call_id":"y"}}`, nil, 422,
 			[]ProblemField{{"variables[amigate_call_id]", ruleMessages["varname"]}}},
 		{"timeout too long", "/v1/calls", `{` + good + `,"timeout_seconds":3601}`, nil, 422,

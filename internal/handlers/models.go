@@ -25,9 +25,11 @@ type CreateCallRequest struct {
 	// most AMIGATE_DIAL_MAX_TIMEOUT (120 by default; more is 422); 0 or
 	// absent is AMIGATE_DIAL_TIMEOUT (30 by default).
 	TimeoutSeconds int `json:"timeout_seconds,omitempty" validate:"omitempty,min=5,max=3600" example:"30"`
-	// Variables are set on the call's channel: plain names (a function
-	// such as FILE() would run on the PBX), values of at most 200
-	// characters so that each fits one AMI header line.
+	// Variables are set on the call's channel. Names must match the
+	// configured pattern (AMIGATE_DIAL_VARIABLE_PATTERN, default CRM_
+	// then letters, digits and _) and start with a letter: no inherited
+	// _/__ variables, no function such as FILE(), nothing Asterisk acts on.
+	// Values of at most 200 characters, so that each fits one AMI header line.
 	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,max=32,dive,keys,varname,endkeys,max=200,safetext" example:"CRM_DEAL_ID:42"`
 	// Metadata is any JSON object, kept with the call and sent in webhooks.
 	Metadata json.RawMessage `json:"metadata,omitempty" validate:"omitempty,max=8192,jsonobject" swaggertype:"object"`

@@ -12,6 +12,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // validate checks the request models. One instance serves the process: it
@@ -26,7 +27,7 @@ var ruleMessages = map[string]string{
 	"required":   "is required",
 	"ext":        "must be an extension: letters, digits and _ * # + -",
 	"phone":      "must be a phone number: 2 to 20 digits, an optional leading +, spaces, dashes, dots and parentheses",
-	"varname":    "must be a variable name: letters, digits and _, not starting with a digit, not starting with AMIGATE_",
+	"varname":    "must be a variable name: " + chanvar.Form,
 	"safetext":   "must be UTF-8 text without control characters",
 	"jsonobject": "must be a JSON object",
 	"id":         "must be 1 to 200 characters among letters, digits and . _ : @ + = -",
@@ -55,7 +56,7 @@ func newValidator() *validator.Validate {
 	}
 	must(v.RegisterValidation("ext", func(fl validator.FieldLevel) bool { return agent.WellFormed(fl.Field().String()) }))
 	must(v.RegisterValidation("phone", func(fl validator.FieldLevel) bool { return isPhone(fl.Field().String()) }))
-	must(v.RegisterValidation("varname", func(fl validator.FieldLevel) bool { return isVarName(fl.Field().String()) }))
+	must(v.RegisterValidation("varname", func(fl validator.FieldLevel) bool { return chanvar.WellFormed(fl.Field().String()) }))
 	must(v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool { return isSafeText(fl.Field().String()) }))
 	must(v.RegisterValidation("id", func(fl validator.FieldLevel) bool { return isID(fl.Field().String()) }))
 	must(v.RegisterValidation("jsonobject", func(fl validator.FieldLevel) bool {
@@ -81,24 +82,6 @@ func isPhone(s string) bool {
 		}
 	}
 	return digits >= 2 && digits <= 20
-}
-
-// isVarName allows plain channel variable names only: a name with
-// parentheses would be a dialplan function (FILE(), SHELL()) that Originate
-// would evaluate on the PBX. AMIGATE_ names are the service's own.
-func isVarName(s string) bool {
-	if s == "" || len(s) > 64 || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	if len(s) >= 8 && strings.EqualFold(s[:8], "AMIGATE_") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) && s[i] != '_' {
-			return false
-		}
-	}
-	return true
 }
 
 // isSafeText refuses invalid UTF-8 and control characters (CR, LF, NUL and

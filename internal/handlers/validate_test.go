@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // TestRules checks the custom rules on the values that matter: what an
@@ -36,15 +37,15 @@ func TestRules(t *testing.T) {
 		{isPhone, "phone", "7900/1", false},
 		{isPhone, "phone", "7900\x00", false},
 		{isPhone, "phone", "7900#", false},
-		{isVarName, "varname", "CRM_DEAL_ID", true},
-		{isVarName, "varname", "_x1", true},
-		{isVarName, "varname", "1X", false},
-		{isVarName, "varname", "FILE(/etc/passwd)", false},
-		{isVarName, "varname", "SHELL(rm)", false},
-		{isVarName, "varname", "__AMIGATE", true},
-		{isVarName, "varname", "AMIGATE_CALL_ID", false},
-		{isVarName, "varname", "Amigate_x", false},
-		{isVarName, "varname", "A=B", false},
+		{chanvar.WellFormed, "varname", "CRM_DEAL_ID", true},
+		{chanvar.WellFormed, "varname", "_x1", false},
+		{chanvar.WellFormed, "varname", "1X", false},
+		{chanvar.WellFormed, "varname", "FILE(/etc/passwd)", false},
+		{chanvar.WellFormed, "varname", "SHELL(rm)", false},
+		{chanvar.WellFormed, "varname", "__MONITOR_EXEC", false},
+		{chanvar.WellFormed, "varname", "AMIGATE_CALL_ID", false},
+		{chanvar.WellFormed, "varname", "Amigate_x", false},
+		{chanvar.WellFormed, "varname", "A=B", false},
 		{isSafeText, "safetext", "Иван Петров <deal 42>", true},
 		{isSafeText, "safetext", "a\rb", false},
 		{isSafeText, "safetext", "a\nb", false},

@@ -103,6 +103,26 @@ type Queue struct {
 type Member struct {
 	Exten string // rings Local/<Exten>@phones
 	Name  string // MemberName, "Agent 101"
+	// FreePBX makes the member a Local channel into from-queue
+	// (Local/<Exten>@from-queue/n), whose other half dials the phone: the
+	// agent's device is two bridges away from the caller.
+	FreePBX bool
+}
+
+// context is the dialplan context the member's Local channel runs.
+func (m Member) context() string {
+	if m.FreePBX {
+		return "from-queue"
+	}
+	return "phones"
+}
+
+// iface is the member's interface, as QueueStatus and the events name it.
+func (m Member) iface() string {
+	if m.FreePBX {
+		return "Local/" + m.Exten + "@from-queue/n"
+	}
+	return "Local/" + m.Exten + "@phones"
 }
 
 // DefaultOffice returns the recorded office with its recorded delays.

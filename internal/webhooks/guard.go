@@ -60,6 +60,11 @@ func parseURL(raw string) (*url.URL, error) {
 // it when any address its host resolves to is not public. The same check
 // runs again at dial time (dialControl), against DNS rebinding.
 func checkURL(ctx context.Context, r Resolver, allowPrivate bool, raw string) error {
+	return guardURL(ctx, r, allowPrivate, raw, false)
+}
+
+// guardURL is checkURL; unresolvedOK lets a host that does not resolve pass.
+func guardURL(ctx context.Context, r Resolver, allowPrivate bool, raw string, unresolvedOK bool) error {
 	u, err := parseURL(raw)
 	if err != nil || allowPrivate {
 		return err
@@ -71,16 +76,32 @@ func checkURL(ctx context.Context, r Resolver, allowPrivate bool, raw string) er
 	} else {
 		addrs, err = r.LookupNetIP(ctx, "ip", host)
 		if err != nil {
-			return urlError("host %q does not resolve", host)
+			addrs = nil
 		}
 	}
 	if len(addrs) == 0 {
+		if unresolvedOK {
+			return nil
+		}
 		return urlError("host %q does not resolve", host)
 	}
 	for _, a := range addrs {
 		if why := refusal(a); why != "" {
-			return urlError("host %q resolves to a %s; set AMIGATE_WEBHOOK_ALLOW_PRIVATE to allow it", host, why)
+			return urlError("host %q resolves to a %s; set AMIGATE_WEBHOOK_ALLOW_PRIVATE=true to allow it", host, why)
 		}
+	}
+	return nil
+}
+
+// CheckConfigURL is the guard for a subscription from configuration, at
+// `check` and at start-up: a URL the guard would refuse at every delivery
+// (loopback, private, link-local, metadata) is a configuration error
+// naming AMIGATE_WEBHOOK_ALLOW_PRIVATE, rather than a delivery retried
+// for 24 hours. A host that does not resolve now is not an error here:
+// DNS may be down at start-up, and the dial-time check still holds.
+func CheckConfigURL(ctx context.Context, r Resolver, allowPrivate bool, raw string) error {
+	if err := guardURL(ctx, r, allowPrivate, raw, true); err != nil {
+		return fmt.Errorf("webhook URL %s: %w", RedactURL(raw), err)
 	}
 	return nil
 }
@@ -118,4 +139,19 @@ func newTransport(allowPrivate bool, maxConnsPerHost int) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+}
+
+// RedactURL is a URL as responses and logs show it: credentials in it
+// (user:pass@, or a token as the user) are replaced by "xxxxx". A URL that
+// does not parse is not shown at all.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	if u.User == nil {
+		return raw
+	}
+	u.User = url.User("xxxxx")
+	return u.String()
 }

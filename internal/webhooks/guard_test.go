@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/amigate/amigate"
@@ -172,4 +173,51 @@ func TestDialTimeRefusal(t *testing.T) {
 		t.Fatalf("allowPrivate: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// TestCheckConfigURL: a configured URL the guard would refuse at every
+// delivery is an error naming AMIGATE_WEBHOOK_ALLOW_PRIVATE, without its
+// credentials; a host that does not resolve at start-up is not.
+func TestCheckConfigURL(t *testing.T) {
+	r := fakeResolver{"crm.example": {"93.184.216.34"}, "intranet.example": {"10.0.0.5"}}
+	tests := []struct {
+		url          string
+		allowPrivate bool
+		ok           bool
+	}{
+		{"https://crm.example/hooks", false, true},
+		{"https://nxdomain.example/hooks", false, true},
+		{"https://intranet.example/hooks", false, false},
+		{"https://intranet.example/hooks", true, true},
+		{"http://u:s3cret@127.0.0.1:9000/", false, false},
+		{"http://[::127.0.0.1]/", false, false},
+		{"ftp://crm.example/", true, false},
+	}
+	for _, tt := range tests {
+		err := CheckConfigURL(context.Background(), r, tt.allowPrivate, tt.url)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckConfigURL(%q, %v): got %v, want ok=%v", tt.url, tt.allowPrivate, err, tt.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("CheckConfigURL(%q): %v shows the password", tt.url, err)
+		}
+		if err != nil && !tt.allowPrivate && !strings.Contains(err.Error(), "AMIGATE_WEBHOOK_ALLOW_PRIVATE=true") {
+			t.Errorf("CheckConfigURL(%q): %v does not name AMIGATE_WEBHOOK_ALLOW_PRIVATE", tt.url, err)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://crm.example/hooks?x=1":         "https://crm.example/hooks?x=1",
+		"https://user:pass@crm.example/hooks":   "https://xxxxx@crm.example/hooks",
+		"https://tok3n@crm.example:8443/h":      "https://xxxxx@crm.example:8443/h",
+		"https://a%40b:p%3Ass@crm.example/":     "https://xxxxx@crm.example/",
+		"http://[::1]:80/x":                     "http://[::1]:80/x",
+		"https://user:pass@crm.example/%zz\x7f": "(invalid URL)",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -36,8 +36,10 @@ type subRecord struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// subscription is the record as the API shows it: credentials in the URL
+// redacted, the secret never.
 func (r subRecord) subscription() amigate.Subscription {
-	return amigate.Subscription{ID: r.ID, URL: r.URL, Events: slices.Clone(r.Events), Disabled: r.Disabled, Source: r.Source, CreatedAt: r.CreatedAt}
+	return amigate.Subscription{ID: r.ID, URL: RedactURL(r.URL), Events: slices.Clone(r.Events), Disabled: r.Disabled, Source: r.Source, CreatedAt: r.CreatedAt}
 }
 
 // normalizeEvents checks an event filter and returns it sorted; every
