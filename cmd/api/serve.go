@@ -14,6 +14,7 @@ import (
 	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
 	"github.com/amigate/amigate/internal/handlers"
+	"github.com/amigate/amigate/internal/history"
 	"github.com/amigate/amigate/internal/metrics"
 	"github.com/amigate/amigate/internal/pipeline"
 	"github.com/amigate/amigate/internal/presence"
@@ -121,7 +122,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	m.CallsActive(tracker.Active)
 	agents := presence.New(presence.Config{Devices: devices, Log: log.With("component", "presence"), Metrics: m})
 	// Subscribed before anything is read, so that no event is missed.
-	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer})
+	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer, MaxBufferBytes: cfg.AMI.EventBufferBytes})
 	add("ami subscription", func(context.Context) error { sub.Close(); return nil })
 
 	store, err := webhooks.New(ctx, webhooksConfig(cfg, log, m))
@@ -130,6 +131,16 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		return fmt.Errorf("event store (AMIGATE_DATA_DIR / AMIGATE_NATS_URL): %w", err)
 	}
 	add("webhooks", store.Close)
+
+	// The call history: a local database fed from the store's stream of
+	// ended calls; stopped before the store it reads.
+	histDB, histFeed, err := openHistory(ctx, cfg, store, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	add("history database", func(context.Context) error { return histDB.Close() })
+	add("history feed", histFeed.Close)
 
 	loop := pipeline.New(pipeline.Config{
 		Events: sub, PBX: client, Correlator: tracker, Store: store, Metrics: m,
@@ -153,7 +164,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	svc := control.New(controlCfg, client, tracker)
 	streamsDone := make(chan struct{})
 	e := handlers.New(handlers.Deps{
-		Calls:       svc,
+		Calls:       callsAPI{Service: svc, history: history.NewService(tracker, histDB, customerNormalizer(cfg))},
 		Queues:      svc,
 		Webhooks:    store,
 		Agents:      svc.Agents(agents),

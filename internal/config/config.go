@@ -34,6 +34,7 @@ type Config struct {
 	Calls    Calls
 	Webhooks Webhooks
 	Store    Store
+	History  History
 }
 
 // HTTP is the API server.
@@ -64,9 +65,11 @@ type AMI struct {
 	PingInterval  time.Duration
 	ReconnectMin  time.Duration
 	ReconnectMax  time.Duration
-	// EventBuffer bounds the events queued for the event loop before the
-	// subscription overflows and the loop resyncs.
-	EventBuffer int
+	// EventBuffer and EventBufferBytes bound the events queued for the
+	// event loop (in events, in bytes) before the subscription overflows
+	// and the loop resyncs.
+	EventBuffer      int
+	EventBufferBytes int
 }
 
 // AMI authentication methods.
@@ -153,6 +156,13 @@ func (w Webhooks) All() []Subscription {
 	return append(out, w.Subscriptions...)
 }
 
+// History is the call history GET /v1/calls lists.
+type History struct {
+	// Retention is how long an ended call is kept (in the stream of ended
+	// calls and in each instance's database under DataDir).
+	Retention time.Duration
+}
+
 // Store is where call events wait for delivery.
 type Store struct {
 	DataDir string
@@ -173,13 +183,14 @@ func Defaults() Config {
 			ShutdownTimeout:   15 * time.Second,
 		},
 		AMI: AMI{
-			Auth:          AuthMD5,
-			DialTimeout:   5 * time.Second,
-			ActionTimeout: 10 * time.Second,
-			PingInterval:  20 * time.Second,
-			ReconnectMin:  500 * time.Millisecond,
-			ReconnectMax:  30 * time.Second,
-			EventBuffer:   500000,
+			Auth:             AuthMD5,
+			DialTimeout:      5 * time.Second,
+			ActionTimeout:    10 * time.Second,
+			PingInterval:     20 * time.Second,
+			ReconnectMin:     500 * time.Millisecond,
+			ReconnectMax:     30 * time.Second,
+			EventBuffer:      500000,
+			EventBufferBytes: 64 << 20,
 		},
 		JWT: JWT{Leeway: 30 * time.Second},
 		Dial: Dial{
@@ -200,6 +211,7 @@ func Defaults() Config {
 		},
 		Webhooks: Webhooks{Timeout: 10 * time.Second},
 		Store:    Store{DataDir: "./data"},
+		History:  History{Retention: 30 * 24 * time.Hour},
 	}
 }
 

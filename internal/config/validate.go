@@ -104,6 +104,9 @@ func (c *Config) resolve(p purpose) error {
 	if c.AMI.EventBuffer < 100 {
 		bad("AMIGATE_AMI_EVENT_BUFFER", "%d: want at least 100", c.AMI.EventBuffer)
 	}
+	if c.AMI.EventBufferBytes < 1<<20 {
+		bad("AMIGATE_AMI_EVENT_BUFFER_BYTES", "%d: want at least 1048576 (1 MiB)", c.AMI.EventBufferBytes)
+	}
 
 	// JWT. In demo mode cmd/api generates a secret when none is set.
 	if c.JWT.Secret == "" && p == minting {
@@ -191,6 +194,10 @@ func (c *Config) resolve(p purpose) error {
 	}
 	if c.Calls.Retention < 15*time.Minute {
 		bad("AMIGATE_CALLS_RETENTION", "%v: ended calls stay readable at least 15m", c.Calls.Retention)
+	}
+
+	if c.History.Retention < time.Hour {
+		bad("AMIGATE_HISTORY_RETENTION", "%v: the call history keeps calls at least 1h", c.History.Retention)
 	}
 
 	// Webhooks.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -20,19 +21,21 @@ type CreateCallRequest struct {
 	// rules decide whether and how it is dialled.
 	To string `json:"to" validate:"required,max=32,phone" example:"+7 (900) 123-45-67"`
 	// CallerID is shown on the agent's phone instead of the customer number.
-	CallerID string `json:"caller_id,omitempty" validate:"omitempty,max=80,safetext" example:"Deal 42"`
+	CallerID string `json:"caller_id,omitempty" maxLength:"80" example:"Deal 42"`
 	// TimeoutSeconds is how long the agent's phone rings: at least 5, at
 	// most AMIGATE_DIAL_MAX_TIMEOUT (120 by default; more is 422); 0 or
 	// absent is AMIGATE_DIAL_TIMEOUT (30 by default).
-	TimeoutSeconds int `json:"timeout_seconds,omitempty" validate:"omitempty,min=5,max=3600" example:"30"`
-	// Variables are set on the call's channel. Names must match the
-	// configured pattern (AMIGATE_DIAL_VARIABLE_PATTERN, default CRM_
-	// then letters, digits and _) and start with a letter: no inherited
-	// _/__ variables, no function such as FILE(), nothing Asterisk acts on.
-	// Values of at most 200 characters, so that each fits one AMI header line.
-	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,max=32,dive,keys,varname,endkeys,max=200,safetext" example:"CRM_DEAL_ID:42"`
-	// Metadata is any JSON object, kept with the call and sent in webhooks.
-	Metadata json.RawMessage `json:"metadata,omitempty" validate:"omitempty,max=8192,jsonobject" swaggertype:"object"`
+	TimeoutSeconds int `json:"timeout_seconds,omitempty" minimum:"5" maximum:"3600" example:"30"`
+	// Variables are set on the call's channel, at most 32 of them. Names
+	// must match the configured pattern (AMIGATE_DIAL_VARIABLE_PATTERN,
+	// default CRM_ then letters, digits and _) and start with a letter: no
+	// inherited _/__ variables, no function such as FILE(), nothing
+	// Asterisk acts on. Values of at most 200 characters, so that each fits
+	// one AMI header line.
+	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,dive,keys,varname,endkeys" example:"CRM_DEAL_ID:42"`
+	// Metadata is any JSON object of at most 8192 bytes, kept with the call
+	// and sent in webhooks.
+	Metadata json.RawMessage `json:"metadata,omitempty" swaggertype:"object"`
 } //	@name	CreateCallRequest
 
 func (r *CreateCallRequest) domain(key, caller string) amigate.DialRequest {
@@ -53,31 +56,65 @@ type TransferCallRequest struct {
 	// To is the extension the customer goes to.
 	To string `json:"to" validate:"required,max=32,ext" example:"102"`
 	// Mode is blind (default) or attended (needs the atxfer feature code).
-	Mode string `json:"mode,omitempty" validate:"omitempty,oneof=blind attended" enums:"blind,attended" example:"blind"`
+	Mode string `json:"mode,omitempty" enums:"blind,attended" example:"blind"`
 } //	@name	TransferCallRequest
 
 func (r *TransferCallRequest) domain() amigate.TransferRequest {
-	mode := r.Mode
-	if mode == "" {
-		mode = amigate.TransferBlind
-	}
-	return amigate.TransferRequest{To: r.To, Mode: mode}
+	return amigate.TransferRequest{To: r.To, Mode: r.Mode}
 }
 
 // ListCallsQuery is the query of GET /v1/calls.
 type ListCallsQuery struct {
-	State     string `json:"state" validate:"omitempty,oneof=dialing ringing answered on_hold transferring ended"`
-	Extension string `json:"extension" validate:"omitempty,ext"`
+	State       string `json:"state" query:"state" validate:"omitempty,oneof=dialing ringing answered on_hold transferring ended"`
+	Extension   string `json:"extension" query:"extension" validate:"omitempty,ext"`
+	Since       string `json:"since" query:"since" validate:"omitempty,datetime=2006-01-02T15:04:05Z07:00"`
+	Until       string `json:"until" query:"until" validate:"omitempty,datetime=2006-01-02T15:04:05Z07:00"`
+	Direction   string `json:"direction" query:"direction" validate:"omitempty,oneof=inbound outbound internal"`
+	Disposition string `json:"disposition" query:"disposition" validate:"omitempty,oneof=answered no_answer busy failed canceled abandoned"`
+	Queue       string `json:"queue" query:"queue" validate:"omitempty,max=80,printascii,excludes= "`
+	Customer    string `json:"customer" query:"customer" validate:"omitempty,phone"`
+	Campaign    string `json:"campaign" query:"campaign" validate:"omitempty,id"`
+	Cursor      string `json:"cursor" query:"cursor" validate:"omitempty,max=512,printascii,excludes= "`
+	Limit       string `json:"limit" query:"limit" validate:"omitempty,number"`
 }
+
+// domain is the query as the call listing takes it; scope is the token's
+// ext claim.
+func (q *ListCallsQuery) domain(scope string) (amigate.CallQuery, error) {
+	out := amigate.CallQuery{
+		CallFilter:  amigate.CallFilter{State: q.State, Extension: q.Extension},
+		Direction:   q.Direction,
+		Disposition: q.Disposition,
+		Queue:       q.Queue,
+		Customer:    q.Customer,
+		Campaign:    q.Campaign,
+		Scope:       scope,
+		Cursor:      q.Cursor,
+	}
+	// The validator checked the layouts.
+	out.Since, _ = time.Parse(time.RFC3339, q.Since)
+	out.Until, _ = time.Parse(time.RFC3339, q.Until)
+	if q.Limit != "" {
+		n, err := strconv.Atoi(q.Limit)
+		if err != nil || n < 1 || n > maxListLimit {
+			return out, &amigate.FieldError{Field: "limit", Message: "must be 1 to " + strconv.Itoa(maxListLimit)}
+		}
+		out.Limit = n
+	}
+	return out, nil
+}
+
+// maxListLimit is the largest page of GET /v1/calls (history.MaxLimit).
+const maxListLimit = 1000
 
 // PauseMemberRequest is the body of POST /v1/queues/{name}/pause.
 type PauseMemberRequest struct {
 	// Interface is the member's interface as the queue knows it.
-	Interface string `json:"interface" validate:"required,max=128,printascii,excludes= " example:"PJSIP/101"`
+	Interface string `json:"interface" validate:"required" maxLength:"128" example:"PJSIP/101"`
 	// Paused pauses (true) or unpauses (false) the member.
 	Paused *bool `json:"paused" validate:"required" example:"true"`
 	// Reason is shown in queue status and logs.
-	Reason string `json:"reason,omitempty" validate:"omitempty,max=128,safetext" example:"lunch"`
+	Reason string `json:"reason,omitempty" maxLength:"128" example:"lunch"`
 } //	@name	PauseMemberRequest
 
 func (r *PauseMemberRequest) domain() amigate.QueuePauseRequest {
@@ -90,7 +127,7 @@ type PauseAgentRequest struct {
 	// agent's queues.
 	Queue string `json:"queue,omitempty" validate:"omitempty,max=128,printascii,excludes= " example:"support"`
 	// Reason is shown in queue status, logs and agent.paused events.
-	Reason string `json:"reason,omitempty" validate:"omitempty,max=128,safetext" example:"lunch"`
+	Reason string `json:"reason,omitempty" maxLength:"128" example:"lunch"`
 } //	@name	PauseAgentRequest
 
 func (r *PauseAgentRequest) domain() amigate.PauseRequest {
