@@ -32,6 +32,9 @@ type TransferRequest struct {
 type CallFilter struct {
 	State     string
 	Extension string
+	// Customer is a customer number in any format: it matches a call whose
+	// customer has the same E.164 in the home region, or the same digits.
+	Customer string
 }
 
 // QueueSummary is one queue in the listing of GET /v1/queues.

@@ -14,6 +14,7 @@ import (
 	"github.com/amigate/amigate/internal/calls"
 	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
+	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/metrics"
 	"github.com/amigate/amigate/internal/webhooks"
@@ -112,7 +113,14 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		}
 		return client.Close()
 	})
-	tracker := calls.NewTracker(trackerConfig(cfg))
+	// The correlator reads reported numbers with the same rules as call
+	// control (checked by controlConfig above).
+	numbers, err := dialrules.Compile(controlCfg.Rules)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("AMIGATE_PHONE_*: %w", err)
+	}
+	tracker := calls.NewTracker(trackerConfig(cfg, numbers))
 	m.CallsActive(tracker.Active)
 	// Subscribed before anything is read, so that no event is missed.
 	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer})

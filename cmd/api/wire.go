@@ -91,10 +91,18 @@ func controlConfig(cfg config.Config) (control.Config, error) {
 	c.TransferContext = cfg.Dial.TransferContext
 	c.ExtensionPattern = cfg.Dial.ExtensionPattern
 	c.Rules = dialrules.Config{
-		Allow:     cfg.Dial.Allow,
-		Deny:      cfg.Dial.Deny,
-		MinDigits: cfg.Dial.MinDigits,
-		MaxDigits: cfg.Dial.MaxDigits,
+		Region:         cfg.Phone.Region,
+		Format:         cfg.Phone.DialFormat,
+		CallerIDFormat: cfg.Phone.CallerIDFormat,
+		DenyTypes:      cfg.Phone.DenyTypes,
+		Countries:      cfg.Phone.Countries,
+		Allow:          cfg.Dial.Allow,
+		Deny:           cfg.Dial.Deny,
+		MinDigits:      cfg.Dial.MinDigits,
+		MaxDigits:      cfg.Dial.MaxDigits,
+	}
+	if len(cfg.Phone.DenyTypes) == 1 && cfg.Phone.DenyTypes[0] == config.PhoneNoTypes {
+		c.Rules.DenyTypes = []string{}
 	}
 	for _, r := range cfg.Dial.Rewrite {
 		c.Rules.Rewrite = append(c.Rules.Rewrite, dialrules.Rewrite{Prefix: r.Prefix, Replace: r.Replace})
@@ -103,13 +111,14 @@ func controlConfig(cfg config.Config) (control.Config, error) {
 	c.MaxTimeout = cfg.Dial.MaxTimeout
 	c.BlindMethod = cfg.Dial.BlindTransfer
 	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("AMIGATE_DIAL_*: %w", err)
+		return c, fmt.Errorf("AMIGATE_DIAL_* or AMIGATE_PHONE_*: %w", err)
 	}
 	return c, nil
 }
 
-func trackerConfig(cfg config.Config) calls.Config {
+func trackerConfig(cfg config.Config, numbers calls.Numbers) calls.Config {
 	return calls.Config{
+		Numbers:       numbers,
 		TrunkContexts: cfg.Calls.TrunkContexts,
 		AgentChannel:  cfg.Dial.AgentChannel,
 		// Checked by config.Load.

@@ -30,8 +30,19 @@ type Config struct {
 	// first channel before Expire forgets it (the Originate never reached
 	// Asterisk). Default 2 min.
 	ExpectTimeout time.Duration
+	// Numbers reads a reported customer number into E.164 (customer.e164)
+	// and a searched one for List; nil: no customer.e164, and a search
+	// matches the digits only.
+	Numbers Numbers
 	// Now is the clock, for tests. Default time.Now.
 	Now func() time.Time
+}
+
+// Numbers reads phone numbers in the home region (dialrules.Rules).
+type Numbers interface {
+	// E164 returns "+79001234567" for "89001234567" and the like, or "" when
+	// the number cannot be told without guessing.
+	E164(number string) string
 }
 
 // Defaults.

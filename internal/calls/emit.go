@@ -16,7 +16,7 @@ import (
 // yields the same ids, whichever instance reads it.
 func (t *Tracker) emit(out []amigate.CallEvent, c *call, typ, chanID, disc, agent string, xfer *amigate.Transfer, at, readAt time.Time) []amigate.CallEvent {
 	seq := c.next()
-	snap := c.snapshot(at)
+	snap := t.snapshot(c, at, true)
 	ev := amigate.CallEvent{
 		ID:         eventID(c.id, typ, chanID, disc),
 		Type:       typ,
@@ -178,7 +178,7 @@ func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []
 	disp := c.disposition()
 	c.ringing = nil
 	seq := c.next()
-	snap := c.snapshot(at)
+	snap := t.snapshot(c, at, true)
 	end := at
 	snap.EndedAt = &end
 	snap.Disposition = disp

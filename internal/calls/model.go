@@ -43,14 +43,18 @@ type call struct {
 	direction string
 	custNum   string
 	custName  string
-	agent     string
-	exts      []string // every agent extension that took part
-	answered  []string // agents that were connected with the customer
-	ringing   []string // agents whose device rings now
-	queue     string
-	did       string
-	state     string
-	metadata  json.RawMessage
+	// custE164 is custNum in E.164, computed when e164Of (the custNum it
+	// was computed for) differs: once per number, not per event.
+	custE164 string
+	e164Of   string
+	agent    string
+	exts     []string // every agent extension that took part
+	answered []string // agents that were connected with the customer
+	ringing  []string // agents whose device rings now
+	queue    string
+	did      string
+	state    string
+	metadata json.RawMessage
 
 	started  time.Time
 	answerAt time.Time

@@ -89,6 +89,8 @@ func (t *Tracker) Expect(c amigate.Call, actionID string) {
 	if c.Customer != nil {
 		k.custNum, k.custName = c.Customer.Number, c.Customer.Name
 		k.fixedCust = k.custNum != ""
+		// Call control read the number the CRM gave: its E.164 is known.
+		k.custE164, k.e164Of = c.Customer.E164, c.Customer.Number
 	}
 	if c.Agent != nil && c.Agent.Extension != "" {
 		k.agent = c.Agent.Extension
@@ -119,7 +121,7 @@ func (t *Tracker) Get(id string) (amigate.Call, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if c := t.active[id]; c != nil {
-		return c.snapshot(now), true
+		return t.snapshot(c, now, false), true
 	}
 	if s := t.ended[id]; s != nil {
 		cp := *s
@@ -133,6 +135,10 @@ func (t *Tracker) Get(id string) (amigate.Call, bool) {
 // List returns the calls in progress that match f, oldest first.
 func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 	now := t.cfg.Now()
+	var want string // the searched customer in E.164
+	if f.Customer != "" && t.cfg.Numbers != nil {
+		want = t.cfg.Numbers.E164(f.Customer)
+	}
 	t.mu.RLock()
 	out := make([]amigate.Call, 0, len(t.active))
 	for _, c := range t.active {
@@ -142,7 +148,11 @@ func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 		if f.Extension != "" && c.agent != f.Extension && !contains(c.exts, f.Extension) {
 			continue
 		}
-		out = append(out, c.snapshot(now))
+		s := t.snapshot(c, now, false)
+		if f.Customer != "" && !sameCustomer(s.Customer, f.Customer, want) {
+			continue
+		}
+		out = append(out, s)
 	}
 	t.mu.RUnlock()
 	slices.SortFunc(out, func(a, b amigate.Call) int {
@@ -214,4 +224,52 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// snapshot is c as the API shows it, with the customer's E.164. store
+// (only under the write lock) keeps a newly computed E.164 for the next
+// snapshot.
+func (t *Tracker) snapshot(c *call, now time.Time, store bool) amigate.Call {
+	s := c.snapshot(now)
+	if s.Customer == nil || c.custNum == "" {
+		return s
+	}
+	if c.e164Of == c.custNum {
+		s.Customer.E164 = c.custE164
+		return s
+	}
+	if t.cfg.Numbers == nil {
+		return s
+	}
+	e := t.cfg.Numbers.E164(c.custNum)
+	if store {
+		c.custE164, c.e164Of = e, c.custNum
+	}
+	s.Customer.E164 = e
+	return s
+}
+
+// sameCustomer reports whether a call's customer is the searched number q:
+// the same E.164 (want, q read in the home region) whatever format either
+// side used, or else the same digits.
+func sameCustomer(p *amigate.Party, q, want string) bool {
+	if p == nil {
+		return false
+	}
+	if want != "" && p.E164 == want {
+		return true
+	}
+	d := digitsOf(q)
+	return d != "" && d == digitsOf(p.Number)
+}
+
+// digitsOf keeps the ASCII digits of s.
+func digitsOf(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }

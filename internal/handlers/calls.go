@@ -67,6 +67,7 @@ func (s *server) dial(c echo.Context) error {
 //	@Security		BearerAuth
 //	@Param			state		query		string	false	"only calls in this state"	Enums(dialing, ringing, answered, on_hold, transferring, ended)
 //	@Param			extension	query		string	false	"only calls this agent extension takes part in"
+//	@Param			customer	query		string	false	"only calls with this customer number, in any format (+79001234567, 8 900 123-45-67, 79001234567): matched by E.164 in the home region, or else by digits"	maxlength(64)
 //	@Success		200			{array}		amigate.Call
 //	@Failure		401			{object}	Problem				"missing or invalid token"
 //	@Failure		403			{object}	Problem				"missing scope calls:read"
@@ -75,12 +76,12 @@ func (s *server) dial(c echo.Context) error {
 //	@Header			all			{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls [get]
 func (s *server) listCalls(c echo.Context) error {
-	q := ListCallsQuery{State: c.QueryParam("state"), Extension: c.QueryParam("extension")}
+	q := ListCallsQuery{State: c.QueryParam("state"), Extension: c.QueryParam("extension"), Customer: c.QueryParam("customer")}
 	if err := validate.Struct(&q); err != nil {
 		return err
 	}
 	cl := claimsOf(c)
-	f := amigate.CallFilter{State: q.State, Extension: q.Extension}
+	f := amigate.CallFilter{State: q.State, Extension: q.Extension, Customer: q.Customer}
 	if f.Extension == "" {
 		f.Extension = cl.Ext
 	}

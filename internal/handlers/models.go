@@ -66,6 +66,7 @@ func (r *TransferCallRequest) domain() amigate.TransferRequest {
 type ListCallsQuery struct {
 	State     string `json:"state" validate:"omitempty,oneof=dialing ringing answered on_hold transferring ended"`
 	Extension string `json:"extension" validate:"omitempty,ext"`
+	Customer  string `json:"customer" validate:"omitempty,max=64,printascii"`
 }
 
 // PauseMemberRequest is the body of POST /v1/queues/{name}/pause.
