@@ -38,12 +38,15 @@ const (
 // Call is one conversation, however many channels it spreads over. Its JSON
 // form is the call object of the API and of every webhook.
 type Call struct {
-	ID              string          `json:"id"`
-	Linkedid        string          `json:"linkedid,omitempty"`
-	Direction       string          `json:"direction,omitempty" enums:"inbound,outbound,internal"`
-	State           string          `json:"state" enums:"dialing,ringing,answered,on_hold,transferring,ended"`
-	Customer        *Party          `json:"customer,omitempty"`
-	Agent           *Agent          `json:"agent,omitempty"`
+	ID        string `json:"id"`
+	Linkedid  string `json:"linkedid,omitempty"`
+	Direction string `json:"direction,omitempty" enums:"inbound,outbound,internal"`
+	State     string `json:"state" enums:"dialing,ringing,answered,on_hold,transferring,ended"`
+	Customer  *Party `json:"customer,omitempty"`
+	Agent     *Agent `json:"agent,omitempty"`
+	// Caller is the agent who placed an internal call (direction internal):
+	// such a call has no customer, Agent is the agent called.
+	Caller          *Agent          `json:"caller,omitempty"`
 	Extensions      []string        `json:"extensions,omitempty"` // every agent extension that took part
 	Queue           string          `json:"queue,omitempty"`
 	DID             string          `json:"did,omitempty"`
@@ -99,7 +102,7 @@ const (
 // HasExtension reports whether the agent extension ext takes part in the
 // call: what a token restricted by its ext claim may see and act on.
 func (c *Call) HasExtension(ext string) bool {
-	if c.Agent != nil && c.Agent.Extension == ext {
+	if c.Agent != nil && c.Agent.Extension == ext || c.Caller != nil && c.Caller.Extension == ext {
 		return true
 	}
 	for _, e := range c.Extensions {

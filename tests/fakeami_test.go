@@ -73,13 +73,15 @@ func replay(msgs []ami.Message) amitest.Handler {
 func fakeAMI(t testing.TB) *amitest.Server {
 	t.Helper()
 	return amitest.Start(t, amitest.Config{Handlers: map[string]amitest.Handler{
-		"Originate":        replay(recorded(t, "click_to_call_channelid.txt", "c2c-chanid-1")),
-		"CoreShowChannels": replay(recorded(t, "core_show_channels.txt", "csc-idle")),
-		"QueueSummary":     replay(recorded(t, "queue_summary.txt", "qsum-all")),
-		"QueueStatus":      replay(recorded(t, "queue_status.txt", "qs-support")),
-		"BlindTransfer":    replay(recorded(t, "blind_transfer_action.txt", "bt-1")),
-		"Atxfer":           replay(recorded(t, "attended_transfer_atxfer.txt", "atx-1")),
-		"Hangup":           replay(recorded(t, "hangup.txt", "hangup-1")),
+		"Originate":          replay(recorded(t, "click_to_call_channelid.txt", "c2c-chanid-1")),
+		"CoreShowChannels":   replay(recorded(t, "core_show_channels.txt", "csc-idle")),
+		"DeviceStateList":    replay(recorded(t, "device_state.txt", "dsl-1")),
+		"ExtensionStateList": replay(recorded(t, "device_state.txt", "esl-1")),
+		"QueueSummary":       replay(recorded(t, "queue_summary.txt", "qsum-all")),
+		"QueueStatus":        replay(recorded(t, "queue_status.txt", "qs-support")),
+		"BlindTransfer":      replay(recorded(t, "blind_transfer_action.txt", "bt-1")),
+		"Atxfer":             replay(recorded(t, "attended_transfer_atxfer.txt", "atx-1")),
+		"Hangup":             replay(recorded(t, "hangup.txt", "hangup-1")),
 	}})
 }
 
@@ -96,7 +98,8 @@ func startWithFakeAMI(t *testing.T, more ...string) (*amitest.Server, *service) 
 }
 
 // nextAction returns the next action the service sent that is not
-// connection housekeeping (login, ping, the resync's CoreShowChannels).
+// connection housekeeping (login, ping, the resync's CoreShowChannels,
+// DeviceStateList, ExtensionStateList and QueueStatus of every queue).
 func nextAction(t testing.TB, srv *amitest.Server) ami.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -106,8 +109,7 @@ func nextAction(t testing.TB, srv *amitest.Server) ami.Message {
 		if err != nil {
 			t.Fatalf("no action from the service: %v", err)
 		}
-		switch strings.ToLower(a.Get("Action")) {
-		case "challenge", "login", "ping", "coreshowchannels", "events":
+		if housekeeping(a) {
 			continue
 		}
 		return a
@@ -116,6 +118,20 @@ func nextAction(t testing.TB, srv *amitest.Server) ami.Message {
 
 // fields renders an action as its "Name: Value" lines, in order: the
 // bytes on the wire but for the CRLFs.
+// housekeeping reports whether an action is the service's own, not a
+// request's: login, ping, and the resyncs after a login (CoreShowChannels,
+// then DeviceStateList, ExtensionStateList and QueueStatus of every queue),
+// which a login may send at any moment of a test.
+func housekeeping(a ami.Message) bool {
+	switch strings.ToLower(a.Get("Action")) {
+	case "challenge", "login", "ping", "coreshowchannels", "events", "devicestatelist", "extensionstatelist":
+		return true
+	case "queuestatus":
+		return a.Get("Queue") == ""
+	}
+	return false
+}
+
 func fields(m ami.Message) []string {
 	out := make([]string, len(m.Fields))
 	for i, f := range m.Fields {

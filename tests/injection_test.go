@@ -17,8 +17,7 @@ func TestNoHeaderInjection(t *testing.T) {
 	a := newAPI(t, svc.URL, token(t, allScopes, ""))
 	a.waitReady()
 	c := a.dial(map[string]any{"from": "101", "to": customerNum})
-	nextAction(t, srv) // its Originate
-	answeredCall(t, srv, srv.Actions()[len(srv.Actions())-1])
+	answeredCall(t, srv, nextAction(t, srv)) // its Originate
 	eventually(t, wait, "the call answered", func() bool { return a.getCall(c.ID).State == "answered" })
 
 	ok := map[string]any{"from": "101", "to": customerNum}
@@ -44,11 +43,18 @@ func TestNoHeaderInjection(t *testing.T) {
 		{"CRLF in caller_id", calls, with("caller_id", "x\r\nApplication: System"), 422},
 		{"LF in caller_id", calls, with("caller_id", "a\nb"), 422},
 		{"NUL in caller_id", calls, with("caller_id", "a\x00b"), 422},
-		{"CRLF in a variable value", calls, with("variables", map[string]string{"X": "1\r\nContext: evil"}), 422},
-		{"NUL in a variable value", calls, with("variables", map[string]string{"X": "1\x00"}), 422},
+		{"CRLF in a variable value", calls, with("variables", map[string]string{"CRM_X": "1\r\nContext: evil"}), 422},
+		{"NUL in a variable value", calls, with("variables", map[string]string{"CRM_X": "1\x00"}), 422},
 		{"CRLF in a variable name", calls, with("variables", map[string]string{"A\r\nChannel: x": "1"}), 422},
 		{"function as a variable name", calls, with("variables", map[string]string{"SHELL(rm -rf /)": "1"}), 422},
 		{"variable name with =", calls, with("variables", map[string]string{"A=B": "1"}), 422},
+		// Variables Asterisk acts on: only the configured pattern (CRM_…) gets through.
+		{"MONITOR_EXEC inherited", calls, with("variables", map[string]string{"__MONITOR_EXEC": "/bin/sh -c 'id > /tmp/x'"}), 422},
+		{"MONITOR_EXEC_ARGS", calls, with("variables", map[string]string{"MONITOR_EXEC_ARGS": "-c id"}), 422},
+		{"SIPADDHEADER inherited", calls, with("variables", map[string]string{"__SIPADDHEADER01": "P-Asserted-Identity: <sip:112@pbx>"}), 422},
+		{"TOUCH_MIXMONITOR inherited", calls, with("variables", map[string]string{"__TOUCH_MIXMONITOR": "/etc/asterisk/manager.conf"}), 422},
+		{"AUDIOHOOK_INHERIT inherited", calls, with("variables", map[string]string{"__AUDIOHOOK_INHERIT": "MixMonitor"}), 422},
+		{"an allowed name inherited", calls, with("variables", map[string]string{"__CRM_DEAL_ID": "42"}), 422},
 		{"the request chooses the context", calls, with("context", "evil"), 400},
 		{"the request chooses the application", calls, with("application", "System"), 400},
 		{"the request chooses the channel", calls, with("channel", "DAHDI/1"), 400},
@@ -74,7 +80,7 @@ func TestNoHeaderInjection(t *testing.T) {
 		t.Errorf("after the refused requests the PBX got %q, want the QueueSummary", fields(got))
 	}
 	for _, m := range srv.Actions()[before:] {
-		if act := m.Get("Action"); act != "QueueSummary" && act != "Ping" {
+		if act := m.Get("Action"); act != "QueueSummary" && !housekeeping(m) {
 			t.Errorf("a refused request reached the PBX: %q", fields(m))
 		}
 		for _, f := range m.Fields {

@@ -88,7 +88,7 @@ func (p *pbx) hangupChannel(t testing.TB, name string) {
 		if err := p.side.WaitReady(ctx); err != nil {
 			t.Fatal(err)
 		}
-		err := p.side.Hangup(ctx, name, 16)
+		err := p.side.Hangup(ctx, amiclient.HangupParams{Channel: name, Cause: 16})
 		var refused *amiclient.ActionError
 		switch {
 		case err == nil:

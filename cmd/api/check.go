@@ -1,16 +1,21 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"net"
+	"time"
 
 	"github.com/amigate/amigate/internal/config"
+	"github.com/amigate/amigate/internal/webhooks"
 )
 
 // runCheck is `api check`: the configuration checks of start-up (the
-// settings, the JWT keys, the dial rules) without connecting to anything,
+// settings, the JWT keys, the dial rules, the webhook URLs against the
+// address guard, resolving their hosts) without connecting to anything,
 // for deployment pipelines. It prints the configuration as the start-up
-// log shows it, without secrets.
+// log shows it, without secrets, and the agents' devices as resolved.
 func runCheck(args, environ []string, stdout io.Writer) error {
 	cfg, err := config.Load(args, environ)
 	if err != nil {
@@ -24,7 +29,14 @@ func runCheck(args, environ []string, stdout io.Writer) error {
 	if _, err := newVerifier(keys); err != nil {
 		return err
 	}
-	if _, err := controlConfig(cfg); err != nil {
+	devices, err := agentDevices(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := controlConfig(cfg, devices); err != nil {
+		return err
+	}
+	if err := checkWebhookURLs(cfg); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{
@@ -38,6 +50,22 @@ func runCheck(args, environ []string, stdout io.Writer) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration", "warning", w)
 	}
-	log.Info("configuration ok", "config", cfg)
+	// The agents' devices as the service reads them: click-to-call rings
+	// the first; all of them recognise agents.
+	log.Info("configuration ok", "config", cfg,
+		"agent_devices", devices.Templates(), "extension_pattern", devices.Pattern())
+	return nil
+}
+
+// checkWebhookURLs refuses configured webhook URLs that the address guard
+// would refuse at every delivery, as start-up does.
+func checkWebhookURLs(cfg config.Config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range cfg.Webhooks.All() {
+		if err := webhooks.CheckConfigURL(ctx, net.DefaultResolver, cfg.Webhooks.AllowPrivate, s.URL); err != nil {
+			return err
+		}
+	}
 	return nil
 }

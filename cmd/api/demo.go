@@ -51,7 +51,7 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	}
 	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = addr, demoAMIUser, demoAMISecret
 	cfg.AMI.Auth, cfg.AMI.TLS = config.AuthMD5, false
-	cfg.Dial.AgentChannel = demoAgentChannel
+	cfg.Dial.AgentChannels = []string{demoAgentChannel}
 	if cfg.Phone.Region == "" {
 		// The office is in Russia and dials digits only (its dialplan
 		// matches _X.), as most do: api.md's "+7 (900) 123-45-67" is read

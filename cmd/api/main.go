@@ -1,6 +1,7 @@
 // Command api is the amigate service: a REST API that turns CRM requests
-// into Asterisk Manager Interface actions, and an event loop that turns the
-// AMI event stream into calls and signed webhooks.
+// into Asterisk Manager Interface actions, and an event pipeline
+// (internal/pipeline) that turns the AMI event stream into calls and signed
+// webhooks. This package only wires the parts together.
 //
 //	api [--config FILE] [--demo]      serve (the default)
 //	api token --sub NAME --scope "calls:read calls:write" [--ext 101] [--ttl 24h]

@@ -33,6 +33,9 @@ func TestStartupErrors(t *testing.T) {
 		{name: "serve with bad duration", args: []string{"serve", "--demo"}, env: []string{"AMIGATE_AMI_PING_INTERVAL=often"}, want: "AMIGATE_AMI_PING_INTERVAL"},
 		{name: "bad listen address", args: []string{"--demo"}, env: []string{"AMIGATE_HTTP_ADDR=256.0.0.1:0"}, want: "AMIGATE_HTTP_ADDR:"},
 		{name: "bad public key", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_PUBLIC_KEY_FILE=main_test.go"}, want: "AMIGATE_JWT_*: auth: public key not usable"},
+		{name: "webhook to a private address", env: []string{"AMIGATE_AMI_ADDR=127.0.0.1:1", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s", "AMIGATE_JWT_SECRET=" + testSecret,
+			"AMIGATE_DATA_DIR=" + t.TempDir(), "AMIGATE_WEBHOOK_URL=http://10.1.2.3/hooks", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+			want: "AMIGATE_WEBHOOK_ALLOW_PRIVATE=true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,9 +75,25 @@ func TestCheck(t *testing.T) {
 		{name: "ok", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret},
 			want: `"msg":"configuration ok"`},
 		{name: "demo", args: []string{"--demo"}, want: `"demo":true`},
+		{name: "agent devices resolved", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret,
+			"AMIGATE_DIAL_AGENT_CHANNEL= local/{ext}@from-queue/n ,PJSIP/{ext}"},
+			want: `"agent_devices":["local/{ext}@from-queue/n","PJSIP/{ext}"],"extension_pattern":"[0-9]{2,15}"`},
+		{name: "bad agent device", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret,
+			"AMIGATE_DIAL_AGENT_CHANNEL=PJSIP/{ext},Local/{ext}"}, want: "AMIGATE_DIAL_AGENT_CHANNEL: device template \"Local/{ext}\"", err: true},
 		{name: "warning", args: []string{"--demo"}, env: []string{"AMIGATE_TYPO=1"}, want: "AMIGATE_TYPO: not a setting"},
 		{name: "bad", env: []string{"AMIGATE_JWT_SECRET=" + testSecret}, want: "AMIGATE_AMI_ADDR: required unless --demo", err: true},
 		{name: "bad algorithm for the keys", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_ALGORITHMS=RS256"}, want: "AMIGATE_JWT_*", err: true},
+		// A webhook URL the address guard refuses at every delivery is a
+		// configuration error, its credentials not shown.
+		{name: "webhook to loopback", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret,
+			"AMIGATE_WEBHOOK_URL=http://crm:hunter2@127.0.0.1:9000/hooks", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+			want: "loopback address; set AMIGATE_WEBHOOK_ALLOW_PRIVATE=true", err: true},
+		{name: "webhook to metadata via IPv6", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret,
+			"AMIGATE_WEBHOOK_URL=http://[::169.254.169.254]/", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+			want: "AMIGATE_WEBHOOK_ALLOW_PRIVATE", err: true},
+		{name: "webhook to loopback allowed", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret,
+			"AMIGATE_WEBHOOK_URL=http://127.0.0.1:9000/hooks", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "AMIGATE_WEBHOOK_ALLOW_PRIVATE=true"},
+			want: `"msg":"configuration ok"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +102,9 @@ func TestCheck(t *testing.T) {
 			if tt.err {
 				if err == nil || !strings.Contains(err.Error(), tt.want) {
 					t.Fatalf("got %v, want an error containing %q", err, tt.want)
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("the error shows a secret: %v", err)
 				}
 				return
 			}

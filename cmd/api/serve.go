@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/calls"
@@ -17,6 +16,8 @@ import (
 	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/pipeline"
+	"github.com/amigate/amigate/internal/presence"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
@@ -79,7 +80,11 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	controlCfg, err := controlConfig(cfg)
+	devices, err := agentDevices(cfg)
+	if err != nil {
+		return err
+	}
+	controlCfg, err := controlConfig(cfg, devices)
 	if err != nil {
 		return err
 	}
@@ -120,8 +125,9 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		ln.Close()
 		return fmt.Errorf("AMIGATE_PHONE_*: %w", err)
 	}
-	tracker := calls.NewTracker(trackerConfig(cfg, numbers))
+	tracker := calls.NewTracker(trackerConfig(cfg, devices, numbers, log, m))
 	m.CallsActive(tracker.Active)
+	agents := presence.New(presence.Config{Devices: devices, Log: log.With("component", "presence"), Metrics: m})
 	// Subscribed before anything is read, so that no event is missed.
 	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer})
 	add("ami subscription", func(context.Context) error { sub.Close(); return nil })
@@ -133,15 +139,15 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	}
 	add("webhooks", store.Close)
 
-	loop := &eventLoop{
-		events: sub, pbx: client, calls: tracker, store: store, metrics: m,
-		log: log.With("component", "eventloop"), now: time.Now,
-		expireEvery: time.Minute, resyncTimeout: cfg.AMI.ActionTimeout,
-		retryMin: 100 * time.Millisecond, retryMax: 5 * time.Second, publishTimeout: 5 * time.Second,
-	}
+	loop := pipeline.New(pipeline.Config{
+		Events: sub, PBX: client, Correlator: tracker, Store: store, Metrics: m,
+		Agents:        &pipeline.Agents{Model: agents, PBX: client, Calls: tracker},
+		Logger:        log.With("component", "pipeline"),
+		ResyncTimeout: cfg.AMI.ActionTimeout,
+	})
 	loopCtx, stopLoop := context.WithCancel(context.Background())
 	loopDone := make(chan error, 1)
-	go func() { loopDone <- loop.run(loopCtx) }()
+	go func() { loopDone <- loop.Run(loopCtx) }()
 	add("event loop", func(ctx context.Context) error {
 		stopLoop()
 		select {
@@ -158,15 +164,16 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		Calls:       svc,
 		Queues:      svc,
 		Webhooks:    store,
+		Agents:      svc.Agents(agents),
 		Verifier:    verifier,
-		Ready:       readiness(client, store),
+		Ready:       readiness(client, loop, store),
 		Metrics:     m.Handler(),
 		HTTPMetrics: m,
 		Logger:      log.With("component", "http"),
 	}, handlers.Options{
-		Timeout:      cfg.AMI.ActionTimeout,
-		AgentChannel: cfg.Dial.AgentChannel,
-		StreamsDone:  streamsDone,
+		Timeout:     cfg.AMI.ActionTimeout,
+		Devices:     devices,
+		StreamsDone: streamsDone,
 	})
 	if demo != nil {
 		demo.routes(e)

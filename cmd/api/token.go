@@ -1,10 +1,11 @@
 package main
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -42,11 +43,11 @@ func runToken(args, environ []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *ext != "" {
-		re, err := regexp.Compile(`^(?:` + cfg.Dial.ExtensionPattern + `)$`)
+		devices, err := agent.New(nil, cfg.Dial.ExtensionPattern)
 		if err != nil {
 			return fmt.Errorf("token: AMIGATE_DIAL_EXTENSION_PATTERN: %w", err)
 		}
-		if !re.MatchString(*ext) {
+		if !devices.IsExtension(*ext) {
 			return fmt.Errorf("token: --ext %q does not match the extension pattern %q", *ext, cfg.Dial.ExtensionPattern)
 		}
 	}

@@ -5,30 +5,42 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/calls"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
 	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/pipeline"
+	"github.com/amigate/amigate/internal/presence"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
 // The one Metrics value serves every package's interface.
 var (
-	_ amiclient.Metrics    = amiMetrics{}
-	_ webhooks.Metrics     = (*metrics.Metrics)(nil)
-	_ handlers.HTTPMetrics = (*metrics.Metrics)(nil)
-	_ callCounter          = (*metrics.Metrics)(nil)
-	_ control.Calls        = (*calls.Tracker)(nil)
-	_ control.Unexpecter   = (*calls.Tracker)(nil)
-	_ correlator           = (*calls.Tracker)(nil)
-	_ reconciler           = (*calls.Tracker)(nil)
+	_ amiclient.Metrics     = amiMetrics{}
+	_ webhooks.Metrics      = (*metrics.Metrics)(nil)
+	_ handlers.HTTPMetrics  = (*metrics.Metrics)(nil)
+	_ pipeline.Metrics      = (*metrics.Metrics)(nil)
+	_ control.Calls         = (*calls.Tracker)(nil)
+	_ control.Unexpecter    = (*calls.Tracker)(nil)
+	_ control.AtxferWatcher = (*calls.Tracker)(nil)
+	_ pipeline.Correlator   = (*calls.Tracker)(nil)
+	_ pipeline.Store        = (*webhooks.Dispatcher)(nil)
+	_ pipeline.PBX          = (*amiclient.Client)(nil)
+	_ pipeline.Events       = (*amiclient.Subscription)(nil)
+	_ pipeline.Presence     = (*presence.Tracker)(nil)
+	_ pipeline.AgentLists   = (*amiclient.Client)(nil)
+	_ pipeline.ActiveCalls  = (*calls.Tracker)(nil)
+	_ control.Presence      = (*presence.Tracker)(nil)
+	_ presence.Metrics      = (*metrics.Metrics)(nil)
+	_ presence.Devices      = (*agent.Devices)(nil)
 )
 
 // amiMetrics adapts metrics to amiclient.Metrics, whose SetState takes an
@@ -84,12 +96,26 @@ func amiConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (amiclie
 	return c, nil
 }
 
-func controlConfig(cfg config.Config) (control.Config, error) {
+// agentDevices is the one definition of the agents' devices that call
+// control, the correlator and the API share.
+func agentDevices(cfg config.Config) (*agent.Devices, error) {
+	d, err := agent.New(cfg.Dial.AgentChannels, cfg.Dial.ExtensionPattern)
+	if err != nil {
+		return nil, fmt.Errorf("AMIGATE_DIAL_AGENT_CHANNEL: %w", err)
+	}
+	return d, nil
+}
+
+func controlConfig(cfg config.Config, devices *agent.Devices) (control.Config, error) {
 	c := control.DefaultConfig()
-	c.AgentChannel = cfg.Dial.AgentChannel
+	c.Devices = devices
 	c.DialContext = cfg.Dial.Context
 	c.TransferContext = cfg.Dial.TransferContext
-	c.ExtensionPattern = cfg.Dial.ExtensionPattern
+	vars, err := chanvar.New(cfg.Dial.VariablePattern)
+	if err != nil {
+		return c, fmt.Errorf("AMIGATE_DIAL_VARIABLE_PATTERN: %w", err)
+	}
+	c.Variables = vars
 	c.Rules = dialrules.Config{
 		Region:         cfg.Phone.Region,
 		Format:         cfg.Phone.DialFormat,
@@ -116,14 +142,14 @@ func controlConfig(cfg config.Config) (control.Config, error) {
 	return c, nil
 }
 
-func trackerConfig(cfg config.Config, numbers calls.Numbers) calls.Config {
+func trackerConfig(cfg config.Config, devices *agent.Devices, numbers calls.Numbers, log *slog.Logger, m *metrics.Metrics) calls.Config {
 	return calls.Config{
 		Numbers:       numbers,
 		TrunkContexts: cfg.Calls.TrunkContexts,
-		AgentChannel:  cfg.Dial.AgentChannel,
-		// Checked by config.Load.
-		ExtensionPattern: regexp.MustCompile(`^(?:` + cfg.Dial.ExtensionPattern + `)$`),
-		Retention:        cfg.Calls.Retention,
+		Devices:       devices,
+		Retention:     cfg.Calls.Retention,
+		Logger:        log.With("component", "calls"),
+		Metrics:       m,
 	}
 }
 
@@ -143,12 +169,15 @@ func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) web
 	return c
 }
 
-// readiness is /readyz: logged in to AMI and the event store writable.
-func readiness(client *amiclient.Client, store *webhooks.Dispatcher) func(context.Context) error {
+// readiness is /readyz: logged in to AMI, the calls resynced with the PBX
+// since that login, and the event store writable.
+func readiness(client *amiclient.Client, loop *pipeline.Loop, store *webhooks.Dispatcher) func(context.Context) error {
 	return func(context.Context) error {
 		var errs []error
 		if s := client.State(); s != amiclient.Ready {
 			errs = append(errs, fmt.Errorf("asterisk manager: %s", s))
+		} else if err := loop.Ready(); err != nil {
+			errs = append(errs, fmt.Errorf("calls: %w", err))
 		}
 		if err := store.Ready(); err != nil {
 			errs = append(errs, fmt.Errorf("event store: %w", err))

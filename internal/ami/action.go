@@ -64,7 +64,7 @@ func (a *Action) AddIf(name, value string) *Action {
 // Get returns the first header called name (case-insensitively).
 func (a *Action) Get(name string) string {
 	for _, f := range a.Fields {
-		if equalFold(f.Name, name) {
+		if EqualFold(f.Name, name) {
 			return f.Value
 		}
 	}
@@ -83,7 +83,7 @@ func (a *Action) Validate(actionID string) error {
 		return &HeaderError{Name: a.Name, Err: ErrTooManyFields}
 	}
 	for _, f := range a.Fields {
-		if equalFold(f.Name, "Action") || equalFold(f.Name, "ActionID") {
+		if EqualFold(f.Name, "Action") || EqualFold(f.Name, "ActionID") {
 			return &HeaderError{Name: f.Name, Err: errors.New("ami: set by the client, not by the caller")}
 		}
 		if err := checkHeader(f.Name, f.Value); err != nil {

@@ -41,9 +41,6 @@ func (r *Reader) readBuffered() (Message, bool) {
 		if le > i && buf[le-1] == '\r' {
 			le--
 		}
-		if size += le - i; size > r.max {
-			return Message{}, false // the line-by-line path reports it
-		}
 		if le == i { // blank line: the message ends
 			if len(r.offs) == 0 {
 				return Message{}, false // cannot happen: blank lines were skipped
@@ -58,6 +55,10 @@ func (r *Reader) readBuffered() (Message, bool) {
 			}
 			return Message{Fields: fields}, true
 		}
+		// Counted as ReadMessage counts: the line with its end, and the field.
+		if size += end + 1 - i + FieldCost; size > r.max {
+			return Message{}, false // the line-by-line path reports it
+		}
 		c := colon(buf[i:le])
 		if c <= 0 {
 			r.offs = append(r.offs, i, i, i, le) // no name: keep the line as a value
@@ -71,7 +72,7 @@ func (r *Reader) readBuffered() (Message, bool) {
 				vs++
 			}
 			r.offs = append(r.offs, i, ne, vs, le)
-			if len(r.offs) == 4 && equalFoldBytes(buf[i:ne], "Response") && equalFoldBytes(buf[vs:le], "Follows") {
+			if len(r.offs) == 4 && EqualFold(buf[i:ne], "Response") && EqualFold(buf[vs:le], "Follows") {
 				return Message{}, false
 			}
 		}

@@ -30,7 +30,7 @@ func (m *Message) Get(name string) string {
 // Lookup is Get that also tells whether the field was present.
 func (m *Message) Lookup(name string) (string, bool) {
 	for i := range m.Fields {
-		if equalFold(m.Fields[i].Name, name) {
+		if EqualFold(m.Fields[i].Name, name) {
 			return m.Fields[i].Value, true
 		}
 	}
@@ -41,7 +41,7 @@ func (m *Message) Lookup(name string) (string, bool) {
 func (m *Message) Values(name string) []string {
 	var out []string
 	for i := range m.Fields {
-		if equalFold(m.Fields[i].Name, name) {
+		if EqualFold(m.Fields[i].Name, name) {
 			out = append(out, m.Fields[i].Value)
 		}
 	}
@@ -65,7 +65,7 @@ func (m *Message) ActionID() string { return m.Get("ActionID") }
 // IsEvent reports whether the message is an event. Asterisk puts the Event
 // or Response field first, so the check is cheap.
 func (m *Message) IsEvent() bool {
-	if len(m.Fields) > 0 && equalFold(m.Fields[0].Name, "Event") {
+	if len(m.Fields) > 0 && EqualFold(m.Fields[0].Name, "Event") {
 		return true
 	}
 	_, ok := m.Lookup("Event")
@@ -76,10 +76,10 @@ func (m *Message) IsEvent() bool {
 // event that carries a Response field (OriginateResponse) is not one.
 func (m *Message) IsResponse() bool {
 	if len(m.Fields) > 0 {
-		if equalFold(m.Fields[0].Name, "Response") {
+		if EqualFold(m.Fields[0].Name, "Response") {
 			return true
 		}
-		if equalFold(m.Fields[0].Name, "Event") {
+		if EqualFold(m.Fields[0].Name, "Event") {
 			return false
 		}
 	}
@@ -119,13 +119,11 @@ func (m *Message) String() string {
 	return b.String()
 }
 
-// equalFold is an ASCII-only case-insensitive comparison: AMI field names are
-// ASCII, and this is several times faster than strings.EqualFold on the
-// reader's hot path.
-func equalFold(a, b string) bool { return foldEqual(a, b) }
-
-// foldEqual serves strings and the reader's byte slices alike.
-func foldEqual[S string | []byte](a S, b string) bool {
+// EqualFold reports whether two AMI names are equal ignoring ASCII case: AMI
+// names are ASCII, and this is several times faster than strings.EqualFold
+// on the reader's hot path. a may be a string or a name still in the read
+// buffer.
+func EqualFold[S string | []byte](a S, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -146,6 +144,3 @@ func foldEqual[S string | []byte](a S, b string) bool {
 	}
 	return true
 }
-
-// EqualFold reports whether two AMI names are equal ignoring ASCII case.
-func EqualFold(a, b string) bool { return equalFold(a, b) }

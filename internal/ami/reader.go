@@ -84,9 +84,32 @@ func (r *Reader) ReadBanner() (string, error) {
 	return s[len(prefix):], nil
 }
 
+// FieldCost is what each field of a message counts against the reader's
+// bound on top of the bytes read for it: a Field is two string headers
+// (32 bytes on 64-bit platforms). Without it a peer could send a message
+// of a million one-byte lines (blank lines inside a "Response: Follows"
+// answer) that holds far more memory than its bytes.
+const FieldCost = 32
+
+// Size is what a message counts against a Reader's bound, as far as the
+// message itself tells: the bytes of its names and values and FieldCost per
+// field. The reader counts at least this much: every byte read for the
+// message (line ends and separators included, the blank line that ends it
+// not), FieldCost per field, and the name "Output" it gives each line of
+// an old "Response: Follows" answer's output.
+func (m *Message) Size() int {
+	n := 0
+	for i := range m.Fields {
+		n += len(m.Fields[i].Name) + len(m.Fields[i].Value) + FieldCost
+	}
+	return n
+}
+
 // ReadMessage reads the next message. Blank lines between messages are
 // skipped. An old-style "Response: Follows" answer is read up to its
-// "--END COMMAND--" line, each output line becoming an Output field.
+// "--END COMMAND--" line, each output line (blank ones too) becoming an
+// Output field. A message over the bound (see Size) is skipped whole and
+// reported as ErrMessageTooLarge.
 func (r *Reader) ReadMessage() (Message, error) {
 	if m, ok := r.readBuffered(); ok {
 		return m, nil
@@ -97,7 +120,7 @@ func (r *Reader) ReadMessage() (Message, error) {
 	follows := false  // inside an old "Response: Follows" answer
 	inOutput := false // past its headers, in the command's raw output
 	for {
-		line, err := r.readLine(&size)
+		line, eol, err := r.readLine(&size, follows)
 		if err != nil {
 			if err == io.EOF && len(r.offs) > 0 {
 				err = io.ErrUnexpectedEOF
@@ -105,18 +128,28 @@ func (r *Reader) ReadMessage() (Message, error) {
 			return Message{}, err
 		}
 		if follows {
+			if len(line) == 0 {
+				size += eol // inside command output a blank line is a field like any other
+			}
 			if bytes.HasSuffix(line, endCommand) {
 				if out := bytes.TrimRight(line[:len(line)-len(endCommand)], "\r\n"); len(out) > 0 {
+					if size += FieldCost + len(outputName); size > r.max {
+						return Message{}, r.skipRest(true, false) // the command's end is read
+					}
 					r.addField(outputName, out)
 				}
 				return r.message(), nil
 			}
-			if name, value, ok := splitField(line); ok && !inOutput && isFollowsHeader(name) {
-				r.addField(name, value)
-			} else {
+			name, value, ok := splitField(line)
+			if !ok || inOutput || !isFollowsHeader(name) {
 				inOutput = true
-				r.addField(outputName, line)
+				name, value = outputName, line
+				size += len(outputName)
 			}
+			if size += FieldCost; size > r.max {
+				return Message{}, r.skipRest(true, true)
+			}
+			r.addField(name, value)
 			continue
 		}
 		if len(line) == 0 {
@@ -125,13 +158,16 @@ func (r *Reader) ReadMessage() (Message, error) {
 			}
 			return r.message(), nil
 		}
+		if size += FieldCost; size > r.max {
+			return Message{}, r.skipRest(true, false)
+		}
 		name, value, ok := splitField(line)
 		if !ok {
 			// A line without a colon: keep it rather than lose it.
 			name, value = nil, line
 		}
 		r.addField(name, value)
-		if len(r.offs) == 4 && equalFoldBytes(name, "Response") && equalFoldBytes(value, "Follows") {
+		if len(r.offs) == 4 && EqualFold(name, "Response") && EqualFold(value, "Follows") {
 			follows = true
 		}
 	}
@@ -145,36 +181,41 @@ var (
 // isFollowsHeader tells the few real headers at the top of an old
 // "Response: Follows" answer from the command's own output lines.
 func isFollowsHeader(name []byte) bool {
-	return equalFoldBytes(name, "ActionID") || equalFoldBytes(name, "Privilege") || equalFoldBytes(name, "Message")
+	return EqualFold(name, "ActionID") || EqualFold(name, "Privilege") || EqualFold(name, "Message")
 }
 
-// readLine returns the next line without its line end, counting its bytes
-// against the message bound. The slice is valid until the next read.
-func (r *Reader) readLine(size *int) ([]byte, error) {
-	line, err := r.br.ReadSlice('\n')
+// readLine returns the next line without its line end, counting its bytes,
+// line end included, against the message bound; a blank line is not
+// counted (it ends a message), but the length of its line end is returned
+// for the caller to count when it is not the end. The slice is valid until
+// the next read. follows says whether the message is an old "Response:
+// Follows" answer, so that an oversized one is skipped up to its end.
+func (r *Reader) readLine(size *int, follows bool) (line []byte, eol int, err error) {
+	line, err = r.br.ReadSlice('\n')
 	if err == nil {
+		raw := len(line)
 		line = trimEOL(line)
 		if len(line) == 0 {
-			return line, nil // a blank line ends a message: never over the bound
+			return line, raw, nil
 		}
-		*size += len(line)
+		*size += raw
 		if *size > r.max {
-			return nil, r.skipRest(true)
+			return nil, 0, r.skipRest(true, follows)
 		}
-		return line, nil
+		return line, raw - len(line), nil
 	}
 	if err != bufio.ErrBufferFull {
 		if len(line) > 0 && err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, 0, err
 	}
 	// A line longer than the bufio buffer: collect it within the bound.
 	long := append([]byte(nil), line...)
 	for {
 		*size += len(line)
 		if *size > r.max {
-			return nil, r.skipRest(false)
+			return nil, 0, r.skipRest(false, follows)
 		}
 		line, err = r.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -185,26 +226,33 @@ func (r *Reader) readLine(size *int) ([]byte, error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, err
+			return nil, 0, err
 		}
 		*size += len(line)
 		if *size > r.max {
-			return nil, r.skipRest(true)
+			return nil, 0, r.skipRest(true, follows)
 		}
-		return trimEOL(append(long, line...)), nil
+		long = append(long, line...)
+		raw := len(long)
+		long = trimEOL(long)
+		return long, raw - len(long), nil
 	}
 }
 
-// skipRest discards the rest of an oversized message, up to and including
-// its blank line, and reports ErrMessageTooLarge. atLineStart says whether
-// the stream stands at the start of a line (or in the middle of a long one).
-func (r *Reader) skipRest(atLineStart bool) error {
+// skipRest discards the rest of an oversized message and reports
+// ErrMessageTooLarge. A message ends at its blank line; an old "Response:
+// Follows" answer (follows) at its "--END COMMAND--" line, since its output
+// may hold blank lines. atLineStart says whether the stream stands at the
+// start of a line (or in the middle of a long one). Nothing is kept.
+func (r *Reader) skipRest(atLineStart, follows bool) error {
 	r.buf = r.buf[:0]
 	r.offs = r.offs[:0]
+	tail := make([]byte, 0, len(endCommand)) // the end of a line split over reads
 	for {
 		line, err := r.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			atLineStart = false
+			tail = keepTail(tail, line)
 			continue
 		}
 		if err != nil {
@@ -213,11 +261,29 @@ func (r *Reader) skipRest(atLineStart bool) error {
 			}
 			return fmt.Errorf("%w (skipping it: %w)", ErrMessageTooLarge, err)
 		}
-		if atLineStart && len(trimEOL(line)) == 0 {
+		if follows {
+			tail = keepTail(tail, trimEOL(line))
+			if bytes.HasSuffix(tail, endCommand) {
+				return fmt.Errorf("%w: over %d bytes", ErrMessageTooLarge, r.max)
+			}
+		} else if atLineStart && len(trimEOL(line)) == 0 {
 			return fmt.Errorf("%w: over %d bytes", ErrMessageTooLarge, r.max)
 		}
+		tail = tail[:0]
 		atLineStart = true
 	}
+}
+
+// keepTail appends b to tail, keeping only as many last bytes as
+// "--END COMMAND--" has.
+func keepTail(tail, b []byte) []byte {
+	if len(b) >= cap(tail) {
+		return append(tail[:0], b[len(b)-cap(tail):]...)
+	}
+	if over := len(tail) + len(b) - cap(tail); over > 0 {
+		tail = append(tail[:0], tail[over:]...)
+	}
+	return append(tail, b...)
 }
 
 func (r *Reader) addField(name, value []byte) {
@@ -265,6 +331,3 @@ func trimEOL(line []byte) []byte {
 	}
 	return line[:n]
 }
-
-// equalFoldBytes is equalFold for a name still in the read buffer.
-func equalFoldBytes(b []byte, s string) bool { return foldEqual(b, s) }

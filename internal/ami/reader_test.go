@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -161,6 +162,16 @@ func TestReadMessage(t *testing.T) {
 			[][]Field{fields("Event", "Long", "Value", strings.Repeat("y", 100<<10))}, io.EOF},
 		{"line longer than the buffer and the bound", "Event: Long\r\nValue: " + strings.Repeat("y", 200<<10) + "\r\n\r\nEvent: After\r\n\r\n", 100 << 10,
 			[][]Field{fields("Event", "After")}, io.EOF},
+		{"old follows, blank output lines are fields", "Response: Follows\r\nActionID: 1\r\na\n\n\nb\n--END COMMAND--\r\n\r\n", 0,
+			[][]Field{fields("Response", "Follows", "ActionID", "1", "Output", "a", "Output", "", "Output", "", "Output", "b")}, io.EOF},
+		// 200 blank lines are 200 bytes but 200 fields: over a 1000-byte bound.
+		{"old follows, blank lines over the bound, skipped to its end", "Response: Follows\r\nActionID: 1\r\n" + strings.Repeat("\n", 200) + "x\n\n--END COMMAND--\r\n\r\nEvent: After\r\n\r\n", 1000,
+			[][]Field{fields("Event", "After")}, io.EOF},
+		{"old follows, long line over the bound ending the command", "Response: Follows\r\nActionID: 1\r\n\n" + strings.Repeat("z", 200<<10) + "--END COMMAND--\r\n\r\nEvent: After\r\n\r\n", 100 << 10,
+			[][]Field{fields("Event", "After")}, io.EOF},
+		// Fields count as well as bytes: 40 one-byte fields are 120 bytes on the wire, 40*FieldCost more.
+		{"many short fields over the bound", "Event: A\r\n" + strings.Repeat("x:\r\n", 40) + "\r\nEvent: B\r\n\r\n", 1000,
+			[][]Field{fields("Event", "B")}, io.EOF},
 	}
 	for _, tc := range tests {
 		for _, mode := range []string{"buffered", "one byte"} {
@@ -245,4 +256,51 @@ func TestMessageAccessors(t *testing.T) {
 	if !r.IsResponse() || r.IsEvent() {
 		t.Error("response misclassified")
 	}
+}
+
+// TestHostileFollowsMemory: a peer that answers with 20 MiB of blank lines
+// inside a "Response: Follows" answer (once about 21 million fields and
+// gigabytes of heap) gets ErrMessageTooLarge within a small allocation, and
+// the reader goes on with the next message.
+func TestHostileFollowsMemory(t *testing.T) {
+	const blank = 20 << 20
+	in := io.MultiReader(
+		strings.NewReader("Response: Follows\r\nPrivilege: Command\r\nActionID: 7\r\n"),
+		&repeatReader{b: '\n', n: blank},
+		strings.NewReader("--END COMMAND--\r\n\r\nEvent: After\r\n\r\n"),
+	)
+	r := NewReader(in, 0)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := r.ReadMessage()
+	m, err2 := r.ReadMessage()
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("got %v, want ErrMessageTooLarge", err)
+	}
+	if err2 != nil || m.Event() != "After" {
+		t.Fatalf("after the hostile answer: got %v %v, want Event After", m.Fields, err2)
+	}
+	// The bound is 1 MiB; scratch space for it is a few MiB at most.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Fatalf("reading it allocated %d MiB, want under 16", alloc>>20)
+	}
+}
+
+// repeatReader yields n copies of b.
+type repeatReader struct {
+	b byte
+	n int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.n)
+	for i := range p[:k] {
+		p[i] = r.b
+	}
+	r.n -= k
+	return k, nil
 }

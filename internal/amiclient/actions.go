@@ -2,6 +2,7 @@ package amiclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +10,13 @@ import (
 
 	"github.com/amigate/amigate/internal/ami"
 )
+
+// The actions call control sends each have a params type whose Action
+// method is their one encoder: the client's method of the same name sends
+// what it returns, and a test double can encode exactly what the client
+// would have sent. Action refuses what Asterisk would misread (a channel
+// name it takes as a regular expression, a variable name with "="); the
+// header encoder (ami.Action.Encode) then refuses CR, LF and NUL.
 
 // OriginateParams are the fields of an Originate action. Empty fields are
 // left out. Either Context/Exten/Priority or Application/Data say where
@@ -28,6 +36,8 @@ type OriginateParams struct {
 	OtherChannelID string
 	Account        string
 	// Variables are sent one Variable header each ("NAME=value"), in order.
+	// Values go as given: Asterisk splits a Variable header at commas, so a
+	// caller escapes what it does not control (see EscapeVariable).
 	Variables []ami.Field
 	// ActionID, when set, is the ActionID (to match a failed async
 	// OriginateResponse, whose Uniqueid is "<unknown>").
@@ -36,8 +46,16 @@ type OriginateParams struct {
 
 // Action builds the Originate action, its fields in the order the product's
 // recorded Originate shows (testdata/ami/click_to_call_channelid.txt).
-func (p OriginateParams) Action() *ami.Action {
-	a := &ami.Action{Name: "Originate", ID: p.ActionID}
+func (p OriginateParams) Action() (*ami.Action, error) {
+	if err := CheckChannel(p.Channel); err != nil {
+		return nil, err
+	}
+	for _, v := range p.Variables {
+		if v.Name == "" || strings.Contains(v.Name, "=") {
+			return nil, fmt.Errorf("amiclient: originate: bad variable name %q", v.Name)
+		}
+	}
+	a := &ami.Action{Name: "Originate", ID: p.ActionID, Fields: make([]ami.Field, 0, 12+len(p.Variables))}
 	a.Add("Channel", p.Channel).AddIf("Context", p.Context).AddIf("Exten", p.Exten)
 	if p.Priority != 0 {
 		a.Add("Priority", strconv.Itoa(p.Priority))
@@ -53,22 +71,38 @@ func (p OriginateParams) Action() *ami.Action {
 	if p.Timeout > 0 {
 		a.Add("Timeout", strconv.FormatInt(p.Timeout.Milliseconds(), 10))
 	}
-	return a
+	return a, nil
 }
 
 // Originate places a call. With Async the response only says the call was
 // queued; the outcome comes as an OriginateResponse event with the same
 // ActionID.
 func (c *Client) Originate(ctx context.Context, p OriginateParams) (ami.Message, error) {
-	if err := checkChannel(p.Channel); err != nil {
+	a, err := p.Action()
+	if err != nil {
 		return ami.Message{}, err
 	}
-	for _, v := range p.Variables {
-		if v.Name == "" || strings.Contains(v.Name, "=") {
-			return ami.Message{}, fmt.Errorf("amiclient: originate: bad variable name %q", v.Name)
-		}
+	return c.Send(ctx, a)
+}
+
+// EscapeVariable escapes a channel variable's value for a Variable header.
+// Asterisk splits each Variable header at commas into several NAME=value
+// pairs and drops quotes and backslashes (AST_STANDARD_APP_ARGS in
+// manager.c), so an unescaped "1,AMIGATE_CALL_ID=x" would set a second
+// variable. A backslash makes the next character literal.
+func EscapeVariable(v string) string {
+	if !strings.ContainsAny(v, `,"\`) {
+		return v
 	}
-	return c.Send(ctx, p.Action())
+	var b strings.Builder
+	b.Grow(len(v) + 8)
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == ',' || c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
 
 // RedirectParams are the fields of a Redirect (transfer by moving the
@@ -84,14 +118,14 @@ type RedirectParams struct {
 	ExtraPrio    int
 }
 
-// Redirect moves a channel to another dialplan location.
-func (c *Client) Redirect(ctx context.Context, p RedirectParams) error {
-	if err := checkChannel(p.Channel); err != nil {
-		return err
+// Action builds the Redirect action.
+func (p RedirectParams) Action() (*ami.Action, error) {
+	if err := CheckChannel(p.Channel); err != nil {
+		return nil, err
 	}
 	if p.ExtraChannel != "" {
-		if err := checkChannel(p.ExtraChannel); err != nil {
-			return err
+		if err := CheckChannel(p.ExtraChannel); err != nil {
+			return nil, err
 		}
 	}
 	a := ami.NewAction("Redirect").Add("Channel", p.Channel).AddIf("ExtraChannel", p.ExtraChannel).
@@ -102,56 +136,111 @@ func (c *Client) Redirect(ctx context.Context, p RedirectParams) error {
 			a.Add("ExtraPriority", strconv.Itoa(p.ExtraPrio))
 		}
 	}
-	_, err := c.Send(ctx, a)
-	return err
+	return a, nil
 }
 
-// BlindTransfer transfers the bridged channel's peer to exten@dialContext. On
-// Local channels name the ;1 half, the one in the bridge.
-func (c *Client) BlindTransfer(ctx context.Context, channel, dialContext, exten string) error {
-	if err := checkChannel(channel); err != nil {
-		return err
+// Redirect moves a channel to another dialplan location.
+func (c *Client) Redirect(ctx context.Context, p RedirectParams) error {
+	return c.encodeSend(ctx, p.Action)
+}
+
+// TransferParams are the fields of BlindTransfer and Atxfer: the channel
+// whose bridged peer is transferred, to Exten@Context. On Local channels
+// name the ;1 half, the one in the bridge.
+type TransferParams struct {
+	Channel string // required
+	Context string
+	Exten   string
+}
+
+// BlindTransferAction builds the BlindTransfer action.
+func (p TransferParams) BlindTransferAction() (*ami.Action, error) {
+	return p.action("BlindTransfer")
+}
+
+// AtxferAction builds the Atxfer action.
+func (p TransferParams) AtxferAction() (*ami.Action, error) {
+	return p.action("Atxfer")
+}
+
+func (p TransferParams) action(name string) (*ami.Action, error) {
+	if err := CheckChannel(p.Channel); err != nil {
+		return nil, err
 	}
-	_, err := c.Send(ctx, ami.NewAction("BlindTransfer").Add("Channel", channel).Add("Exten", exten).Add("Context", dialContext))
-	return err
+	return ami.NewAction(name).Add("Channel", p.Channel).Add("Exten", p.Exten).Add("Context", p.Context), nil
 }
 
-// Atxfer starts an attended transfer from channel to exten@dialContext. A
+// BlindTransfer transfers the bridged channel's peer to Exten@Context.
+func (c *Client) BlindTransfer(ctx context.Context, p TransferParams) error {
+	return c.encodeSend(ctx, p.BlindTransferAction)
+}
+
+// Atxfer starts an attended transfer from the channel to Exten@Context. A
 // Success response does not mean the transfer started: it needs the
 // transfer feature (Dial option t/T) on the channel.
-func (c *Client) Atxfer(ctx context.Context, channel, dialContext, exten string) error {
-	if err := checkChannel(channel); err != nil {
-		return err
-	}
-	_, err := c.Send(ctx, ami.NewAction("Atxfer").Add("Channel", channel).Add("Exten", exten).Add("Context", dialContext))
-	return err
+func (c *Client) Atxfer(ctx context.Context, p TransferParams) error {
+	return c.encodeSend(ctx, p.AtxferAction)
 }
 
-// Hangup hangs up exactly the named channel, with a Q.850 cause when cause
-// is above zero. A name starting with '/' is refused: Asterisk would read
-// it as a regular expression and hang up every channel matching it.
-func (c *Client) Hangup(ctx context.Context, channel string, cause int) error {
-	if err := checkChannel(channel); err != nil {
-		return err
-	}
-	a := ami.NewAction("Hangup").Add("Channel", channel)
-	if cause > 0 {
-		a.Add("Cause", strconv.Itoa(cause))
-	}
-	_, err := c.Send(ctx, a)
-	return err
+// HangupParams are the fields of Hangup.
+type HangupParams struct {
+	Channel string // an exact name or a Uniqueid; required
+	Cause   int    // Q.850 cause; 0: left out
 }
 
-// QueueStatus lists queue parameters, members and callers (all queues when
-// queue is empty, all members when member is empty): the list's events
-// without the completing QueueStatusComplete.
-func (c *Client) QueueStatus(ctx context.Context, queue, member string) ([]ami.Message, error) {
-	return c.list(ctx, ami.NewAction("QueueStatus").AddIf("Queue", queue).AddIf("Member", member))
+// Action builds the Hangup action. A name starting with '/' is refused:
+// Asterisk would read it as a regular expression and hang up every channel
+// matching it.
+func (p HangupParams) Action() (*ami.Action, error) {
+	if err := CheckChannel(p.Channel); err != nil {
+		return nil, err
+	}
+	a := ami.NewAction("Hangup").Add("Channel", p.Channel)
+	if p.Cause > 0 {
+		a.Add("Cause", strconv.Itoa(p.Cause))
+	}
+	return a, nil
+}
+
+// Hangup hangs up exactly the named channel.
+func (c *Client) Hangup(ctx context.Context, p HangupParams) error {
+	return c.encodeSend(ctx, p.Action)
+}
+
+// QueueStatusParams are the fields of QueueStatus: empty fields mean all
+// queues, all members.
+type QueueStatusParams struct {
+	Queue  string
+	Member string
+}
+
+// Action builds the QueueStatus action.
+func (p QueueStatusParams) Action() (*ami.Action, error) {
+	return ami.NewAction("QueueStatus").AddIf("Queue", p.Queue).AddIf("Member", p.Member), nil
+}
+
+// QueueStatus lists queue parameters, members and callers: the list's
+// events without the completing QueueStatusComplete.
+func (c *Client) QueueStatus(ctx context.Context, p QueueStatusParams) ([]ami.Message, error) {
+	a, _ := p.Action()
+	return c.list(ctx, a)
+}
+
+// QueueSummaryParams are the fields of QueueSummary: an empty Queue means
+// all queues.
+type QueueSummaryParams struct {
+	Queue string
+}
+
+// Action builds the QueueSummary action.
+func (p QueueSummaryParams) Action() (*ami.Action, error) {
+	return ami.NewAction("QueueSummary").AddIf("Queue", p.Queue), nil
 }
 
 // QueueSummary lists one QueueSummary event per queue (or the one named).
-func (c *Client) QueueSummary(ctx context.Context, queue string) ([]ami.Message, error) {
-	return c.list(ctx, ami.NewAction("QueueSummary").AddIf("Queue", queue))
+func (c *Client) QueueSummary(ctx context.Context, p QueueSummaryParams) ([]ami.Message, error) {
+	a, _ := p.Action()
+	return c.list(ctx, a)
 }
 
 // QueuePauseParams are the fields of QueuePause.
@@ -162,11 +251,28 @@ type QueuePauseParams struct {
 	Reason    string
 }
 
+// Action builds the QueuePause action.
+func (p QueuePauseParams) Action() (*ami.Action, error) {
+	if p.Interface == "" {
+		return nil, errors.New("amiclient: queuepause: interface is required")
+	}
+	return ami.NewAction("QueuePause").Add("Interface", p.Interface).Add("Paused", strconv.FormatBool(p.Paused)).
+		AddIf("Queue", p.Queue).AddIf("Reason", p.Reason), nil
+}
+
 // QueuePause pauses or unpauses a queue member.
 func (c *Client) QueuePause(ctx context.Context, p QueuePauseParams) error {
-	a := ami.NewAction("QueuePause").Add("Interface", p.Interface).Add("Paused", strconv.FormatBool(p.Paused)).
-		AddIf("Queue", p.Queue).AddIf("Reason", p.Reason)
-	_, err := c.Send(ctx, a)
+	return c.encodeSend(ctx, p.Action)
+}
+
+// encodeSend encodes an action and sends it, for the actions whose response
+// carries nothing but success.
+func (c *Client) encodeSend(ctx context.Context, encode func() (*ami.Action, error)) error {
+	a, err := encode()
+	if err != nil {
+		return err
+	}
+	_, err = c.Send(ctx, a)
 	return err
 }
 
@@ -175,10 +281,23 @@ func (c *Client) CoreShowChannels(ctx context.Context) ([]ami.Message, error) {
 	return c.list(ctx, ami.NewAction("CoreShowChannels"))
 }
 
+// DeviceStateList lists every device state Asterisk knows (one
+// DeviceStateChange per device; Local channels' devices are not among them),
+// for the presence resync after a login.
+func (c *Client) DeviceStateList(ctx context.Context) ([]ami.Message, error) {
+	return c.list(ctx, ami.NewAction("DeviceStateList"))
+}
+
+// ExtensionStateList lists every extension hint and its state (one
+// ExtensionStatus per hint).
+func (c *Client) ExtensionStateList(ctx context.Context) ([]ami.Message, error) {
+	return c.list(ctx, ami.NewAction("ExtensionStateList"))
+}
+
 // Status lists one Status event per channel (or only the named one).
 func (c *Client) Status(ctx context.Context, channel string) ([]ami.Message, error) {
 	if channel != "" {
-		if err := checkChannel(channel); err != nil {
+		if err := CheckChannel(channel); err != nil {
 			return nil, err
 		}
 	}
@@ -255,8 +374,12 @@ func (c *Client) list(ctx context.Context, a *ami.Action) ([]ami.Message, error)
 	return evs, nil
 }
 
-// checkChannel refuses a channel name Asterisk would not take literally.
-func checkChannel(name string) error {
+// CheckChannel refuses a channel name Asterisk would not take literally:
+// empty, or starting with '/', which Hangup, Redirect and the transfers read
+// as a regular expression over every channel. It is the one guard: the
+// encoders above call it, and call control checks every name of a call with
+// it before it sends anything.
+func CheckChannel(name string) error {
 	if name == "" {
 		return fmt.Errorf("%w: empty", ErrBadChannel)
 	}

@@ -63,16 +63,39 @@ func allHelperCalls() []helperCall {
 	calls = append(calls, structCalls("Action", ami.Action{Name: "Ping", ID: "id"},
 		func(ctx context.Context, c *Client, a ami.Action) error { _, err := c.Send(ctx, &a); return err })...)
 	pos := []helperCall{
-		{"BlindTransfer.channel", func(ctx context.Context, c *Client, v string) error { return c.BlindTransfer(ctx, v, "x", "1") }},
-		{"BlindTransfer.context", func(ctx context.Context, c *Client, v string) error { return c.BlindTransfer(ctx, "C", v, "1") }},
-		{"BlindTransfer.exten", func(ctx context.Context, c *Client, v string) error { return c.BlindTransfer(ctx, "C", "x", v) }},
-		{"Atxfer.channel", func(ctx context.Context, c *Client, v string) error { return c.Atxfer(ctx, v, "x", "1") }},
-		{"Atxfer.context", func(ctx context.Context, c *Client, v string) error { return c.Atxfer(ctx, "C", v, "1") }},
-		{"Atxfer.exten", func(ctx context.Context, c *Client, v string) error { return c.Atxfer(ctx, "C", "x", v) }},
-		{"Hangup.channel", func(ctx context.Context, c *Client, v string) error { return c.Hangup(ctx, v, 16) }},
-		{"QueueStatus.queue", func(ctx context.Context, c *Client, v string) error { _, err := c.QueueStatus(ctx, v, ""); return err }},
-		{"QueueStatus.member", func(ctx context.Context, c *Client, v string) error { _, err := c.QueueStatus(ctx, "", v); return err }},
-		{"QueueSummary.queue", func(ctx context.Context, c *Client, v string) error { _, err := c.QueueSummary(ctx, v); return err }},
+		{"BlindTransfer.channel", func(ctx context.Context, c *Client, v string) error {
+			return c.BlindTransfer(ctx, TransferParams{Channel: v, Context: "x", Exten: "1"})
+		}},
+		{"BlindTransfer.context", func(ctx context.Context, c *Client, v string) error {
+			return c.BlindTransfer(ctx, TransferParams{Channel: "C", Context: v, Exten: "1"})
+		}},
+		{"BlindTransfer.exten", func(ctx context.Context, c *Client, v string) error {
+			return c.BlindTransfer(ctx, TransferParams{Channel: "C", Context: "x", Exten: v})
+		}},
+		{"Atxfer.channel", func(ctx context.Context, c *Client, v string) error {
+			return c.Atxfer(ctx, TransferParams{Channel: v, Context: "x", Exten: "1"})
+		}},
+		{"Atxfer.context", func(ctx context.Context, c *Client, v string) error {
+			return c.Atxfer(ctx, TransferParams{Channel: "C", Context: v, Exten: "1"})
+		}},
+		{"Atxfer.exten", func(ctx context.Context, c *Client, v string) error {
+			return c.Atxfer(ctx, TransferParams{Channel: "C", Context: "x", Exten: v})
+		}},
+		{"Hangup.channel", func(ctx context.Context, c *Client, v string) error {
+			return c.Hangup(ctx, HangupParams{Channel: v, Cause: 16})
+		}},
+		{"QueueStatus.queue", func(ctx context.Context, c *Client, v string) error {
+			_, err := c.QueueStatus(ctx, QueueStatusParams{Queue: v})
+			return err
+		}},
+		{"QueueStatus.member", func(ctx context.Context, c *Client, v string) error {
+			_, err := c.QueueStatus(ctx, QueueStatusParams{Member: v})
+			return err
+		}},
+		{"QueueSummary.queue", func(ctx context.Context, c *Client, v string) error {
+			_, err := c.QueueSummary(ctx, QueueSummaryParams{Queue: v})
+			return err
+		}},
 		{"Status.channel", func(ctx context.Context, c *Client, v string) error { _, err := c.Status(ctx, v); return err }},
 		{"Getvar.channel", func(ctx context.Context, c *Client, v string) error { _, err := c.Getvar(ctx, v, "V"); return err }},
 		{"Getvar.variable", func(ctx context.Context, c *Client, v string) error { _, err := c.Getvar(ctx, "", v); return err }},
@@ -130,7 +153,7 @@ func TestHangupRegexRefused(t *testing.T) {
 	waitReady(t, c)
 	ctx := ctxT(t, 5*time.Second)
 	for _, ch := range []string{"/.*/", "/PJSIP/", ""} {
-		if err := c.Hangup(ctx, ch, 0); !errors.Is(err, ErrBadChannel) {
+		if err := c.Hangup(ctx, HangupParams{Channel: ch}); !errors.Is(err, ErrBadChannel) {
 			t.Errorf("Hangup(%q): got %v, want ErrBadChannel", ch, err)
 		}
 	}
@@ -170,12 +193,16 @@ func TestHelpersOnTheWire(t *testing.T) {
 		{func() error {
 			return c.Redirect(ctx, RedirectParams{Channel: "Local/5550101@from-trunk-00000011;2", Context: "phones", Exten: "102"})
 		}, "Redirect|Channel: Local/5550101@from-trunk-00000011;2|Context: phones|Exten: 102|Priority: 1"},
-		{func() error { return c.BlindTransfer(ctx, "Local/101@phones-0000000f;1", "from-internal", "102") },
+		{func() error {
+			return c.BlindTransfer(ctx, TransferParams{Channel: "Local/101@phones-0000000f;1", Context: "from-internal", Exten: "102"})
+		},
 			"BlindTransfer|Channel: Local/101@phones-0000000f;1|Exten: 102|Context: from-internal"},
-		{func() error { return c.Atxfer(ctx, "Local/101@phones-00000012;1", "from-internal", "102") },
+		{func() error {
+			return c.Atxfer(ctx, TransferParams{Channel: "Local/101@phones-00000012;1", Context: "from-internal", Exten: "102"})
+		},
 			"Atxfer|Channel: Local/101@phones-00000012;1|Exten: 102|Context: from-internal"},
-		{func() error { return c.Hangup(ctx, "Local/101@phones-00000016;1", 16) }, "Hangup|Channel: Local/101@phones-00000016;1|Cause: 16"},
-		{func() error { return c.Hangup(ctx, "PJSIP/201-00000001", 0) }, "Hangup|Channel: PJSIP/201-00000001"},
+		{func() error { return c.Hangup(ctx, HangupParams{Channel: "Local/101@phones-00000016;1", Cause: 16}) }, "Hangup|Channel: Local/101@phones-00000016;1|Cause: 16"},
+		{func() error { return c.Hangup(ctx, HangupParams{Channel: "PJSIP/201-00000001"}) }, "Hangup|Channel: PJSIP/201-00000001"},
 		{func() error {
 			return c.QueuePause(ctx, QueuePauseParams{Interface: "Local/101@phones", Queue: "support", Paused: true, Reason: "lunch"})
 		}, "QueuePause|Interface: Local/101@phones|Paused: true|Queue: support|Reason: lunch"},

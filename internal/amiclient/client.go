@@ -180,6 +180,17 @@ func (c *Client) SendList(ctx context.Context, a *ami.Action) (ami.Message, []am
 	return c.do(ctx, a, listCall)
 }
 
+// SendListInStream is SendList whose list also reaches every subscriber, as
+// one KindList event in stream order: after every event read before the
+// list's completing event, before every event read after it. A consumer
+// that applies a snapshot (CoreShowChannels after a reconnect) applies it
+// when it takes that event, exactly where the snapshot was taken. The
+// list comes as KindList only when it completes; an action refused or
+// failed sends none.
+func (c *Client) SendListInStream(ctx context.Context, a *ami.Action) (ami.Message, []ami.Message, error) {
+	return c.do(ctx, a, streamListCall)
+}
+
 func (c *Client) do(ctx context.Context, a *ami.Action, kind callKind) (ami.Message, []ami.Message, error) {
 	c.mu.Lock()
 	cn, closed := c.ready, c.closed

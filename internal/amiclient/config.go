@@ -65,8 +65,9 @@ type Config struct {
 	// BackoffMin and BackoffMax bound the reconnect delay, which doubles
 	// after each failed attempt, with jitter. Defaults 500ms and 30s.
 	BackoffMin, BackoffMax time.Duration
-	// MaxMessageSize bounds one AMI message; a bigger one is skipped and
-	// logged. Default 1 MiB.
+	// MaxMessageSize bounds one AMI message, counted as ami.Message.Size
+	// says (its bytes and ami.FieldCost per field); a bigger one is skipped
+	// and logged. Default 1 MiB.
 	MaxMessageSize int
 	// Logger receives connection events. Default slog.Default().
 	Logger *slog.Logger

@@ -43,10 +43,14 @@ type conn struct {
 type callKind uint8
 
 const (
-	plainCall callKind = iota
-	listCall           // collects events up to EventList: Complete
-	loginCall          // a Success response means KindConnected
+	plainCall      callKind = iota
+	listCall                // collects events up to EventList: Complete
+	streamListCall          // a listCall whose list also reaches the subscribers as KindList
+	loginCall               // a Success response means KindConnected
 )
+
+// list reports whether calls of the kind collect a list.
+func (k callKind) list() bool { return k == listCall || k == streamListCall }
 
 // call is one action in flight. The reader fills it and closes done.
 type call struct {
@@ -88,7 +92,7 @@ func (cn *conn) roundTrip(ctx context.Context, a *ami.Action, id string, kind ca
 		return ami.Message{}, nil, fmt.Errorf("%w: %q", ErrDuplicateID, id)
 	}
 	cn.pending[id] = cl
-	if kind == listCall {
+	if kind.list() {
 		cn.lists.Add(1)
 	}
 	cn.mu.Unlock()
@@ -133,7 +137,7 @@ func (cn *conn) forget(id string, cl *call) {
 	cn.mu.Lock()
 	if cn.pending[id] == cl {
 		delete(cn.pending, id)
-		if cl.kind == listCall {
+		if cl.kind.list() {
 			cn.lists.Add(-1)
 		}
 	}

@@ -67,7 +67,7 @@ func TestOutOfOrderInterleaved(t *testing.T) {
 	var v string
 	var errs [3]error
 	wg.Add(1)
-	go func() { defer wg.Done(); qs, errs[0] = c.QueueStatus(ctx, "", "") }()
+	go func() { defer wg.Done(); qs, errs[0] = c.QueueStatus(ctx, QueueStatusParams{}) }()
 	waitAction(t, srv, "QueueStatus")
 	wg.Add(1)
 	go func() { defer wg.Done(); csc, errs[1] = c.CoreShowChannels(ctx) }()
@@ -293,5 +293,59 @@ func TestOddMessagesTolerated(t *testing.T) {
 	}
 	if err := c.Ping(ctx); err != nil {
 		t.Fatalf("Ping after odd messages: %v", err)
+	}
+}
+
+// TestSendListInStream: a list sent with SendListInStream reaches the
+// subscribers as one KindList exactly where its completing event was read,
+// between the unrelated events before and after it; a plain list does not.
+func TestSendListInStream(t *testing.T) {
+	ev := func(n int) ami.Message {
+		return amitest.Msg("Event", "Newstate", "Channel", fmt.Sprintf("PJSIP/%d", n))
+	}
+	srv := amitest.Start(t, amitest.Config{Handlers: map[string]amitest.Handler{
+		"CoreShowChannels": func(c *amitest.Conn, a ami.Message) {
+			c.Write(
+				amitest.Response(a, "Success", "EventList", "start", "Message", "Channels will follow"),
+				ev(1),
+				amitest.Msg("Event", "CoreShowChannel", "ActionID", a.ActionID(), "Channel", "PJSIP/9"),
+				ev(2),
+				amitest.Msg("Event", "CoreShowChannelsComplete", "ActionID", a.ActionID(), "EventList", "Complete", "ListItems", "1"),
+				ev(3),
+			)
+		},
+	}})
+	c := start(t, testConfig(t, srv.Addr()))
+	waitReady(t, c)
+	sub := c.Subscribe(SubscribeOptions{Lossless: true})
+	ctx := ctxT(t, 10*time.Second)
+
+	a := ami.NewAction("CoreShowChannels")
+	a.ID = "resync-1"
+	if _, evs, err := c.SendListInStream(ctx, a); err != nil || names(evs) != "CoreShowChannel,CoreShowChannelsComplete" {
+		t.Fatalf("SendListInStream: %s, %v", names(evs), err)
+	}
+	if _, err := c.CoreShowChannels(ctx); err != nil {
+		t.Fatalf("CoreShowChannels: %v", err)
+	}
+	want := []string{"connected", "PJSIP/1", "PJSIP/2", "list resync-1 CoreShowChannel,CoreShowChannelsComplete", "PJSIP/3", "PJSIP/1", "PJSIP/2", "PJSIP/3"}
+	for i, w := range want {
+		ev, err := sub.Next(ctx)
+		if err == nil && ev.Message.Event() == "FullyBooted" {
+			ev, err = sub.Next(ctx)
+		}
+		if err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+		got := ev.Kind.String()
+		switch ev.Kind {
+		case KindEvent:
+			got = ev.Message.Get("Channel")
+		case KindList:
+			got += " " + ev.Message.ActionID() + " " + names(ev.List)
+		}
+		if got != w {
+			t.Fatalf("item %d: got %q, want %q", i, got, w)
+		}
 	}
 }

@@ -45,7 +45,13 @@ func (cn *conn) readLoop() {
 			if cn.answer(m) {
 				batch = append(batch, Event{Kind: KindConnected, ReadAt: now})
 			}
-		} else if cn.lists.Load() == 0 || !cn.claim(m) {
+		} else if claimed, done := cn.claim(m); claimed {
+			if done != nil && done.kind == streamListCall {
+				// The list takes its place in the stream: after every
+				// event read before its last one, before every event after.
+				batch = append(batch, Event{Kind: KindList, Message: m, List: done.events, ReadAt: now})
+			}
+		} else {
 			if cn.connected.Load() {
 				batch = append(batch, Event{Kind: KindEvent, Message: m, ReadAt: now})
 			}
@@ -73,13 +79,13 @@ func (cn *conn) answer(m ami.Message) bool {
 		return false
 	}
 	cl.resp = m
-	if cl.kind == listCall && listStarts(m) {
+	if cl.kind.list() && listStarts(m) {
 		cl.collecting = true
 		cn.mu.Unlock()
 		return false
 	}
 	delete(cn.pending, id)
-	if cl.kind == listCall {
+	if cl.kind.list() {
 		cn.lists.Add(-1)
 	}
 	cn.mu.Unlock()
@@ -92,28 +98,31 @@ func (cn *conn) answer(m ami.Message) bool {
 }
 
 // claim adds an event to the list action it answers, if any, and completes
-// the action on the list's last event.
-func (cn *conn) claim(m ami.Message) bool {
+// the action on the list's last event: it then returns the completed call.
+func (cn *conn) claim(m ami.Message) (claimed bool, done *call) {
+	if cn.lists.Load() == 0 {
+		return false, nil
+	}
 	id, ok := m.Lookup("ActionID")
 	if !ok {
-		return false
+		return false, nil
 	}
 	cn.mu.Lock()
 	cl := cn.pending[id]
 	if cl == nil || !cl.collecting {
 		cn.mu.Unlock()
-		return false
+		return false, nil
 	}
 	cl.events = append(cl.events, m)
 	if !listEnds(m) {
 		cn.mu.Unlock()
-		return true
+		return true, nil
 	}
 	delete(cn.pending, id)
 	cn.lists.Add(-1)
 	cn.mu.Unlock()
 	close(cl.done)
-	return true
+	return true, cl
 }
 
 // listStarts tells a list action's start response ("EventList: start", or

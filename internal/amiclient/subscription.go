@@ -28,9 +28,13 @@ const (
 	// KindOverflow: a lossless subscription passed its MaxBuffer and its
 	// whole backlog was discarded; the consumer must resync.
 	KindOverflow
+	// KindList: a list sent with SendListInStream completed here. Message
+	// is its completing event (its ActionID names the action), List every
+	// event of the list, the completing one included.
+	KindList
 )
 
-var kindNames = [...]string{"", "event", "connected", "disconnected", "overflow"}
+var kindNames = [...]string{"", "event", "connected", "disconnected", "overflow", "list"}
 
 // String returns the kind's lowercase name.
 func (k EventKind) String() string {
@@ -43,8 +47,9 @@ func (k EventKind) String() string {
 // Event is one item of a subscription.
 type Event struct {
 	Kind    EventKind
-	Message ami.Message // the AMI event (KindEvent only)
-	ReadAt  time.Time   // when it was read off the socket
+	Message ami.Message   // the AMI event (KindEvent), the list's completing event (KindList)
+	List    []ami.Message // the list's events (KindList only)
+	ReadAt  time.Time     // when it was read off the socket
 }
 
 // DropPolicy says which events a bounded subscription loses when full.

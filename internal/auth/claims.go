@@ -15,6 +15,8 @@ const (
 	ScopeQueuesRead    = "queues:read"
 	ScopeQueuesWrite   = "queues:write"
 	ScopeWebhooksAdmin = "webhooks:admin"
+	ScopeAgentsRead    = "agents:read"
+	ScopeAgentsWrite   = "agents:write"
 )
 
 // Claims is what a verified token grants.

@@ -328,8 +328,10 @@ func TestAdoptedCallEnd(t *testing.T) {
 				bridgeLeave("b1", "1795331300.2", "from-internal", "5550101"), hangup("1795331300.2"),
 				hangup("1795331300.1"),
 			},
+			// Redirected to from-internal,102, then gone before dialling
+			// anything: 102 may be an extension or a number, unknown.
 			want: []string{
-				fmt.Sprintf("%s transferred #%d blind:101->102", id, base+2),
+				fmt.Sprintf("%s transferred #%d blind:101->?102", id, base+2),
 				fmt.Sprintf("%s ended #%d answered", id, base+3),
 			},
 		},

@@ -104,7 +104,7 @@ func BenchmarkHandle10kCalls(b *testing.B) {
 func BenchmarkHandleRecordings(b *testing.B) {
 	var msgs []ami.Message
 	for k, sc := range scenarios {
-		if sc.cfg.AgentChannel == office.AgentChannel {
+		if sc.cfg.Devices == office.Devices {
 			msgs = append(msgs, copyOf(readStream(b, streamPath(sc.name)), k)...)
 		}
 	}

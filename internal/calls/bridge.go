@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -47,7 +48,7 @@ func (t *Tracker) connect(out []amigate.CallEvent, b *bridge, at, readAt time.Ti
 		cust = cust || m.cust
 	}
 	if !cust {
-		return out
+		return t.unrecognised(out, b, at, readAt)
 	}
 	for _, m := range b.members {
 		if m.ext == "" && !m.cust && m.peer != nil && !m.peer.cust && m.peer.ext == "" {
@@ -62,26 +63,103 @@ func (t *Tracker) connect(out []amigate.CallEvent, b *bridge, at, readAt time.Ti
 			out = t.answer(out, m, at, readAt)
 		}
 	}
-	return out
+	return t.unrecognised(out, b, at, readAt)
 }
 
-// answer records an agent connected with the customer: call.answered once
-// per agent extension (again after a transfer, for the new agent).
-func (t *Tracker) answer(out []amigate.CallEvent, ch *channel, at, readAt time.Time) []amigate.CallEvent {
-	c := ch.call
-	ch.dialing = false // a DialEnd ANSWER after the bridge rings nothing
-	c.ringing = remove(c.ringing, ch.ext)
-	c.agent = ch.ext
-	c.addExt(ch.ext)
-	c.state = amigate.StateAnswered
-	if contains(c.answered, ch.ext) {
+// unrecognised answers a call whose customer is connected with something no
+// device template recognises, nor any Local channel chain behind it leads
+// to (or, in a call with no customer side at all, two such channels are
+// bridged): the call is answered, by no known agent, rather than left to
+// end as canceled with no talk time. The operator is told which channel
+// it was, to add its template.
+func (t *Tracker) unrecognised(out []amigate.CallEvent, b *bridge, at, readAt time.Time) []amigate.CallEvent {
+	if len(b.members) < 2 {
 		return out
 	}
-	c.answered = append(c.answered, ch.ext)
+	c := b.members[0].call
+	if c.isAnswered() {
+		return out
+	}
+	// Helper bridges of Local pairs with no customer in them say nothing;
+	// with no customer side in the call at all, the bridge is the call.
+	cust, inBridge := hasCust(c), false
+	var other *channel
+	for _, m := range b.members {
+		if m.ext != "" || reachesAgent(m) {
+			return out // an agent is, or will be, there
+		}
+		inBridge = inBridge || m.cust
+		if other == nil && (!m.cust || !cust) {
+			other = m
+		}
+	}
+	if other == nil || cust && !inBridge {
+		return out
+	}
+	c.unrecognised = keep(other.name)
+	c.state = amigate.StateAnswered
 	if c.answerAt.IsZero() {
 		c.answerAt = at
 	}
-	return t.emit(out, c, amigate.EventCallAnswered, ch.uniqueid, "", ch.ext, nil, at, readAt)
+	t.cfg.Logger.Warn("customer connected with no recognised agent device: add its template to AMIGATE_DIAL_AGENT_CHANNEL",
+		"call_id", c.id, "channel", other.name)
+	t.cfg.Metrics.UnrecognisedAgent()
+	return t.emit(out, c, amigate.EventCallAnswered, other.uniqueid, "", "", nil, at, readAt)
+}
+
+// reachesAgent reports whether a Local half leads to an agent's device.
+func reachesAgent(ch *channel) bool { return agentBehind(ch) != "" }
+
+// agentBehind returns the agent extension a Local half leads to: its other
+// half is bridged with an agent's device, or has dialled one (FreePBX
+// from-queue members: Local/101@from-queue dials the phone), through at
+// most a few Local pairs; "" when none.
+func agentBehind(ch *channel) string {
+	for depth := 0; depth < 4 && ch != nil; depth++ {
+		p := ch.peer
+		if p == nil {
+			return ""
+		}
+		for _, x := range p.call.channels {
+			if x.dialer == p && x.ext != "" {
+				return x.ext
+			}
+		}
+		if p.bridge == nil {
+			return ""
+		}
+		var next *channel
+		for _, m := range p.bridge.members {
+			switch {
+			case m == p:
+			case m.ext != "":
+				return m.ext
+			case m.peer != nil && next == nil:
+				next = m
+			}
+		}
+		ch = next
+	}
+	return ""
+}
+
+// bridgeAgent returns an agent in a bridge, or behind a Local channel in
+// it, other than the extension except; "" when none.
+func (t *Tracker) bridgeAgent(id, except string) string {
+	b := t.bridges[id]
+	if b == nil {
+		return ""
+	}
+	for _, m := range b.members {
+		ext := m.ext
+		if ext == "" {
+			ext = agentBehind(m)
+		}
+		if ext != "" && ext != except {
+			return ext
+		}
+	}
+	return ""
 }
 
 // leave takes a channel out of its bridge; an empty bridge is forgotten.
@@ -120,5 +198,30 @@ func (t *Tracker) bridgeLeave(out []amigate.CallEvent, m *ami.Message, readAt ti
 		c.xferUID = "" // the BlindTransfer event told it already
 		return out
 	}
-	return t.transferred(out, c, amigate.TransferBlind, c.agent, exten, ch.uniqueid, eventTime(m, readAt), readAt)
+	out = t.blindTransferred(out, c, c.agent, keep(exten), ch.uniqueid, eventTime(m, readAt), readAt)
+	if ext, ok := t.match.devices.Extension("Local/" + exten + "@" + ctx); ok {
+		// Redirected into the dialplan of an agent's Local device (phones,102):
+		// the customer now runs what dialling that device would.
+		out = t.reportBlind(out, c, ext, readAt)
+	}
+	return out
+}
+
+// answer records an agent connected with the customer: call.answered once
+// per agent extension (again after a transfer, for the new agent).
+func (t *Tracker) answer(out []amigate.CallEvent, ch *channel, at, readAt time.Time) []amigate.CallEvent {
+	c := ch.call
+	ch.dialing = false // a DialEnd ANSWER after the bridge rings nothing
+	c.ringing = remove(c.ringing, ch.ext)
+	c.agent = ch.ext
+	c.addExt(ch.ext)
+	c.state = amigate.StateAnswered
+	if slices.Contains(c.answered, ch.ext) {
+		return out
+	}
+	c.answered = append(c.answered, ch.ext)
+	if c.answerAt.IsZero() {
+		c.answerAt = at
+	}
+	return t.emit(out, c, amigate.EventCallAnswered, ch.uniqueid, "", ch.ext, nil, at, readAt)
 }

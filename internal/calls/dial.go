@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -32,10 +33,14 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 			if c.direction == "" {
 				c.direction = amigate.DirectionInternal
 			}
+			// Agent calls agent: the caller stands where a customer would
+			// (the callee answers when bridged with it) but is named as
+			// the calling agent, and the call has no customer.
 			markCust(caller)
 			c.addExt(caller.ext)
-			if !c.fixedCust {
-				c.custNum, c.custName = caller.ext, caller.cidName
+			if c.direction == amigate.DirectionInternal && !c.fixedCust {
+				c.caller = caller.ext
+				c.custNum, c.custName = "", ""
 			}
 		} else {
 			if c.direction == "" {
@@ -50,6 +55,20 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 		c.direction = amigate.DirectionInbound
 		markCust(caller)
 		c.custNum, c.custName = caller.cidNum, caller.cidName
+	}
+	dest.dialer = caller
+	if c.blind != nil && caller != nil && caller.cust {
+		// The transferred customer dials the target: an agent's device,
+		// or a Local channel named after the extension that leads to one,
+		// or else an outside number.
+		to := dialledNumber
+		switch {
+		case dest.ext != "":
+			to = dest.ext
+		case isLocal(dest.name) && strings.HasPrefix(dest.name[len("Local/"):], c.blind.to+"@") && t.match.isExtension(c.blind.to):
+			to = c.blind.to
+		}
+		out = t.reportBlind(out, c, to, readAt)
 	}
 	if dest.ext == "" {
 		return out
@@ -75,10 +94,17 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 // device that never rang gives none.
 func (t *Tracker) ring(out []amigate.CallEvent, dest *channel, at, readAt time.Time) []amigate.CallEvent {
 	c := dest.call
-	if dest.ext == "" || !dest.dialing || dest.rung || contains(c.ringing, dest.ext) {
+	if dest.ext == "" || !dest.dialing || dest.rung || slices.Contains(c.ringing, dest.ext) {
 		return out
 	}
 	dest.rung = true
+	for _, ch := range c.channels {
+		if ch != dest && ch.rung && ch.ext == dest.ext {
+			// Another device of the same agent in the same chain rang
+			// already (a FreePBX member and the phone it dials).
+			return out
+		}
+	}
 	c.ringing = append(c.ringing, dest.ext)
 	if len(c.answered) == 0 {
 		c.state = amigate.StateRinging
@@ -158,6 +184,7 @@ func (t *Tracker) mergeFresh(src, dst *call) bool {
 // moveAll moves every channel of src into dst and forgets src; its
 // Linkedids now lead to dst.
 func (t *Tracker) moveAll(src, dst *call) {
+	t.atxferStarted(src)
 	for _, ch := range src.channels {
 		ch.call = dst
 		dst.channels = append(dst.channels, ch)

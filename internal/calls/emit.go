@@ -3,7 +3,6 @@ package calls
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,12 @@ import (
 // channel concerned and a discriminator, so that the same stream always
 // yields the same ids, whichever instance reads it.
 func (t *Tracker) emit(out []amigate.CallEvent, c *call, typ, chanID, disc, agent string, xfer *amigate.Transfer, at, readAt time.Time) []amigate.CallEvent {
+	if why := t.refuse(c, typ, agent); why != "" {
+		// A bug in the model, or a stream no real call makes: say so
+		// rather than send the CRM a lifecycle that goes back.
+		t.cfg.Logger.Error("call event against the call's lifecycle not sent", "call_id", c.id, "type", typ, "agent", agent, "why", why)
+		return out
+	}
 	seq := c.next()
 	snap := t.snapshot(c, at, true)
 	ev := amigate.CallEvent{
@@ -108,37 +113,12 @@ func callID(linkedid string) string {
 
 // eventTime is when the AMI event happened: its Timestamp header
 // (timestampevents=yes) when present, else when it was read.
-func eventTime(m *ami.Message, readAt time.Time) time.Time {
-	ts := m.Get("Timestamp")
-	if ts == "" {
-		return readAt
-	}
-	secStr, frac, _ := strings.Cut(ts, ".")
-	sec, err := strconv.ParseInt(secStr, 10, 64)
-	if err != nil {
-		return readAt
-	}
-	var nsec int64
-	if frac != "" {
-		if len(frac) > 9 {
-			frac = frac[:9]
-		}
-		n, err := strconv.ParseInt(frac, 10, 64)
-		if err != nil {
-			return readAt
-		}
-		for i := len(frac); i < 9; i++ {
-			n *= 10
-		}
-		nsec = n
-	}
-	return time.Unix(sec, nsec).UTC()
-}
+func eventTime(m *ami.Message, readAt time.Time) time.Time { return m.Time(readAt) }
 
 // disposition is how an ended call went, from what the stream told.
 func (c *call) disposition() string {
 	switch {
-	case len(c.answered) > 0:
+	case c.isAnswered():
 		return amigate.DispositionAnswered
 	case c.abandoned:
 		return amigate.DispositionAbandoned
@@ -174,9 +154,16 @@ func (c *call) disposition() string {
 
 // end closes a call whose last channel is gone and returns call.ended.
 func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []amigate.CallEvent {
+	out = t.reportBlind(out, c, "", readAt)
+	t.atxferStarted(c) // moot now
 	c.state = amigate.StateEnded
 	disp := c.disposition()
 	c.ringing = nil
+	if why := t.refuse(c, amigate.EventCallEnded, ""); why != "" {
+		t.cfg.Logger.Error("call event against the call's lifecycle not sent", "call_id", c.id, "type", amigate.EventCallEnded, "why", why)
+		t.forget(c)
+		return out
+	}
 	seq := c.next()
 	snap := t.snapshot(c, at, true)
 	end := at

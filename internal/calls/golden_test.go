@@ -1,6 +1,10 @@
 package calls
 
 import (
+	"regexp"
+
+	"github.com/amigate/amigate/internal/agent"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -21,9 +25,11 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files in testd
 
 const transcripts = "../../testdata/ami/raw"
 
-// office is the configuration of the recorded PBX: agents are Local
-// channels into the phones context.
-var office = Config{AgentChannel: "Local/{ext}@phones"}
+// office is the configuration of the recorded PBX, the whole office at
+// once: agents answer on Local channels into the phones context and on SIP
+// phones. FreePBX-style queue members (Local/10X@from-queue/n) are left out
+// on purpose: they are recognised through the Local chain to the phone.
+var office = Config{Devices: agent.MustNew([]string{"Local/{ext}@phones", "PJSIP/{ext}"}, "")}
 
 // readTranscript returns the messages of a recorded .in stream.
 func readTranscript(t testing.TB, name string) []ami.Message {
@@ -59,6 +65,25 @@ func readStream(t testing.TB, path string) []ami.Message {
 // originate is the Originate action a transcript sent, when it used a
 // ChannelId as the product does.
 func originate(t testing.TB, name string) (ami.Message, bool) {
+	return sentAction(t, name, "Originate", "ChannelId")
+}
+
+// atxferAccepted tells the tracker of the recording's Atxfer when m is
+// Asterisk's Success answer to it, as the API does.
+func atxferAccepted(tr *Tracker, ax, m ami.Message, at time.Time) {
+	if m.ActionID() != ax.ActionID() || m.Response() != "Success" {
+		return
+	}
+	for _, ch := range tr.channels {
+		if ch.name == ax.Get("Channel") {
+			tr.ExpectAtxfer(ch.call.id, ch.name, ax.Get("Exten"), at)
+		}
+	}
+}
+
+// sentAction is the first action named action a transcript sent that has
+// the header with.
+func sentAction(t testing.TB, name, action, with string) (ami.Message, bool) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(transcripts, name+".out"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -74,7 +99,7 @@ func originate(t testing.TB, name string) (ami.Message, bool) {
 		if err != nil {
 			return ami.Message{}, false
 		}
-		if ami.EqualFold(m.Get("Action"), "Originate") && m.Get("ChannelId") != "" {
+		if ami.EqualFold(m.Get("Action"), action) && m.Get(with) != "" {
 			return m, true
 		}
 	}
@@ -117,9 +142,21 @@ var scenarios = []struct {
 	{"hangup", office},
 	{"queue_abandon", office},
 	{"caller_hangs_up_ringing", office},
-	{"pjsip_click_to_call", Config{}},
+	{"pjsip_click_to_call", office},
 	{"queue_status", office},
-	{"asterisk11_internal", Config{AgentChannel: "SIP/{ext}"}},
+	{"freepbx_queue", office},
+	{"ivr_then_queue", office},
+	{"voicemail_after_no_answer", office},
+	{"sip_phone_outbound", office},
+	{"sip_internal_call", office},
+	{"hold_unhold", office},
+	{"device_state", office},
+	{"attended_transfer_atxfer_2", office},
+	{"attended_transfer_atxfer_3", office},
+	{"attended_transfer_atxfer_4", office},
+	{"attended_transfer_atxfer_5", office},
+	{"attended_transfer_atxfer_no_target", office},
+	{"asterisk11_internal", Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")}},
 }
 
 // streamPath is where a scenario's received bytes are.
@@ -146,6 +183,7 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, 
 	var t0 time.Time
 	expected := false
 	o, hasOriginate := originate(t, name)
+	ax, hasAtxfer := sentAction(t, name, "Atxfer", "Channel")
 	for _, m := range msgs {
 		if ts := m.Get("Timestamp"); ts != "" {
 			read = eventTime(&m, read) // a reader's clock that follows the recording
@@ -160,6 +198,9 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, 
 			expected = true
 		}
 		evs = append(evs, tr.Handle(m, read)...)
+		if hasAtxfer {
+			atxferAccepted(tr, ax, m, read)
+		}
 	}
 	return evs, tr, t0
 }
@@ -192,6 +233,9 @@ func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 				fmt.Fprintf(&b, " (%s)", c.Customer.Name)
 			}
 		}
+		if c.Caller != nil {
+			fmt.Fprintf(&b, " caller=%s", c.Caller.Extension)
+		}
 		fmt.Fprintf(&b, " dir=%s state=%s", c.Direction, c.State)
 		if c.Queue != "" {
 			fmt.Fprintf(&b, " queue=%s", c.Queue)
@@ -205,8 +249,17 @@ func render(evs []amigate.CallEvent, tr *Tracker, t0 time.Time) string {
 		if len(c.Extensions) > 0 {
 			fmt.Fprintf(&b, " exts=%s", strings.Join(c.Extensions, ","))
 		}
+		if e.Reason != "" {
+			fmt.Fprintf(&b, " reason=%s", e.Reason)
+		}
 		if x := e.Transfer; x != nil {
 			fmt.Fprintf(&b, " transfer=%s:%s->%s", x.Mode, x.FromExtension, x.ToExtension)
+			if x.ToNumber != "" {
+				fmt.Fprintf(&b, " to_number=%s", x.ToNumber)
+			}
+			if x.ToExtension == "" && x.ToNumber == "" {
+				fmt.Fprintf(&b, " to=%s(unknown)", x.To)
+			}
 		}
 		if e.Type == amigate.EventCallEnded {
 			fmt.Fprintf(&b, " disposition=%s duration=%.3f talk=%.3f", c.Disposition, c.DurationSeconds, c.TalkSeconds)
@@ -243,5 +296,20 @@ func TestGolden(t *testing.T) {
 				t.Errorf("call events differ from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
 			}
 		})
+	}
+}
+
+// TestFreePBXMembersAsTemplates: listing the FreePBX members' Local
+// channels as devices too (Local/{ext}@from-queue/n) changes nothing: one
+// call.ringing per agent, not one per device of the chain, the same answer.
+func TestFreePBXMembersAsTemplates(t *testing.T) {
+	// Event ids name the channel concerned, which differs: left out.
+	noIDs := regexp.MustCompile(` id=evt_[0-9a-f]+`)
+	evs, tr, t0 := run(t, "freepbx_queue", office)
+	want := noIDs.ReplaceAllString(render(evs, tr, t0), "")
+	all := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones", "PJSIP/{ext}", "Local/{ext}@from-queue/n"}, "")}
+	evs, tr, t0 = run(t, "freepbx_queue", all)
+	if got := noIDs.ReplaceAllString(render(evs, tr, t0), ""); got != want {
+		t.Errorf("with the from-queue template:\n%s\nwithout:\n%s", got, want)
 	}
 }

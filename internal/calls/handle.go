@@ -18,6 +18,7 @@ func (t *Tracker) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 	} else {
 		name = m.Event()
 	}
+	used := true
 	switch name {
 	case "Newchannel", "NewCallerid", "Newstate", "LocalBridge", "DialBegin", "DialState", "DialEnd",
 		"BridgeEnter", "BridgeLeave", "Hangup", "BlindTransfer", "AttendedTransfer",
@@ -25,11 +26,22 @@ func (t *Tracker) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 		"VarSet", "Hold", "Unhold", "Rename",
 		"Dial", "Bridge", "Link", "Unlink", "Join":
 	default:
+		used = false
+	}
+	if !used && t.pendingAtxfers.Load() == 0 {
 		return nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.apply(nil, name, &m, readAt)
+	var out []amigate.CallEvent
+	if len(t.atxfers) > 0 {
+		// Any event tells the time: a transfer that did not start fails.
+		out = t.atxferEvent(out, name, &m, readAt)
+	}
+	if !used {
+		return out
+	}
+	return t.apply(out, name, &m, readAt)
 }
 
 // apply dispatches one event the correlator uses; t.mu is held.
@@ -154,6 +166,7 @@ func (t *Tracker) newChannel(m *ami.Message, at time.Time) (ch *channel, started
 	ch.call = c
 	c.channels = append(c.channels, ch)
 	t.channels[ch.uniqueid] = ch
+	t.atxferStarted(c) // a new channel in the call: the consultation
 	return ch, started
 }
 
@@ -228,6 +241,12 @@ func (t *Tracker) drop(ch *channel) {
 	if ch.peer != nil {
 		ch.peer.peer = nil
 		ch.peer = nil
+	}
+	ch.dialer = nil
+	for _, x := range ch.call.channels {
+		if x.dialer == ch {
+			x.dialer = nil
+		}
 	}
 	if ch.ext != "" {
 		ch.call.ringing = remove(ch.call.ringing, ch.ext)

@@ -97,7 +97,15 @@ func brief(evs []amigate.CallEvent) []string {
 			s += " agent=" + e.Agent.Extension
 		}
 		if e.Transfer != nil {
-			s += fmt.Sprintf(" %s:%s->%s", e.Transfer.Mode, e.Transfer.FromExtension, e.Transfer.ToExtension)
+			// "->102" an extension, "->#7900..." a number, "->?102" unknown.
+			to := e.Transfer.ToExtension
+			switch {
+			case e.Transfer.ToNumber != "":
+				to = "#" + e.Transfer.ToNumber
+			case to == "" && e.Transfer.To != "":
+				to = "?" + e.Transfer.To
+			}
+			s += fmt.Sprintf(" %s:%s->%s", e.Transfer.Mode, e.Transfer.FromExtension, to)
 		}
 		if e.Type == amigate.EventCallEnded {
 			s += " " + e.Call.Disposition

@@ -2,6 +2,7 @@ package calls
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ type channel struct {
 	cidName  string
 	call     *call
 	peer     *channel // the other half of a Local channel pair
+	dialer   *channel // the channel whose Dial created this one, while both live
 	bridge   *bridge
 	// enterCtx and enterExten are where the channel stood in the dialplan
 	// when it entered its bridge: a Redirect changes them, which is how a
@@ -48,13 +50,17 @@ type call struct {
 	custE164 string
 	e164Of   string
 	agent    string
+	caller   string   // the calling agent of an internal call
 	exts     []string // every agent extension that took part
 	answered []string // agents that were connected with the customer
-	ringing  []string // agents whose device rings now
-	queue    string
-	did      string
-	state    string
-	metadata json.RawMessage
+	// unrecognised is the channel the customer was connected with when no
+	// recognised agent was: the call is answered, by no known agent.
+	unrecognised string
+	ringing      []string // agents whose device rings now
+	queue        string
+	did          string
+	state        string
+	metadata     json.RawMessage
 
 	started  time.Time
 	answerAt time.Time
@@ -73,10 +79,14 @@ type call struct {
 	causeText  string
 	causeSet   bool
 	causeCust  bool
-	xferUID    string // transferee of the last BlindTransfer: its BridgeLeave is no Redirect
-	actionID   string // the Originate's ActionID of an expected call
+	xferUID    string         // transferee of the last BlindTransfer: its BridgeLeave is no Redirect
+	blind      *blindTransfer // told by Asterisk, reported when the target dials
+	atxfer     *atxfer        // the API's attended transfer, not started yet
+	atxferN    int            // attended transfers asked for, for event ids
+	actionID   string         // the Originate's ActionID of an expected call
 	expected   bool
 	fixedCust  bool // the customer came from Expect and is not guessed again
+	sent       lifecycle
 }
 
 // next counts one more event of the call and returns its sequence.
@@ -106,7 +116,7 @@ func (c *call) adoptedAt(now time.Time) {
 }
 
 func (c *call) addExt(ext string) {
-	if ext == "" || contains(c.exts, ext) {
+	if ext == "" || slices.Contains(c.exts, ext) {
 		return
 	}
 	c.exts = append(c.exts, ext)
@@ -124,6 +134,10 @@ func (c *call) removeChannel(ch *channel) {
 	}
 }
 
+// isAnswered reports whether the customer was connected with anyone: an
+// agent, or a channel no agent template recognises.
+func (c *call) isAnswered() bool { return len(c.answered) > 0 || c.unrecognised != "" }
+
 // snapshot is the call as the API shows it at time now.
 func (c *call) snapshot(now time.Time) amigate.Call {
 	s := amigate.Call{
@@ -138,6 +152,9 @@ func (c *call) snapshot(now time.Time) amigate.Call {
 	}
 	if len(c.linkedids) > 0 {
 		s.Linkedid = c.linkedids[0]
+	}
+	if c.caller != "" {
+		s.Caller = &amigate.Agent{Extension: c.caller}
 	}
 	if c.custNum != "" || c.custName != "" {
 		s.Customer = &amigate.Party{Number: c.custNum, Name: c.custName}
@@ -179,15 +196,6 @@ func seconds(d time.Duration) float64 {
 		return 0
 	}
 	return float64(d.Round(time.Millisecond)) / float64(time.Second)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func remove(list []string, s string) []string {

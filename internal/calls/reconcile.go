@@ -50,7 +50,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 			emptied = append(emptied, c)
 		}
 	}
-	slices.SortFunc(emptied, func(a, b *call) int { return compareStrings(a.id, b.id) })
+	slices.SortFunc(emptied, func(a, b *call) int { return strings.Compare(a.id, b.id) })
 	for _, c := range emptied {
 		if len(c.channels) == 0 {
 			out = t.end(out, c, now, now)
@@ -66,7 +66,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		}
 	}
 	slices.SortFunc(fresh, func(a, b *ami.Message) int {
-		if c := compareStrings(a.Get("Linkedid"), b.Get("Linkedid")); c != 0 {
+		if c := strings.Compare(a.Get("Linkedid"), b.Get("Linkedid")); c != 0 {
 			return c
 		}
 		ao, bo := a.Get("Uniqueid") == a.Get("Linkedid"), b.Get("Uniqueid") == b.Get("Linkedid")
@@ -76,7 +76,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 			}
 			return 1
 		}
-		return compareStrings(a.Get("Uniqueid"), b.Get("Uniqueid"))
+		return strings.Compare(a.Get("Uniqueid"), b.Get("Uniqueid"))
 	})
 	var picked []*call
 	for _, m := range fresh {
@@ -104,16 +104,28 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		t.guessRoles(c, live)
 	}
 
-	// What the bridges and states show now.
+	// What the bridges and states show now. Only what changed unseen is
+	// applied: a state the events already told (a Ringing channel whose
+	// DialState has not come yet) is the model's own, and the events
+	// after the list tell the rest as they would have anyway.
 	uids := make([]string, 0, len(live))
 	for uid := range live {
 		uids = append(uids, uid)
 	}
 	slices.Sort(uids)
+	changed := make(map[*channel]bool, len(uids))
+	for _, m := range fresh {
+		if ch := t.channels[m.Get("Uniqueid")]; ch != nil {
+			changed[ch] = true
+		}
+	}
 	for _, uid := range uids {
 		ch, m := t.channels[uid], live[uid]
 		if ch == nil {
 			continue
+		}
+		if st := m.Get("ChannelStateDesc"); st != ch.state {
+			changed[ch] = true
 		}
 		update(&ch.state, m.Get("ChannelStateDesc"))
 		id := m.Get("BridgeId")
@@ -130,7 +142,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		}
 	}
 	for _, uid := range uids {
-		if ch := t.channels[uid]; ch != nil && ch.ext != "" && !ch.rung && ch.bridge == nil &&
+		if ch := t.channels[uid]; ch != nil && changed[ch] && ch.ext != "" && !ch.rung && ch.bridge == nil &&
 			(ch.state == "Ringing" || ch.state == "Ring") && len(ch.call.answered) == 0 && !ch.call.hasOriginOf(ch) {
 			ch.dialing = true
 			out = t.ring(out, ch, now, now)

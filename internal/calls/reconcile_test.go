@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"fmt"
 	"testing"
 	"time"
@@ -24,7 +26,7 @@ func listed(t *testing.T, actionID string) []ami.Message {
 
 func TestReconcilePicksUpAndEnds(t *testing.T) {
 	now := time.Unix(1_795_330_410, 0).UTC()
-	tr := NewTracker(Config{AgentChannel: "Local/{ext}@phones", Now: func() time.Time { return now }})
+	tr := NewTracker(Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, ""), Now: func() time.Time { return now }})
 	busy := listed(t, "csc-busy")
 	if len(busy) != 4 {
 		t.Fatalf("%d channels listed, want the 4 of the recording", len(busy))

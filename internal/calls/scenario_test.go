@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"testing"
 
 	"github.com/amigate/amigate"
@@ -25,6 +27,33 @@ func TestScenarios(t *testing.T) {
 			hangup("1.2", 16).hangup("1.1", 16),
 		want: []string{id("1.1") + " ringing #1 agent=102", id("1.1") + " answered #2 agent=102", id("1.1") + " ended #3 answered"},
 	}, {
+		name: "blind transfer to an outside number: to_number, not an extension",
+		s: newScript().
+			newchan("PJSIP/trunk-00000001", "6.1", "6.1", "from-trunk", "5550101", "79001112233").
+			newchan("PJSIP/101-00000002", "6.2", "6.1", "from-internal", "s", "101").
+			dial("6.1", "6.2", "101").ringing("6.2").dialEnd("6.2", "ANSWER").
+			enter("b", "6.2").enter("b", "6.1").
+			add("BlindTransfer", "Result", "Success", "TransfererUniqueid", "6.2", "TransfererChannel", "PJSIP/101-00000002",
+				"TransfereeUniqueid", "6.1", "Extension", "79005556677", "Context", "from-internal").
+			leave("b", "6.1").hangup("6.2", 16).
+			newchan("PJSIP/trunk-00000003", "6.3", "6.1", "from-internal", "79005556677", "79001112233").
+			dial("6.1", "6.3", "79005556677").
+			hangup("6.3", 16).hangup("6.1", 16),
+		want: []string{id("6.1") + " ringing #1 agent=101", id("6.1") + " answered #2 agent=101",
+			id("6.1") + " transferred #3 blind:101->#79005556677", id("6.1") + " ended #4 answered"},
+	}, {
+		name: "blind transfer to an extension that dials nothing: the target, unknown",
+		s: newScript().
+			newchan("PJSIP/trunk-00000001", "7.1", "7.1", "from-trunk", "5550101", "79001112233").
+			newchan("PJSIP/101-00000002", "7.2", "7.1", "from-internal", "s", "101").
+			dial("7.1", "7.2", "101").ringing("7.2").dialEnd("7.2", "ANSWER").
+			enter("b", "7.2").enter("b", "7.1").
+			add("BlindTransfer", "Result", "Success", "TransfererUniqueid", "7.2", "TransfererChannel", "PJSIP/101-00000002",
+				"TransfereeUniqueid", "7.1", "Extension", "600", "Context", "from-internal").
+			leave("b", "7.1").hangup("7.2", 16).hangup("7.1", 16),
+		want: []string{id("7.1") + " ringing #1 agent=101", id("7.1") + " answered #2 agent=101",
+			id("7.1") + " transferred #3 blind:101->?600", id("7.1") + " ended #4 answered"},
+	}, {
 		name: "bridged before its DialEnd: no ringing after the answer",
 		s: newScript().
 			newchan("PJSIP/trunk-00000001", "9.1", "9.1", "from-trunk", "5550101", "79001112233").
@@ -45,7 +74,7 @@ func TestScenarios(t *testing.T) {
 		want: []string{id("8.1") + " answered #1 agent=101", id("8.1") + " ended #2 answered"},
 	}, {
 		name: "SIP trunk to a queue of Local members that optimise away",
-		cfg:  Config{AgentChannel: "SIP/{ext}"},
+		cfg:  Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")},
 		s: newScript().
 			newchan("SIP/trunk-00000001", "2.1", "2.1", "from-pstn", "5550100", "79001112233").
 			add("QueueCallerJoin", "Uniqueid", "2.1", "Queue", "support").
@@ -116,7 +145,7 @@ func TestScenarios(t *testing.T) {
 		},
 	}, {
 		name: "Asterisk 11: Dial SubEvent, Bridge Link, no Linkedid",
-		cfg:  Config{AgentChannel: "SIP/{ext}"},
+		cfg:  Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")},
 		s: newScript().
 			newchan("SIP/101-00000793", "5.1", "", "from-internal", "102", "101").
 			newchan("SIP/102-00000794", "5.2", "", "from-internal", "", "102").
@@ -132,7 +161,7 @@ func TestScenarios(t *testing.T) {
 		want: []string{id("5.1") + " ringing #1 agent=102", id("5.1") + " answered #2 agent=102", id("5.1") + " ended #3 answered"},
 	}, {
 		name: "Asterisk 11: busy",
-		cfg:  Config{AgentChannel: "SIP/{ext}"},
+		cfg:  Config{Devices: agent.MustNew([]string{"SIP/{ext}"}, "")},
 		s: newScript().
 			newchan("SIP/trunk-00000001", "6.1", "", "from-trunk", "5550101", "79001112233").
 			newchan("SIP/101-00000002", "6.2", "", "from-internal", "", "101").

@@ -6,7 +6,9 @@ package calls
 
 import (
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -27,6 +29,11 @@ type Tracker struct {
 	bridges    map[string]*bridge
 	ended      map[string]*amigate.Call
 	endedOrder []endedRef // oldest first, for Expire and the MaxEnded bound
+	atxfers    []*call    // calls with an attended transfer not yet started
+
+	// pendingAtxfers is len(atxfers), read without the lock by Handle: while
+	// it is 0, events the correlator has no use for cost no lock.
+	pendingAtxfers atomic.Int32
 }
 
 type endedRef struct {
@@ -145,7 +152,7 @@ func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 		if f.State != "" && c.state != f.State {
 			continue
 		}
-		if f.Extension != "" && c.agent != f.Extension && !contains(c.exts, f.Extension) {
+		if f.Extension != "" && c.agent != f.Extension && !slices.Contains(c.exts, f.Extension) {
 			continue
 		}
 		s := t.snapshot(c, now, false)
@@ -159,7 +166,7 @@ func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
 			return c
 		}
-		return compareStrings(a.ID, b.ID)
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out
 }
@@ -214,16 +221,6 @@ func (t *Tracker) retire(c *call, final amigate.Call) {
 		}
 		t.endedOrder = slices.Delete(t.endedOrder, 0, over)
 	}
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // snapshot is c as the API shows it, with the customer's E.164. store

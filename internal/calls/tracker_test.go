@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"fmt"
 	"sync"
 	"testing"
@@ -175,7 +177,7 @@ func TestEventTime(t *testing.T) {
 // with cause 26 (answered elsewhere) before the call is answered; that cause
 // belongs to the leg, not to the call, until the call ends.
 func TestNoLegCauseBeforeEnd(t *testing.T) {
-	tr := NewTracker(Config{AgentChannel: "Local/{ext}@phones"})
+	tr := NewTracker(Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")})
 	var sawAnswered bool
 	for _, e := range feed(tr, readTranscript(t, "incoming_queue")) {
 		switch e.Type {

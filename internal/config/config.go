@@ -1,12 +1,17 @@
 // Package config reads the service's configuration: an optional YAML file
 // under AMIGATE_* environment variables, checked as a whole so that a bad
 // value stops start-up with a message naming the key. It imports nothing of
-// the product: cmd/api turns a Config into each package's own settings.
+// the product but package agent, whose rules of agent devices it applies to
+// check them: cmd/api turns a Config into each package's own settings.
 package config
 
 import (
 	"log/slog"
+	"strings"
 	"time"
+
+	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // Config is the whole configuration. Every field is documented with its
@@ -86,10 +91,11 @@ type JWT struct {
 // Dial is call control: how a click-to-call and a transfer become AMI
 // actions, and which customer numbers may be dialled.
 type Dial struct {
-	AgentChannel     string
+	AgentChannels    []string // device templates; see package agent
 	Context          string
 	TransferContext  string
 	ExtensionPattern string
+	VariablePattern  string   // RE2 pattern a request's channel variable name must match whole; see package chanvar
 	Allow            []string // RE2 patterns a rewritten number must match as a whole
 	Deny             []string // prefixes refused after rewriting
 	Rewrite          []Rewrite
@@ -191,9 +197,10 @@ func Defaults() Config {
 		},
 		JWT: JWT{Leeway: 30 * time.Second},
 		Dial: Dial{
-			AgentChannel:     "PJSIP/{ext}",
+			AgentChannels:    []string{agent.DefaultTemplate},
 			Context:          "from-internal",
-			ExtensionPattern: "[0-9]{2,15}",
+			ExtensionPattern: agent.DefaultPattern,
+			VariablePattern:  chanvar.DefaultPattern,
 			Deny:             []string{"00", "810", "8809"},
 			MinDigits:        3,
 			MaxDigits:        20,
@@ -228,7 +235,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("ami_tls", c.AMI.TLS),
 		slog.Bool("jwt_secret_set", c.JWT.Secret != ""),
 		slog.String("jwt_public_key_file", c.JWT.PublicKeyFile),
-		slog.String("dial_agent_channel", c.Dial.AgentChannel),
+		slog.String("dial_agent_channel", strings.Join(c.Dial.AgentChannels, ",")),
 		slog.String("dial_context", c.Dial.Context),
 		slog.String("transfer_context", c.Dial.TransferContext),
 		slog.String("phone_region", c.Phone.Region),

@@ -45,10 +45,11 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_JWT_ALGORITHMS", Path: "jwt.algorithms", val: &listValue{p: &c.JWT.Algorithms, sep: ","}},
 		{Env: "AMIGATE_JWT_LEEWAY", Path: "jwt.leeway", val: (*durationValue)(&c.JWT.Leeway)},
 
-		{Env: "AMIGATE_DIAL_AGENT_CHANNEL", Path: "dial.agent_channel", val: (*stringValue)(&c.Dial.AgentChannel)},
+		{Env: "AMIGATE_DIAL_AGENT_CHANNEL", Path: "dial.agent_channel", val: &listValue{p: &c.Dial.AgentChannels, sep: ","}},
 		{Env: "AMIGATE_DIAL_CONTEXT", Path: "dial.context", val: (*stringValue)(&c.Dial.Context)},
 		{Env: "AMIGATE_TRANSFER_CONTEXT", Path: "dial.transfer_context", val: (*stringValue)(&c.Dial.TransferContext)},
 		{Env: "AMIGATE_DIAL_EXTENSION_PATTERN", Path: "dial.extension_pattern", val: (*stringValue)(&c.Dial.ExtensionPattern)},
+		{Env: "AMIGATE_DIAL_VARIABLE_PATTERN", Path: "dial.variable_pattern", val: (*stringValue)(&c.Dial.VariablePattern)},
 		// Patterns are separated by spaces in the environment: a regular
 		// expression may contain a comma ({2,15}), never a space here.
 		{Env: "AMIGATE_DIAL_ALLOW", Path: "dial.allow", val: &listValue{p: &c.Dial.Allow, sep: " "}},

@@ -71,6 +71,7 @@ jwt:
   secret: `+jwtSecret+`
   algorithms: [HS256, HS512]
 dial:
+  agent_channel: ["Local/{ext}@from-queue/n", "PJSIP/{ext}"]
   allow: ["[0-9]{2,15}"]
   deny: []
   rewrite:
@@ -112,6 +113,7 @@ webhooks:
 		{"ping", c.AMI.PingInterval, 5 * time.Second},
 		{"algorithms", c.JWT.Algorithms, []string{"HS256", "HS512"}},
 		{"allow", c.Dial.Allow, []string{"[0-9]{2,15}"}},
+		{"agent devices from the file", c.Dial.AgentChannels, []string{"Local/{ext}@from-queue/n", "PJSIP/{ext}"}},
 		{"deny from env", c.Dial.Deny, []string{"8809", "00"}},
 		{"rewrite", c.Dial.Rewrite, []Rewrite{{"+7", "8"}, {"+", "810"}}},
 		{"transfer context", c.Dial.TransferContext, "transfers"},
@@ -137,6 +139,13 @@ func TestConfigFromEnvironment(t *testing.T) {
 	}
 	if c.HTTP.Addr != ":7000" {
 		t.Errorf("got http addr %q, want :7000 from AMIGATE_CONFIG's file", c.HTTP.Addr)
+	}
+	c, err = Load(nil, append([]string{"AMIGATE_DIAL_AGENT_CHANNEL=Local/{ext}@phones, PJSIP/{ext}"}, minimal...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Local/{ext}@phones", "PJSIP/{ext}"}, c.Dial.AgentChannels); diff != "" {
+		t.Errorf("agent devices from a comma-separated list (-want +got):\n%s", diff)
 	}
 }
 

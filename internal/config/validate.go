@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // minJWTSecret is RFC 7518 §3.2's minimum for HS256, as package auth
@@ -22,7 +25,8 @@ var (
 	// numberPrefix is a dial rule prefix: digits with an optional "+".
 	numberPrefix = regexp.MustCompile(`^\+?[0-9]*$`)
 	algorithms   = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-	eventTypes   = []string{"*", "call.ringing", "call.answered", "call.transferred", "call.ended"}
+	eventTypes   = []string{"*", "call.ringing", "call.answered", "call.transferred", "call.transfer_failed", "call.ended",
+		"agent.state_changed", "agent.queue_joined", "agent.queue_left", "agent.paused", "agent.unpaused"}
 )
 
 // resolve fills the defaults that depend on other settings, reads the files
@@ -129,9 +133,12 @@ func (c *Config) resolve(p purpose) error {
 	}
 
 	// Dial.
-	if strings.Count(c.Dial.AgentChannel, "{ext}") != 1 || !strings.Contains(c.Dial.AgentChannel, "/") ||
-		strings.HasPrefix(c.Dial.AgentChannel, "/") || strings.ContainsAny(c.Dial.AgentChannel, "\r\n\x00&, ") {
-		bad("AMIGATE_DIAL_AGENT_CHANNEL", "%q: want a channel with one {ext}, like PJSIP/{ext} or Local/{ext}@phones", c.Dial.AgentChannel)
+	// The device templates and the extension pattern are package agent's to
+	// judge; each is checked alone so that the error names its key.
+	if len(c.Dial.AgentChannels) == 0 {
+		bad("AMIGATE_DIAL_AGENT_CHANNEL", "want at least one device template, like PJSIP/{ext} or Local/{ext}@phones")
+	} else if _, err := agent.New(c.Dial.AgentChannels, ""); err != nil {
+		bad("AMIGATE_DIAL_AGENT_CHANNEL", "%v", err)
 	}
 	if !contextName.MatchString(c.Dial.Context) {
 		bad("AMIGATE_DIAL_CONTEXT", "%q is not a dialplan context name", c.Dial.Context)
@@ -139,8 +146,14 @@ func (c *Config) resolve(p purpose) error {
 	if !contextName.MatchString(c.Dial.TransferContext) {
 		bad("AMIGATE_TRANSFER_CONTEXT", "%q is not a dialplan context name", c.Dial.TransferContext)
 	}
-	if _, err := regexp.Compile(`^(?:` + c.Dial.ExtensionPattern + `)$`); err != nil || c.Dial.ExtensionPattern == "" {
+	if _, err := agent.New(nil, c.Dial.ExtensionPattern); err != nil || c.Dial.ExtensionPattern == "" {
 		bad("AMIGATE_DIAL_EXTENSION_PATTERN", "%q is not a regular expression", c.Dial.ExtensionPattern)
+	}
+	if _, err := chanvar.New(c.Dial.VariablePattern); err != nil || c.Dial.VariablePattern == "" {
+		if err == nil {
+			err = errors.New("empty")
+		}
+		bad("AMIGATE_DIAL_VARIABLE_PATTERN", "%v", err)
 	}
 	for i, p := range c.Dial.Allow {
 		if _, err := regexp.Compile(`^(?:` + p + `)$`); err != nil {

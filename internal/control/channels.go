@@ -8,7 +8,7 @@ import (
 
 // Which channel of a call is the agent's and which the customer's is read
 // from channel names: agent devices are recognised by the configured channel
-// template (AgentChannel), everything else is the customer's side. Local
+// templates (Config.Devices), everything else is the customer's side. Local
 // channels come in pairs; Asterisk names the halves ";1" and ";2".
 //
 // The half that sits in the bridge with the other party is what transfers
@@ -38,22 +38,11 @@ func liveChannels(c amigate.Call) []amigate.Channel {
 	return out
 }
 
-// agentExtension returns the extension of an agent channel name (by the
-// channel template and the extension pattern, so that with "PJSIP/{ext}" a
-// trunk's "PJSIP/trunk-00000004" is not an agent's) and whether name is one.
+// agentExtension returns the extension of an agent channel name and
+// whether name is one (so that with "PJSIP/{ext}" a trunk's
+// "PJSIP/trunk-00000004" is not an agent's).
 func (s *Service) agentExtension(name string) (string, bool) {
-	tpl := s.cfg.AgentChannel
-	i := strings.Index(tpl, "{ext}")
-	before, after := tpl[:i], tpl[i+len("{ext}"):]
-	if !strings.HasPrefix(name, before) {
-		return "", false
-	}
-	rest := name[len(before):]
-	j := strings.LastIndex(rest, after+"-")
-	if j <= 0 || !s.c.ext.MatchString(rest[:j]) {
-		return "", false
-	}
-	return rest[:j], true
+	return s.cfg.Devices.Extension(name)
 }
 
 // localHalf returns 1 or 2 for the halves of a Local channel pair, 0 for any

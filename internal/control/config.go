@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
+	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
@@ -24,26 +25,25 @@ const (
 // Config is call control's configuration. Zero fields take the defaults
 // documented on each field; DefaultConfig returns them all.
 type Config struct {
-	// AgentChannel is the channel template of an agent's device; "{ext}"
-	// is replaced by the extension (AMIGATE_DIAL_AGENT_CHANNEL, default
-	// "PJSIP/{ext}"). It is also how agent channels are told apart from the
-	// customer's: a channel named template+"-..." belongs to the agent.
-	AgentChannel string
+	// Devices are the agents' devices and what an extension is
+	// (AMIGATE_DIAL_AGENT_CHANNEL, AMIGATE_DIAL_EXTENSION_PATTERN; default
+	// agent.Default()): click-to-call rings the extension's first device,
+	// "from" and a transfer's "to" must be extensions, and agent channels
+	// are told apart from the customer's by them.
+	Devices *agent.Devices
 	// DialContext is where the customer number is dialled
 	// (AMIGATE_DIAL_CONTEXT, default "from-internal").
 	DialContext string
 	// TransferContext is where transfers go (AMIGATE_TRANSFER_CONTEXT,
 	// default DialContext).
 	TransferContext string
-	// ExtensionPattern is the RE2 pattern an agent extension must match as a
-	// whole, for "from" and for a transfer's "to"
-	// (AMIGATE_DIAL_EXTENSION_PATTERN, default "[0-9]{2,15}"). Whatever it
-	// says, an extension never contains characters outside [A-Za-z0-9_*#+-].
-	ExtensionPattern string
 	// Rules are the dial rules for customer numbers (AMIGATE_DIAL_ALLOW,
 	// AMIGATE_DIAL_DENY, AMIGATE_DIAL_REWRITE; see package dialrules).
 	// DefaultConfig denies "00", "810" and "8809".
 	Rules dialrules.Config
+	// Variables are the channel variables a request may set
+	// (AMIGATE_DIAL_VARIABLE_PATTERN; default chanvar.Default(): CRM_…).
+	Variables *chanvar.Rule
 	// DefaultTimeout is how long the agent's phone rings when a request
 	// sets no timeout (default 30s); MaxTimeout bounds what a request may
 	// set (default 120s). MinTimeout is the least a request may set
@@ -75,17 +75,17 @@ func DefaultConfig() Config {
 }
 
 func (c *Config) setDefaults() {
-	if c.AgentChannel == "" {
-		c.AgentChannel = "PJSIP/{ext}"
+	if c.Devices == nil {
+		c.Devices = agent.Default()
+	}
+	if c.Variables == nil {
+		c.Variables = chanvar.Default()
 	}
 	if c.DialContext == "" {
 		c.DialContext = "from-internal"
 	}
 	if c.TransferContext == "" {
 		c.TransferContext = c.DialContext
-	}
-	if c.ExtensionPattern == "" {
-		c.ExtensionPattern = "[0-9]{2,15}"
 	}
 	if c.DefaultTimeout == 0 {
 		c.DefaultTimeout = 30 * time.Second
@@ -123,7 +123,6 @@ var contextName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}$`)
 // compiled is the part of the configuration that needs checking once.
 type compiled struct {
 	rules *dialrules.Rules
-	ext   *regexp.Regexp
 }
 
 // Validate checks the configuration after defaults and names the field at
@@ -137,20 +136,11 @@ func (c Config) Validate() error {
 func (c *Config) compile() (compiled, error) {
 	var out compiled
 	var errs []error
-	if strings.Count(c.AgentChannel, "{ext}") != 1 || !strings.Contains(c.AgentChannel, "/") ||
-		strings.ContainsAny(c.AgentChannel, "\r\n\x00&,") || strings.HasPrefix(c.AgentChannel, "/") {
-		errs = append(errs, fmt.Errorf("control: AgentChannel %q: want a channel with one {ext}, like PJSIP/{ext}", c.AgentChannel))
-	}
 	for _, f := range [...]struct{ name, v string }{{"DialContext", c.DialContext}, {"TransferContext", c.TransferContext}} {
 		if !contextName.MatchString(f.v) {
 			errs = append(errs, fmt.Errorf("control: %s %q: not a dialplan context name", f.name, f.v))
 		}
 	}
-	ext, err := regexp.Compile(`^(?:` + c.ExtensionPattern + `)$`)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("control: ExtensionPattern %q: %w", c.ExtensionPattern, err))
-	}
-	out.ext = ext
 	rules, err := dialrules.Compile(c.Rules)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("control: Rules: %w", err))

@@ -17,10 +17,9 @@ func TestDefaultConfig(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"AgentChannel", c.AgentChannel, "PJSIP/{ext}"},
+		{"Devices", c.Devices.String(), "PJSIP/{ext} (extensions: [0-9]{2,15})"},
 		{"DialContext", c.DialContext, "from-internal"},
 		{"TransferContext", c.TransferContext, "from-internal"},
-		{"ExtensionPattern", c.ExtensionPattern, "[0-9]{2,15}"},
 		{"DefaultTimeout", c.DefaultTimeout, 30 * time.Second},
 		{"MaxTimeout", c.MaxTimeout, 120 * time.Second},
 		{"BlindMethod", c.BlindMethod, BlindTransferAction},
@@ -46,13 +45,8 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want string // the field the error must name
 	}{
-		{"template without ext", Config{AgentChannel: "PJSIP/101"}, "AgentChannel"},
-		{"template twice ext", Config{AgentChannel: "PJSIP/{ext}&PJSIP/{ext}"}, "AgentChannel"},
-		{"template regex", Config{AgentChannel: "/PJSIP/{ext}/"}, "AgentChannel"},
-		{"template CRLF", Config{AgentChannel: "PJSIP/{ext}\r\nApplication: System"}, "AgentChannel"},
 		{"dial context", Config{DialContext: "from internal"}, "DialContext"},
 		{"transfer context", Config{TransferContext: "x\r\n"}, "TransferContext"},
-		{"extension pattern", Config{ExtensionPattern: "[0-9"}, "ExtensionPattern"},
 		{"dial rules", Config{Rules: dialrules.Config{Deny: []string{"8x"}}}, "deny[0]"},
 		{"timeouts", Config{MinTimeout: time.Minute, MaxTimeout: time.Second}, "timeouts"},
 		{"default timeout", Config{DefaultTimeout: time.Hour}, "timeouts"},
@@ -76,5 +70,5 @@ func TestNewPanicsOnInvalidConfig(t *testing.T) {
 			t.Error("New accepted an invalid configuration")
 		}
 	}()
-	New(Config{AgentChannel: "nope"}, &fakeAMI{}, newFakeCalls())
+	New(Config{DialContext: "no pe"}, &fakeAMI{}, newFakeCalls())
 }

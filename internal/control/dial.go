@@ -6,12 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 // ActionIDPrefix starts the ActionID of a click-to-call Originate; the rest
@@ -64,7 +63,7 @@ func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage
 		return amigate.Call{}, false, err
 	}
 	id := s.cfg.NewID()
-	a := s.originate(p, id, s.cfg.NewID())
+	o := s.originate(p, id, s.cfg.NewID())
 	c = amigate.Call{
 		ID:         id,
 		Direction:  amigate.DirectionOutbound,
@@ -76,8 +75,8 @@ func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage
 		Channels:   []amigate.Channel{},
 		Metadata:   metadata,
 	}
-	s.calls.Expect(c, a.ID)
-	if _, err := s.ami.Send(ctx, a); err != nil {
+	s.calls.Expect(c, o.ActionID)
+	if _, err := s.ami.Originate(ctx, o); err != nil {
 		if definite(err) {
 			if u, ok := s.calls.(Unexpecter); ok {
 				u.Unexpect(id)
@@ -89,22 +88,11 @@ func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage
 	return c, true, nil
 }
 
-// definite reports whether err means Asterisk did not and will not run the
-// action: it refused it, the client had no connection to send it on, or the
-// encoder refused a header (every value is checked before, so that would be
-// a bug here, but nothing was written).
-func definite(err error) bool {
-	var ae *actionError
-	var he *ami.HeaderError
-	return errors.As(err, &ae) || errors.As(err, &he) || errors.Is(err, errNotReady) || errors.Is(err, errClosed)
-}
-
-// originate builds the click-to-call Originate in the header order of the
-// product transcript (testdata/ami/click_to_call_channelid.txt). Nothing in
-// it comes from the request unchecked: the channel is the configured
-// template around a checked extension, the context is configuration, the
-// extension is a number that passed the dial rules.
-func (s *Service) originate(p dialPlan, id, otherID string) *ami.Action {
+// originate is the click-to-call Originate. Nothing in it comes from the
+// request unchecked: the channel is the configured template around a checked
+// extension, the context is configuration, the extension is a number that
+// passed the dial rules.
+func (s *Service) originate(p dialPlan, id, otherID string) amiclient.OriginateParams {
 	// The agent's phone shows the CRM's display name, or else the number
 	// in the readable format; the number part is what is dialled, so that
 	// the phone's redial reaches the customer.
@@ -112,21 +100,21 @@ func (s *Service) originate(p dialPlan, id, otherID string) *ami.Action {
 	if display == "" {
 		display = p.display
 	}
-	a := &ami.Action{Name: "Originate", ID: ActionIDPrefix + id, Fields: make([]ami.Field, 0, 10+len(p.vars))}
-	a.Fields = append(a.Fields,
-		ami.Field{Name: "Channel", Value: strings.Replace(s.cfg.AgentChannel, "{ext}", p.from, 1)},
-		ami.Field{Name: "Context", Value: s.cfg.DialContext},
-		ami.Field{Name: "Exten", Value: p.to},
-		ami.Field{Name: "Priority", Value: "1"},
-		ami.Field{Name: "CallerID", Value: `"` + display + `" <` + p.to + `>`},
-		ami.Field{Name: "Async", Value: "true"},
-		ami.Field{Name: "ChannelId", Value: id},
-		ami.Field{Name: "OtherChannelId", Value: otherID},
-		ami.Field{Name: "Variable", Value: "AMIGATE_CALL_ID=" + id},
-	)
-	a.Fields = append(a.Fields, p.vars...)
-	a.Fields = append(a.Fields, ami.Field{Name: "Timeout", Value: strconv.FormatInt(p.timeout.Milliseconds(), 10)})
-	return a
+	vars := make([]ami.Field, 0, 1+len(p.vars))
+	vars = append(vars, ami.Field{Name: "AMIGATE_CALL_ID", Value: id})
+	return amiclient.OriginateParams{
+		Channel:        s.cfg.Devices.Dial(p.from),
+		Context:        s.cfg.DialContext,
+		Exten:          p.to,
+		Priority:       1,
+		CallerID:       `"` + display + `" <` + p.to + `>`,
+		Async:          true,
+		ChannelID:      id,
+		OtherChannelID: otherID,
+		Variables:      append(vars, p.vars...),
+		Timeout:        p.timeout,
+		ActionID:       ActionIDPrefix + id,
+	}
 }
 
 // fingerprint identifies a dial request for Idempotency-Key comparison: the
@@ -147,6 +135,7 @@ func fingerprint(p dialPlan, metadata json.RawMessage) [32]byte {
 	put(p.timeout.String())
 	put(strconv.Itoa(len(p.vars)))
 	for _, v := range p.vars {
+		put(v.Name)
 		put(v.Value)
 	}
 	var buf bytes.Buffer

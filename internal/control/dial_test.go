@@ -1,10 +1,14 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +19,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
@@ -38,7 +43,7 @@ func TestDialOriginateMatchesTranscript(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.transcript, func(t *testing.T) {
 			fa, fc := &fakeAMI{}, newFakeCalls()
-			s := newTestService(t, Config{AgentChannel: tt.template, NewID: seqIDs(callID, otherID)}, fa, fc)
+			s := newTestService(t, Config{Devices: agent.MustNew([]string{tt.template}, ""), NewID: seqIDs(callID, otherID)}, fa, fc)
 			c, err := s.Dial(context.Background(), amigate.DialRequest{From: tt.from, To: "79001234567"})
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +84,7 @@ func TestDialOriginateMatchesTranscript(t *testing.T) {
 // variables (escaped, sorted), a display name, a timeout and dial rules.
 func TestDialGolden(t *testing.T) {
 	cfg := Config{
-		AgentChannel:    "PJSIP/{ext}",
+		Devices:         agent.MustNew([]string{"PJSIP/{ext}"}, ""),
 		DialContext:     "crm-out",
 		TransferContext: "crm-xfer",
 		Rules:           dialrules.Config{Rewrite: []dialrules.Rewrite{{Prefix: "+7", Replace: "8"}}},
@@ -89,7 +94,7 @@ func TestDialGolden(t *testing.T) {
 	s := newTestService(t, cfg, fa, newFakeCalls())
 	_, err := s.Dial(context.Background(), amigate.DialRequest{
 		From: "101", To: "+7 (900) 123-45-67", CallerID: "Ivan Petrov (deal 42)", Timeout: 45 * time.Second,
-		Variables: map[string]string{"CRM_DEAL_ID": "42", "CRM_NOTE": `a,AMIGATE_CALL_ID=x "q" \b`, "_INHERITED": "yes"},
+		Variables: map[string]string{"CRM_DEAL_ID": "42", "CRM_NOTE": `a,AMIGATE_CALL_ID=x "q" \b`, "CRM_SOURCE": "yes"},
 		Metadata:  json.RawMessage(`{"deal": 42}`),
 	})
 	if err != nil {
@@ -168,7 +173,7 @@ func TestDialRefusesBadInput(t *testing.T) {
 		{"variable name NUL", with(func(r *amigate.DialRequest) { r.Variables["X\x00"] = "1" }), "variables"},
 		{"variable name equals", with(func(r *amigate.DialRequest) { r.Variables["A=B"] = "1" }), "variables"},
 		{"variable name function", with(func(r *amigate.DialRequest) { r.Variables["CALLERID(num)"] = "1" }), "variables"},
-		{"variable name digit first", with(func(r *amigate.DialRequest) { r.Variables["1X"] = "1" }), "variables"},
+		{"variable name digit first", with(func(r *amigate.DialRequest) { r.Variables["1X"] = "1" }), "variables.1X"},
 		{"variable name empty", with(func(r *amigate.DialRequest) { r.Variables[""] = "1" }), "variables"},
 		{"variable reserved", with(func(r *amigate.DialRequest) { r.Variables["AMIGATE_CALL_ID"] = "x" }), "variables.AMIGATE_CALL_ID"},
 		{"variable reserved lower", with(func(r *amigate.DialRequest) { r.Variables["amigate_x"] = "x" }), "variables.amigate_x"},
@@ -176,6 +181,14 @@ func TestDialRefusesBadInput(t *testing.T) {
 		{"variable transfer context", with(func(r *amigate.DialRequest) { r.Variables["TRANSFER_CONTEXT"] = "evil" }), "variables.TRANSFER_CONTEXT"},
 		{"variable goto on blind transfer", with(func(r *amigate.DialRequest) { r.Variables["_GOTO_ON_BLINDXFR"] = "evil,s,1" }), "variables._GOTO_ON_BLINDXFR"},
 		{"variable underscores only", with(func(r *amigate.DialRequest) { r.Variables["__"] = "x" }), "variables.__"},
+		// Variables Asterisk acts on that a deny list once let through.
+		{"variable monitor exec", with(func(r *amigate.DialRequest) { r.Variables["__MONITOR_EXEC"] = "/bin/sh -c 'id'" }), "variables.__MONITOR_EXEC"},
+		{"variable monitor exec args", with(func(r *amigate.DialRequest) { r.Variables["MONITOR_EXEC_ARGS"] = "-c id" }), "variables.MONITOR_EXEC_ARGS"},
+		{"variable sip header", with(func(r *amigate.DialRequest) { r.Variables["__SIPADDHEADER01"] = "P-Asserted-Identity: <sip:911@x>" }), "variables.__SIPADDHEADER01"},
+		{"variable touch mixmonitor", with(func(r *amigate.DialRequest) { r.Variables["__TOUCH_MIXMONITOR"] = "/etc/passwd" }), "variables.__TOUCH_MIXMONITOR"},
+		{"variable audiohook inherit", with(func(r *amigate.DialRequest) { r.Variables["__AUDIOHOOK_INHERIT"] = "MixMonitor" }), "variables.__AUDIOHOOK_INHERIT"},
+		{"variable inherited crm", with(func(r *amigate.DialRequest) { r.Variables["__CRM_DEAL_ID"] = "42" }), "variables.__CRM_DEAL_ID"},
+		{"variable not in the pattern", with(func(r *amigate.DialRequest) { r.Variables["DEAL_ID"] = "42" }), "variables.DEAL_ID"},
 		{"idempotency key CRLF", with(func(r *amigate.DialRequest) { r.IdempotencyKey = "k\r\n" }), "idempotency_key"},
 	}
 	for _, tt := range tests {
@@ -203,7 +216,7 @@ func TestDialRefusesBadInput(t *testing.T) {
 func TestDialTooManyVariables(t *testing.T) {
 	vars := map[string]string{}
 	for i := range maxVariables + 1 {
-		vars["V"+strings.Repeat("X", i)] = "1"
+		vars["CRM_V"+strings.Repeat("X", i)] = "1"
 	}
 	s := newTestService(t, Config{}, &fakeAMI{}, newFakeCalls())
 	_, err := s.Dial(context.Background(), amigate.DialRequest{From: "101", To: "79001234567", Variables: vars})
@@ -224,12 +237,17 @@ func TestDialErrors(t *testing.T) {
 		wantForget bool
 	}{
 		{"refused", refused("Originate", "Permission denied"), amigate.ErrPBXRefused, "Permission denied", true},
-		{"not ready", errNotReady, amigate.ErrUnavailable, "", true},
-		{"closed", errClosed, amigate.ErrUnavailable, "", true},
-		{"disconnected", errDisconnected, amigate.ErrUnavailable, "", false},
-		{"client timeout", errTimeout, amigate.ErrTimeout, "", false},
+		{"not ready", amiclient.ErrNotReady, amigate.ErrUnavailable, "", true},
+		{"closed", amiclient.ErrClosed, amigate.ErrUnavailable, "", true},
+		{"disconnected", amiclient.ErrDisconnected, amigate.ErrUnavailable, "", false},
+		{"client timeout", amiclient.ErrTimeout, amigate.ErrTimeout, "", false},
 		{"deadline", context.DeadlineExceeded, amigate.ErrTimeout, "", false},
 		{"encoder refused", &ami.HeaderError{Name: "Exten", Err: ami.ErrUnsafeHeader}, ami.ErrUnsafeHeader, "", true},
+		// By behaviour: any client's errors, not only amiclient's sentinels.
+		{"other client down", behaviour{unavailable: true, unsent: true}, amigate.ErrUnavailable, "", true},
+		{"other client lost", behaviour{unavailable: true}, amigate.ErrUnavailable, "", false},
+		{"other client slow", behaviour{timeout: true}, amigate.ErrTimeout, "", false},
+		{"other client refused", otherRefusal("Permission denied"), amigate.ErrPBXRefused, "Permission denied", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,6 +273,22 @@ func TestDialErrors(t *testing.T) {
 		})
 	}
 }
+
+// behaviour and otherRefusal are AMI client errors that are none of
+// amiclient's.
+type behaviour struct{ unavailable, timeout, unsent bool }
+
+func (b behaviour) Error() string {
+	return fmt.Sprintf("client error %v %v %v", b.unavailable, b.timeout, b.unsent)
+}
+func (b behaviour) Unavailable() bool { return b.unavailable }
+func (b behaviour) Timeout() bool     { return b.timeout }
+func (b behaviour) Unsent() bool      { return b.unsent }
+
+type otherRefusal string
+
+func (r otherRefusal) Error() string   { return "refused: " + string(r) }
+func (r otherRefusal) Refusal() string { return string(r) }
 
 func TestNewUUID(t *testing.T) {
 	seen := map[string]bool{}
@@ -310,3 +344,29 @@ type nopCalls struct{}
 func (nopCalls) Expect(amigate.Call, string)            {}
 func (nopCalls) Get(string) (amigate.Call, bool)        { return amigate.Call{}, false }
 func (nopCalls) List(amigate.CallFilter) []amigate.Call { return nil }
+
+// TestDialVariableRule: the configured pattern decides which variables a
+// request may set, and a refusal names the rule.
+func TestDialVariableRule(t *testing.T) {
+	rule, err := chanvar.New(`ERP_[A-Z]+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := &fakeAMI{}
+	s := newTestService(t, Config{Variables: rule}, fa, newFakeCalls())
+	_, err = s.Dial(context.Background(), amigate.DialRequest{From: "101", To: "79001234567", Variables: map[string]string{"CRM_DEAL_ID": "42"}})
+	var fe *amigate.FieldError
+	if !errors.As(err, &fe) || fe.Field != "variables.CRM_DEAL_ID" || !strings.Contains(fe.Message, "ERP_[A-Z]+") || !strings.Contains(fe.Message, "AMIGATE_DIAL_VARIABLE_PATTERN") {
+		t.Fatalf("error = %v, want a FieldError on variables.CRM_DEAL_ID naming the pattern", err)
+	}
+	if _, err := s.Dial(context.Background(), amigate.DialRequest{From: "101", To: "79001234567", Variables: map[string]string{"ERP_ORDER": "7"}}); err != nil {
+		t.Fatalf("an allowed variable: %v", err)
+	}
+	acts := fa.actions()
+	if len(acts) != 1 {
+		t.Fatalf("sent %d actions, want one Originate", len(acts))
+	}
+	if m := acts[0].Message("1"); !strings.Contains(m.String(), "ERP_ORDER=7") {
+		t.Fatalf("Originate sent %q, want ERP_ORDER=7 in it", m.String())
+	}
+}

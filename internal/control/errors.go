@@ -1,12 +1,12 @@
 package control
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
 )
 
 // refusedError is Asterisk's "Response: Error" to an action, as a domain
@@ -32,6 +32,26 @@ func (e *refusedError) Error() string {
 
 func (e *refusedError) Unwrap() []error { return []error{amigate.ErrPBXRefused, e.err} }
 
+// The AMI client's errors, by behaviour: call control needs to know what
+// happened, not which client said it.
+type (
+	// unavailable: there was no usable connection to Asterisk.
+	unavailable interface{ Unavailable() bool }
+	// timeout: no answer in time; the action may still run.
+	timeout interface{ Timeout() bool }
+	// unsent: nothing of the action reached Asterisk.
+	unsent interface{ Unsent() bool }
+	// refusal: Asterisk answered Response: Error, with this message.
+	refusal interface{ Refusal() string }
+)
+
+// is reports whether err's chain holds an error of behaviour B for which
+// ok holds.
+func is[B any](err error, ok func(B) bool) bool {
+	var b B
+	return errors.As(err, &b) && ok(b)
+}
+
 // pbxError maps an error of the AMI client to the domain errors of api.md:
 // not connected → ErrUnavailable (503), no answer in time → ErrTimeout (504),
 // Response: Error → ErrPBXRefused (502) with Asterisk's message. The cause
@@ -40,13 +60,13 @@ func pbxError(action string, err error, hint string) error {
 	if err == nil {
 		return nil
 	}
-	var ae *actionError
+	var r refusal
 	switch {
-	case errors.As(err, &ae):
-		return &refusedError{action: action, message: actionMessage(ae), hint: hint, err: err}
-	case isUnavailable(err):
+	case errors.As(err, &r):
+		return &refusedError{action: action, message: r.Refusal(), hint: hint, err: err}
+	case is(err, unavailable.Unavailable):
 		return fmt.Errorf("%s: %w: %w", action, amigate.ErrUnavailable, err)
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errTimeout):
+	case is(err, timeout.Timeout): // context.DeadlineExceeded too
 		return fmt.Errorf("%s: %w: %w", action, amigate.ErrTimeout, err)
 	}
 	return fmt.Errorf("%s: %w", action, err)
@@ -55,6 +75,16 @@ func pbxError(action string, err error, hint string) error {
 // isRefusal reports whether err is Asterisk's Response: Error whose message
 // contains want (case-insensitively).
 func isRefusal(err error, want string) bool {
-	var ae *actionError
-	return errors.As(err, &ae) && strings.Contains(strings.ToLower(actionMessage(ae)), strings.ToLower(want))
+	var r refusal
+	return errors.As(err, &r) && strings.Contains(strings.ToLower(r.Refusal()), strings.ToLower(want))
+}
+
+// definite reports whether err means Asterisk did not and will not run the
+// action: it refused it, or nothing of it was sent (no connection, or the
+// encoder refused a value: every value is checked before, so that would be
+// a bug here, but nothing was written).
+func definite(err error) bool {
+	var r refusal
+	var he *ami.HeaderError
+	return errors.As(err, &r) || errors.As(err, &he) || is(err, unsent.Unsent)
 }

@@ -16,12 +16,15 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeAMI is a hand-written AMI: it records every action and answers with
-// its function fields (Success by default).
+// fakeAMI is a hand-written AMI: it encodes every action with the client's
+// own encoder (so that tests see the exact wire action, and a value the
+// client would refuse is refused here too), records it and answers with its
+// function fields (Success by default).
 type fakeAMI struct {
 	SendFunc     func(ctx context.Context, a *ami.Action) (ami.Message, error)
 	SendListFunc func(ctx context.Context, a *ami.Action) (ami.Message, []ami.Message, error)
@@ -38,7 +41,11 @@ func (f *fakeAMI) record(a *ami.Action) {
 	f.mu.Unlock()
 }
 
-func (f *fakeAMI) Send(ctx context.Context, a *ami.Action) (ami.Message, error) {
+func (f *fakeAMI) send(ctx context.Context, encode func() (*ami.Action, error)) (ami.Message, error) {
+	a, err := encode()
+	if err != nil {
+		return ami.Message{}, err
+	}
 	f.record(a)
 	if f.SendFunc != nil {
 		return f.SendFunc(ctx, a)
@@ -46,12 +53,54 @@ func (f *fakeAMI) Send(ctx context.Context, a *ami.Action) (ami.Message, error) 
 	return success(a), nil
 }
 
-func (f *fakeAMI) SendList(ctx context.Context, a *ami.Action) (ami.Message, []ami.Message, error) {
+func (f *fakeAMI) list(ctx context.Context, encode func() (*ami.Action, error)) ([]ami.Message, error) {
+	a, err := encode()
+	if err != nil {
+		return nil, err
+	}
 	f.record(a)
 	if f.SendListFunc != nil {
-		return f.SendListFunc(ctx, a)
+		_, evs, err := f.SendListFunc(ctx, a)
+		return evs, err
 	}
-	return success(a), nil, nil
+	return nil, nil
+}
+
+func (f *fakeAMI) run(ctx context.Context, encode func() (*ami.Action, error)) error {
+	_, err := f.send(ctx, encode)
+	return err
+}
+
+func (f *fakeAMI) Originate(ctx context.Context, p amiclient.OriginateParams) (ami.Message, error) {
+	return f.send(ctx, p.Action)
+}
+
+func (f *fakeAMI) Hangup(ctx context.Context, p amiclient.HangupParams) error {
+	return f.run(ctx, p.Action)
+}
+
+func (f *fakeAMI) Redirect(ctx context.Context, p amiclient.RedirectParams) error {
+	return f.run(ctx, p.Action)
+}
+
+func (f *fakeAMI) BlindTransfer(ctx context.Context, p amiclient.TransferParams) error {
+	return f.run(ctx, p.BlindTransferAction)
+}
+
+func (f *fakeAMI) Atxfer(ctx context.Context, p amiclient.TransferParams) error {
+	return f.run(ctx, p.AtxferAction)
+}
+
+func (f *fakeAMI) QueuePause(ctx context.Context, p amiclient.QueuePauseParams) error {
+	return f.run(ctx, p.Action)
+}
+
+func (f *fakeAMI) QueueSummary(ctx context.Context, p amiclient.QueueSummaryParams) ([]ami.Message, error) {
+	return f.list(ctx, p.Action)
+}
+
+func (f *fakeAMI) QueueStatus(ctx context.Context, p amiclient.QueueStatusParams) ([]ami.Message, error) {
+	return f.list(ctx, p.Action)
 }
 
 func (f *fakeAMI) actions() []*ami.Action {
@@ -66,7 +115,7 @@ func success(a *ami.Action) ami.Message {
 
 // refused is what the AMI client returns for Response: Error.
 func refused(action, message string) error {
-	return &actionError{Action: action, Response: "Error", Message: message}
+	return &amiclient.ActionError{Action: action, Response: "Error", Message: message}
 }
 
 // fakeCalls is a hand-written correlator.
@@ -75,6 +124,7 @@ type fakeCalls struct {
 	calls     map[string]amigate.Call
 	expected  []expectation
 	forgotten []string
+	atxfers   []string // "id channel to" of each ExpectAtxfer
 }
 
 type expectation struct {
@@ -83,8 +133,9 @@ type expectation struct {
 }
 
 var (
-	_ Calls      = (*fakeCalls)(nil)
-	_ Unexpecter = (*fakeCalls)(nil)
+	_ Calls         = (*fakeCalls)(nil)
+	_ Unexpecter    = (*fakeCalls)(nil)
+	_ AtxferWatcher = (*fakeCalls)(nil)
 )
 
 func newFakeCalls(cs ...amigate.Call) *fakeCalls {
@@ -100,6 +151,18 @@ func (f *fakeCalls) Expect(c amigate.Call, actionID string) {
 	defer f.mu.Unlock()
 	f.expected = append(f.expected, expectation{c, actionID})
 	f.calls[c.ID] = c
+}
+
+func (f *fakeCalls) ExpectAtxfer(id, channel, to string, _ time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.atxfers = append(f.atxfers, id+" "+channel+" "+to)
+}
+
+func (f *fakeCalls) watched() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.atxfers...)
 }
 
 func (f *fakeCalls) Unexpect(id string) {

@@ -2,19 +2,12 @@ package control
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"slices"
 
 	"github.com/amigate/amigate"
-	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
-
-// ErrRegexChannel is returned when a channel name could be read as a regular
-// expression by AMI Hangup ("/.../" matches every channel it fits), which
-// must never be sent.
-var ErrRegexChannel = errors.New("control: channel name could be read as a regex")
 
 // Hangup hangs up every live channel of the call, each by its exact name
 // (the ;2 half of a Local pair whose ;1 half is listed goes with it and is
@@ -46,16 +39,16 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 	if len(names) == 0 {
 		names = append(names, c.ID)
 	}
+	// Every name is checked before the first is sent, so that a call is not
+	// left half hung up.
 	for _, n := range names {
-		if strings.HasPrefix(n, "/") || n == "" {
-			return amigate.Call{}, fmt.Errorf("call %q channel %q: %w", id, n, ErrRegexChannel)
+		if err := amiclient.CheckChannel(n); err != nil {
+			return amigate.Call{}, fmt.Errorf("call %q: %w", id, err)
 		}
 	}
-	cause := strconv.Itoa(s.cfg.HangupCause)
 	hung := 0
 	for _, n := range names {
-		a := ami.NewAction("Hangup").Add("Channel", n).Add("Cause", cause)
-		_, err := s.ami.Send(ctx, a)
+		err := s.ami.Hangup(ctx, amiclient.HangupParams{Channel: n, Cause: s.cfg.HangupCause})
 		switch {
 		case err == nil:
 			hung++
@@ -71,10 +64,5 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 }
 
 func hasChannel(chs []amigate.Channel, name string) bool {
-	for _, ch := range chs {
-		if ch.Name == name {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(chs, func(ch amigate.Channel) bool { return ch.Name == name })
 }

@@ -1,6 +1,8 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"errors"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 func TestHangup(t *testing.T) {
@@ -61,7 +64,7 @@ func TestHangup(t *testing.T) {
 		{
 			name:    "a regex is never sent",
 			call:    withChannels(outboundSIP, amigate.Channel{Name: "PJSIP/201-00000003", State: "Up"}, amigate.Channel{Name: "/.*/", State: "Up"}),
-			wantErr: ErrRegexChannel,
+			wantErr: amiclient.ErrBadChannel,
 		},
 	}
 	for _, tt := range tests {
@@ -72,7 +75,7 @@ func TestHangup(t *testing.T) {
 				}
 				return success(a), nil
 			}}
-			s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, fa, newFakeCalls(tt.call))
+			s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, fa, newFakeCalls(tt.call))
 			c, err := s.Hangup(context.Background(), tt.call.ID)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error = %v, want %v", err, tt.wantErr)
@@ -102,8 +105,8 @@ func TestHangupErrors(t *testing.T) {
 		want error
 	}{
 		{"unknown call", "nope", nil, amigate.ErrNotFound},
-		{"not connected", outboundSIP.ID, errNotReady, amigate.ErrUnavailable},
-		{"timeout", outboundSIP.ID, errTimeout, amigate.ErrTimeout},
+		{"not connected", outboundSIP.ID, amiclient.ErrNotReady, amigate.ErrUnavailable},
+		{"timeout", outboundSIP.ID, amiclient.ErrTimeout, amigate.ErrTimeout},
 		{"refused", outboundSIP.ID, refused("Hangup", "Permission denied"), amigate.ErrPBXRefused},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 func dialReq(key string) amigate.DialRequest {
@@ -136,9 +137,9 @@ func TestIdempotencyAfterFailure(t *testing.T) {
 		wantOriginate int
 	}{
 		{"refused", refused("Originate", "Permission denied"), 2},
-		{"not connected", errNotReady, 2},
-		{"timeout", errTimeout, 1},
-		{"disconnected", errDisconnected, 1},
+		{"not connected", amiclient.ErrNotReady, 2},
+		{"timeout", amiclient.ErrTimeout, 1},
+		{"disconnected", amiclient.ErrDisconnected, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 const maxQueueName = 128
@@ -16,7 +17,7 @@ const maxQueueName = 128
 // Queues returns one summary per queue (AMI QueueSummary), in Asterisk's
 // order.
 func (s *Service) Queues(ctx context.Context) ([]amigate.QueueSummary, error) {
-	_, events, err := s.ami.SendList(ctx, ami.NewAction("QueueSummary"))
+	events, err := s.ami.QueueSummary(ctx, amiclient.QueueSummaryParams{})
 	if err != nil {
 		return nil, pbxError("QueueSummary", err, "")
 	}
@@ -30,7 +31,7 @@ func (s *Service) Queue(ctx context.Context, name string) (amigate.QueueStatus, 
 	if err := checkQueueName(name); err != nil {
 		return amigate.QueueStatus{}, err
 	}
-	_, events, err := s.ami.SendList(ctx, ami.NewAction("QueueStatus").Add("Queue", name))
+	events, err := s.ami.QueueStatus(ctx, amiclient.QueueStatusParams{Queue: name})
 	if err != nil {
 		return amigate.QueueStatus{}, pbxError("QueueStatus", err, "")
 	}
@@ -53,9 +54,8 @@ func (s *Service) Pause(ctx context.Context, queue string, r amigate.QueuePauseR
 	if len(r.Reason) > maxQueueName || ami.CheckValue(r.Reason) != nil {
 		return fieldErr("reason", "at most %d characters without control characters", maxQueueName)
 	}
-	a := ami.NewAction("QueuePause").Add("Interface", r.Interface).Add("Paused", strconv.FormatBool(r.Paused)).Add("Queue", queue)
-	a.AddIf("Reason", r.Reason)
-	if _, err := s.ami.Send(ctx, a); err != nil {
+	p := amiclient.QueuePauseParams{Interface: r.Interface, Queue: queue, Paused: r.Paused, Reason: r.Reason}
+	if err := s.ami.QueuePause(ctx, p); err != nil {
 		if isRefusal(err, "Interface not found") {
 			return fmt.Errorf("member %q of queue %q: %w", r.Interface, queue, amigate.ErrNotFound)
 		}

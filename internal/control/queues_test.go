@@ -10,6 +10,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 // msg builds a message from name, value pairs.
@@ -182,7 +183,7 @@ func TestQueueErrors(t *testing.T) {
 		{"CRLF in name", "support\r\nAction: Command", nil, amigate.ErrInvalid},
 		{"NUL in name", "support\x00", nil, amigate.ErrInvalid},
 		{"empty name", "", nil, amigate.ErrInvalid},
-		{"not connected", "support", errDisconnected, amigate.ErrUnavailable},
+		{"not connected", "support", amiclient.ErrDisconnected, amigate.ErrUnavailable},
 		{"timeout", "support", context.DeadlineExceeded, amigate.ErrTimeout},
 		{"refused", "support", refused("QueueStatus", "Permission denied"), amigate.ErrPBXRefused},
 	}

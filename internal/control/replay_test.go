@@ -1,6 +1,8 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"errors"
 	"io"
@@ -13,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amigate/amigate"
-	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/amitest"
 )
@@ -80,7 +81,7 @@ func finish(t *testing.T, ctx context.Context, c *amiclient.Client, srv *amitest
 func TestReplayDial(t *testing.T) {
 	c, srv, ctx := replayClient(t, "click_to_call_channelid.txt")
 	fc := newFakeCalls()
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones", NewID: seqIDs(callID, otherID)}, c, fc)
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, ""), NewID: seqIDs(callID, otherID)}, c, fc)
 	call, err := s.Dial(ctx, amigate.DialRequest{From: "101", To: "7 900 123-45-67"})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ func TestReplayQueue(t *testing.T) {
 	c, srv, ctx := replayClient(t, "queue_status.txt")
 	s := newTestService(t, Config{}, c, newFakeCalls())
 	// The recording starts with an unfiltered QueueStatus.
-	if _, _, err := c.SendList(ctx, ami.NewAction("QueueStatus")); err != nil {
+	if _, err := c.QueueStatus(ctx, amiclient.QueueStatusParams{}); err != nil {
 		t.Fatal(err)
 	}
 	idle, err := s.Queue(ctx, "support")
@@ -105,9 +106,9 @@ func TestReplayQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The recording then places a caller in the queue.
-	in := ami.NewAction("Originate").Add("Channel", "Local/5550100@from-trunk").Add("Application", "Wait").
-		Add("Data", "20").Add("CallerID", `"Customer" <79009876543>`).Add("Async", "true")
-	if _, err := c.Send(ctx, in); err != nil {
+	in := amiclient.OriginateParams{Channel: "Local/5550100@from-trunk", Application: "Wait", Data: "20",
+		CallerID: `"Customer" <79009876543>`, Async: true}
+	if _, err := c.Originate(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	ringing, err := s.Queue(ctx, "support")
@@ -140,7 +141,7 @@ func TestReplayQueues(t *testing.T) {
 		t.Errorf("queues = %+v, want support and sales", qs)
 	}
 	// The recording then asks for support alone.
-	if _, _, err := c.SendList(ctx, ami.NewAction("QueueSummary").Add("Queue", "support")); err != nil {
+	if _, err := c.QueueSummary(ctx, amiclient.QueueSummaryParams{Queue: "support"}); err != nil {
 		t.Fatal(err)
 	}
 	finish(t, ctx, c, srv)
@@ -162,9 +163,9 @@ func inboundCall(id, did, trunk, agent string) amigate.Call {
 }
 
 // customerOriginate is how the recordings place an incoming customer call.
-func customerOriginate(did string) *ami.Action {
-	return ami.NewAction("Originate").Add("Channel", "Local/"+did+"@from-trunk").Add("Application", "Wait").
-		Add("Data", "40").Add("CallerID", `"Ivan Petrov" <79005550001>`).Add("Async", "true")
+func customerOriginate(did string) amiclient.OriginateParams {
+	return amiclient.OriginateParams{Channel: "Local/" + did + "@from-trunk", Application: "Wait", Data: "40",
+		CallerID: `"Ivan Petrov" <79005550001>`, Async: true}
 }
 
 // Blind transfer as recorded in blind_transfer_action.txt: BlindTransfer on
@@ -173,11 +174,11 @@ func customerOriginate(did string) *ami.Action {
 func TestReplayBlindTransfer(t *testing.T) {
 	c, srv, ctx := replayClient(t, "blind_transfer_action.txt")
 	call := inboundCall("1795331400.20", "5550101", "0000000e", "0000000f")
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, c, newFakeCalls(call))
-	if _, err := c.Send(ctx, customerOriginate("5550101")); err != nil {
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, c, newFakeCalls(call))
+	if _, err := c.Originate(ctx, customerOriginate("5550101")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Send(ctx, ami.NewAction("BlindTransfer").Add("Channel", "Local/101@phones-0000000f;2").Add("Exten", "102").Add("Context", "from-internal"))
+	err := c.BlindTransfer(ctx, amiclient.TransferParams{Channel: "Local/101@phones-0000000f;2", Context: "from-internal", Exten: "102"})
 	if err := pbxError("BlindTransfer", err, ""); !errors.Is(err, amigate.ErrPBXRefused) || !strings.Contains(err.Error(), "Transfer invalid") {
 		t.Fatalf("wrong half: error %v, want ErrPBXRefused with Asterisk's message", err)
 	}
@@ -193,14 +194,14 @@ func TestReplayBlindTransfer(t *testing.T) {
 func TestReplayAttendedTransfer(t *testing.T) {
 	c, srv, ctx := replayClient(t, "attended_transfer_atxfer.txt")
 	call := inboundCall("1795331437.40", "5550111", "00000011", "00000012")
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, c, newFakeCalls(call))
-	if _, err := c.Send(ctx, customerOriginate("5550111")); err != nil {
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, c, newFakeCalls(call))
+	if _, err := c.Originate(ctx, customerOriginate("5550111")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Transfer(ctx, call.ID, amigate.TransferRequest{To: "102", Mode: amigate.TransferAttended}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Send(ctx, ami.NewAction("Hangup").Add("Channel", "Local/101@phones-00000012;1")); err != nil {
+	if err := c.Hangup(ctx, amiclient.HangupParams{Channel: "Local/101@phones-00000012;1"}); err != nil {
 		t.Fatal(err)
 	}
 	finish(t, ctx, c, srv)

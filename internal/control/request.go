@@ -9,35 +9,18 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
 // Bounds on what a dial request may carry.
 const (
 	maxVariables     = 32
-	maxVariableName  = 64
 	maxVariableValue = 512
 	maxCallerID      = 80
-	maxExtension     = 32
 	maxKey           = 255
 )
-
-// VariablePrefix is reserved for the service's own channel variables
-// (AMIGATE_CALL_ID); a request may not set any name starting with it.
-const VariablePrefix = "AMIGATE_"
-
-// reservedVariables are channel variables Asterisk itself acts on to route a
-// call or run features: a request setting them could choose a context or an
-// application, which only configuration may do. Compared in upper case,
-// after the inheritance underscores.
-var reservedVariables = map[string]bool{
-	"TRANSFER_CONTEXT": true, "GOTO_ON_BLINDXFR": true, "FORWARD_CONTEXT": true,
-	"DYNAMIC_FEATURES": true, "BRIDGE_FEATURES": true,
-	"OUTBOUND_GROUP": true, "OUTBOUND_GROUP_ONCE": true,
-	"MACRO_CONTEXT": true, "MACRO_EXTEN": true, "MACRO_PRIORITY": true, "MACRO_OFFSET": true,
-	"GOSUB_RETVAL": true, "LIMIT_PLAYAUDIO_CALLER": true, "LIMIT_PLAYAUDIO_CALLEE": true,
-	"LIMIT_WARNING_FILE": true, "LIMIT_TIMEOUT_FILE": true, "LIMIT_CONNECT_FILE": true,
-}
 
 // dialPlan is a checked dial request: every value is safe to put in an AMI
 // header and fits the configuration.
@@ -48,31 +31,23 @@ type dialPlan struct {
 	display  string // the number for people, shown on the agent's phone
 	callerID string // display name
 	timeout  time.Duration
-	vars     []ami.Field // sorted by name; values already escaped
+	vars     []ami.Field // name and escaped value, sorted by name
 }
 
 func fieldErr(field, format string, args ...any) error {
 	return &amigate.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// checkExtension checks an agent extension against the configured pattern
-// and, whatever the pattern, against the characters an extension may have,
-// so that it cannot change a channel template or dialplan target.
+// checkExtension checks an agent extension by the one rule of package
+// agent: the configured pattern and, whatever the pattern, the characters an
+// extension may have, so that it cannot change a device template or
+// dialplan target.
 func (s *Service) checkExtension(field, ext string) error {
 	if ext == "" {
 		return fieldErr(field, "is required")
 	}
-	if len(ext) > maxExtension {
-		return fieldErr(field, "longer than %d characters", maxExtension)
-	}
-	for i := 0; i < len(ext); i++ {
-		c := ext[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("_*#+-", c) >= 0) {
-			return fieldErr(field, "is not an extension")
-		}
-	}
-	if !s.c.ext.MatchString(ext) {
-		return fieldErr(field, "is not an extension")
+	if !s.cfg.Devices.IsExtension(ext) {
+		return fieldErr(field, "is not an extension (%s)", s.cfg.Devices.Pattern())
 	}
 	return nil
 }
@@ -101,7 +76,7 @@ func (s *Service) plan(r amigate.DialRequest) (dialPlan, error) {
 	default:
 		p.timeout = r.Timeout
 	}
-	p.vars, err = variables(r.Variables)
+	p.vars, err = variables(s.cfg.Variables, r.Variables)
 	return p, err
 }
 
@@ -127,11 +102,10 @@ func checkCallerID(v string) error {
 	return nil
 }
 
-// variables checks the request's channel variables and returns them as
-// Variable headers ("NAME=value"), sorted so that the action is
-// deterministic (names are unique and "=" sorts before name characters, so
-// this is the order of the names).
-func variables(in map[string]string) ([]ami.Field, error) {
+// variables checks the request's channel variables against the rule and
+// returns them with their values escaped for a Variable header, sorted by
+// name so that the action is deterministic.
+func variables(rule *chanvar.Rule, in map[string]string) ([]ami.Field, error) {
 	if len(in) > maxVariables {
 		return nil, fieldErr("variables", "more than %d variables", maxVariables)
 	}
@@ -141,13 +115,12 @@ func variables(in map[string]string) ([]ami.Field, error) {
 	out := make([]ami.Field, 0, len(in))
 	for name, v := range in {
 		field := "variables." + name
-		if !validVariableName(name) {
-			field = "variables"
-			return nil, fieldErr(field, "name %q is not [A-Za-z_][A-Za-z0-9_]* of at most %d characters", truncate(name, maxVariableName), maxVariableName)
-		}
-		bare := strings.ToUpper(strings.TrimLeft(name, "_"))
-		if bare == "" || strings.HasPrefix(bare, VariablePrefix) || reservedVariables[bare] {
-			return nil, fieldErr(field, "is reserved")
+		if !rule.Allows(name) {
+			if !pathSafe(name) {
+				// A name unfit to be a field path is quoted in the message.
+				return nil, fieldErr("variables", "name %q %s", truncate(name, chanvar.MaxName), rule)
+			}
+			return nil, fieldErr(field, "%s", rule)
 		}
 		if len(v) > maxVariableValue {
 			return nil, fieldErr(field, "longer than %d bytes", maxVariableValue)
@@ -155,48 +128,28 @@ func variables(in map[string]string) ([]ami.Field, error) {
 		if ami.CheckValue(v) != nil {
 			return nil, fieldErr(field, "must not contain CR, LF or NUL")
 		}
-		value := name + "=" + escapeVariable(v)
-		if len("Variable: ")+len(value) > ami.MaxLineLength {
+		value := amiclient.EscapeVariable(v)
+		if len("Variable: ")+len(name)+len("=")+len(value) > ami.MaxLineLength {
 			return nil, fieldErr(field, "too long once escaped for Asterisk")
 		}
-		out = append(out, ami.Field{Name: "Variable", Value: value})
+		out = append(out, ami.Field{Name: name, Value: value})
 	}
-	slices.SortFunc(out, func(a, b ami.Field) int { return strings.Compare(a.Value, b.Value) })
+	slices.SortFunc(out, func(a, b ami.Field) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
-func validVariableName(s string) bool {
-	if s == "" || len(s) > maxVariableName {
+// pathSafe says whether a variable name may appear in a field path as it
+// is: short, and nothing but letters, digits and underscores.
+func pathSafe(name string) bool {
+	if name == "" || len(name) > chanvar.MaxName {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
-			continue
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
 		}
-		return false
 	}
 	return true
-}
-
-// escapeVariable escapes a variable's value for a Variable header. Asterisk
-// splits each Variable header at commas into several NAME=value pairs and
-// drops quotes and backslashes (AST_STANDARD_APP_ARGS in manager.c), so an
-// unescaped "1,AMIGATE_CALL_ID=x" would set a second variable. A backslash
-// makes the next character literal.
-func escapeVariable(v string) string {
-	if !strings.ContainsAny(v, `,"\`) {
-		return v
-	}
-	var b strings.Builder
-	b.Grow(len(v) + 8)
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == ',' || c == '"' || c == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(v[i])
-	}
-	return b.String()
 }
 
 func truncate(s string, n int) string {

@@ -6,19 +6,29 @@
 package control
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
-// AMI is what call control needs of the AMI client (amiclient.Client): one
-// action and its response, or a list action and its events. An action's ID,
-// when set, is sent as its ActionID.
+// AMI is what call control needs of the AMI client (amiclient.Client
+// implements it): one typed method per action, each with its one encoder in
+// the client. Errors are told apart by behaviour (see pbxError), not by the
+// client's sentinels.
 type AMI interface {
-	Send(ctx context.Context, a *ami.Action) (ami.Message, error)
-	SendList(ctx context.Context, a *ami.Action) (ami.Message, []ami.Message, error)
+	Originate(ctx context.Context, p amiclient.OriginateParams) (ami.Message, error)
+	Hangup(ctx context.Context, p amiclient.HangupParams) error
+	Redirect(ctx context.Context, p amiclient.RedirectParams) error
+	BlindTransfer(ctx context.Context, p amiclient.TransferParams) error
+	Atxfer(ctx context.Context, p amiclient.TransferParams) error
+	QueueSummary(ctx context.Context, p amiclient.QueueSummaryParams) ([]ami.Message, error)
+	QueueStatus(ctx context.Context, p amiclient.QueueStatusParams) ([]ami.Message, error)
+	QueuePause(ctx context.Context, p amiclient.QueuePauseParams) error
 }
 
 // Calls is what call control needs of the correlator (calls.Tracker).
@@ -37,6 +47,14 @@ type Calls interface {
 // Without it the correlator has to expire such calls itself.
 type Unexpecter interface {
 	Unexpect(id string)
+}
+
+// AtxferWatcher is implemented by a Calls that reports an attended transfer
+// that does not start (calls.Tracker does): Asterisk accepts an Atxfer even
+// when the bridge has no transfer feature, and nothing else would tell the
+// CRM. It is told after Asterisk accepted the Atxfer.
+type AtxferWatcher interface {
+	ExpectAtxfer(id, channel, to string, now time.Time)
 }
 
 // Service is call control. It is safe for concurrent use and starts no

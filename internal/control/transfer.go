@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/amigate/amigate"
-	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 // atxferHint is added to Asterisk's refusal of an Atxfer: the usual cause is
@@ -49,34 +49,35 @@ func (s *Service) Transfer(ctx context.Context, id string, r amigate.TransferReq
 	if c.State != amigate.StateAnswered && c.State != amigate.StateOnHold {
 		return amigate.Call{}, fmt.Errorf("call %q is %s, not answered: %w", id, c.State, amigate.ErrConflict)
 	}
-	a, hint, err := s.transferAction(c, mode, r.To)
-	if err != nil {
+	if err := s.transfer(ctx, c, mode, r.To); err != nil {
 		return amigate.Call{}, err
-	}
-	if _, err := s.ami.Send(ctx, a); err != nil {
-		return amigate.Call{}, pbxError(a.Name, err, hint)
 	}
 	return c, nil
 }
 
-// transferAction chooses the action and the channel it names.
-func (s *Service) transferAction(c amigate.Call, mode, to string) (*ami.Action, string, error) {
+// transfer chooses the action and the channel it names, and sends it.
+func (s *Service) transfer(ctx context.Context, c amigate.Call, mode, to string) error {
 	agent, haveAgent := s.agentChannel(c)
+	t := amiclient.TransferParams{Channel: agent, Context: s.cfg.TransferContext, Exten: to}
 	if mode == amigate.TransferAttended {
 		if !haveAgent {
-			return nil, "", fmt.Errorf("call %q has no agent channel to start an attended transfer from: %w", c.ID, amigate.ErrConflict)
+			return fmt.Errorf("call %q has no agent channel to start an attended transfer from: %w", c.ID, amigate.ErrConflict)
 		}
-		a := ami.NewAction("Atxfer").Add("Channel", agent).Add("Exten", to).Add("Context", s.cfg.TransferContext)
-		return a, atxferHint, nil
+		if err := pbxError("Atxfer", s.ami.Atxfer(ctx, t), atxferHint); err != nil {
+			return err
+		}
+		if w, ok := s.calls.(AtxferWatcher); ok {
+			w.ExpectAtxfer(c.ID, agent, to, s.cfg.Now())
+		}
+		return nil
 	}
 	if haveAgent && s.cfg.BlindMethod == BlindTransferAction {
-		a := ami.NewAction("BlindTransfer").Add("Channel", agent).Add("Exten", to).Add("Context", s.cfg.TransferContext)
-		return a, "", nil
+		return pbxError("BlindTransfer", s.ami.BlindTransfer(ctx, t), "")
 	}
 	customer, ok := s.customerChannel(c)
 	if !ok {
-		return nil, "", fmt.Errorf("call %q has no customer channel to transfer: %w", c.ID, amigate.ErrConflict)
+		return fmt.Errorf("call %q has no customer channel to transfer: %w", c.ID, amigate.ErrConflict)
 	}
-	a := ami.NewAction("Redirect").Add("Channel", customer).Add("Context", s.cfg.TransferContext).Add("Exten", to).Add("Priority", "1")
-	return a, "", nil
+	r := amiclient.RedirectParams{Channel: customer, Context: s.cfg.TransferContext, Exten: to, Priority: 1}
+	return pbxError("Redirect", s.ami.Redirect(ctx, r), "")
 }

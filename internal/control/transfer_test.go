@@ -1,6 +1,8 @@
 package control
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"errors"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/amiclient"
 )
 
 // Calls shaped as the correlator reports them, with the channel names of the
@@ -54,8 +57,8 @@ func withState(c amigate.Call, state string) amigate.Call {
 }
 
 func TestTransferAction(t *testing.T) {
-	local := Config{AgentChannel: "Local/{ext}@phones"}
-	redirect := Config{AgentChannel: "Local/{ext}@phones", BlindMethod: BlindRedirect}
+	local := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}
+	redirect := Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, ""), BlindMethod: BlindRedirect}
 	tests := []struct {
 		name string
 		cfg  Config
@@ -114,11 +117,16 @@ func TestTransferAction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fa := &fakeAMI{}
-			s := newTestService(t, tt.cfg, fa, newFakeCalls(tt.call))
+			fa, fc := &fakeAMI{}, newFakeCalls(tt.call)
+			s := newTestService(t, tt.cfg, fa, fc)
 			c, err := s.Transfer(context.Background(), tt.call.ID, tt.req)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// An accepted Atxfer is watched: the correlator reports it if
+			// it never starts.
+			if w := fc.watched(); (len(w) == 1) != (tt.req.Mode == "attended") {
+				t.Errorf("watched attended transfers %q", w)
 			}
 			if c.ID != tt.call.ID {
 				t.Errorf("returned call %q, want %q", c.ID, tt.call.ID)
@@ -172,7 +180,7 @@ func TestTransferRefused(t *testing.T) {
 		},
 		{
 			name: "not connected", call: inboundLocal, req: amigate.TransferRequest{To: "102"},
-			asterisk: errDisconnected, want: amigate.ErrUnavailable,
+			asterisk: amiclient.ErrDisconnected, want: amigate.ErrUnavailable,
 		},
 	}
 	for _, tt := range tests {
@@ -184,9 +192,10 @@ func TestTransferRefused(t *testing.T) {
 				return success(a), nil
 			}}
 			cfg := DefaultConfig()
-			cfg.AgentChannel = "Local/{ext}@phones"
+			cfg.Devices = agent.MustNew([]string{"Local/{ext}@phones"}, "")
 			cfg.NewID, cfg.Now = nil, nil
-			s := newTestService(t, cfg, fa, newFakeCalls(tt.call))
+			fc := newFakeCalls(tt.call)
+			s := newTestService(t, cfg, fa, fc)
 			id := tt.id
 			if id == "" {
 				id = tt.call.ID
@@ -202,6 +211,9 @@ func TestTransferRefused(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.text) {
 				t.Errorf("error %q does not say %q", err, tt.text)
 			}
+			if w := fc.watched(); len(w) != 0 {
+				t.Errorf("a refused transfer is watched: %q", w)
+			}
 			if tt.asterisk == nil && len(fa.actions()) != 0 {
 				t.Errorf("sent %d actions, want none", len(fa.actions()))
 			}
@@ -212,7 +224,7 @@ func TestTransferRefused(t *testing.T) {
 // TestBridgedChannelsFromTracker: when the correlator marks roles and the
 // bridged halves, those are the channels named, whatever the names say.
 func TestBridgedChannelsFromTracker(t *testing.T) {
-	s := newTestService(t, Config{AgentChannel: "Local/{ext}@phones"}, &fakeAMI{}, newFakeCalls())
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, &fakeAMI{}, newFakeCalls())
 	c := inboundLocal
 	c.Channels = append([]amigate.Channel(nil), c.Channels...)
 	// Mark the ;2 halves bridged (the opposite of what the name rule picks)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -53,20 +54,21 @@ func unauthorized(challenge, detail string) error {
 		header: http.Header{echo.HeaderWWWAuthenticate: {challenge}}}
 }
 
-// requireScope answers 403 to a token without scope. Webhook
+// requireScope answers 403 to a token without any of scopes. Webhook
 // administration is refused to a token tied to an extension whatever its
 // scopes: a subscription receives every call's events, which would undo
 // the ext claim's restriction to the agent's own calls.
-func requireScope(scope string) echo.MiddlewareFunc {
-	challenge := `Bearer realm="amigate", error="insufficient_scope", scope="` + scope + `"`
+func requireScope(scopes ...string) echo.MiddlewareFunc {
+	want := strings.Join(scopes, " or ")
+	challenge := `Bearer realm="amigate", error="insufficient_scope", scope="` + strings.Join(scopes, " ") + `"`
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			cl := claimsOf(c)
-			if !cl.HasScope(scope) {
-				return &httpError{status: http.StatusForbidden, detail: "the token lacks the scope " + scope,
+			if !slices.ContainsFunc(scopes, cl.HasScope) {
+				return &httpError{status: http.StatusForbidden, detail: "the token lacks the scope " + want,
 					header: http.Header{echo.HeaderWWWAuthenticate: {challenge}}}
 			}
-			if scope == auth.ScopeWebhooksAdmin && cl.Ext != "" {
+			if slices.Contains(scopes, auth.ScopeWebhooksAdmin) && cl.Ext != "" {
 				return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may not administer webhooks")
 			}
 			return next(c)

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -81,6 +83,8 @@ func TestValidation(t *testing.T) {
 			[]ProblemField{{"variables[A]", ruleMessages["safetext"]}}},
 		{"function as variable", "/v1/calls", `{` + good + `,"variables":{"FILE(/etc/asterisk/x)":"y"}}`, nil, 422,
 			[]ProblemField{{"variables[FILE(/etc/asterisk/x)]", ruleMessages["varname"]}}},
+		{"inherited variable", "/v1/calls", `{` + good + `,"variables":{"__MONITOR_EXEC":"/bin/sh"}}`, nil, 422,
+			[]ProblemField{{"variables[__MONITOR_EXEC]", ruleMessages["varname"]}}},
 		{"reserved variable", "/v1/calls", `{` + good + `,"variables":{"amigate_call_id":"y"}}`, nil, 422,
 			[]ProblemField{{"variables[amigate_call_id]", ruleMessages["varname"]}}},
 		{"timeout too long", "/v1/calls", `{` + good + `,"timeout_seconds":3601}`, nil, 422,
@@ -104,7 +108,7 @@ func TestValidation(t *testing.T) {
 		{"webhook url", "/v1/webhooks", `{"url":"ftp://x"}`, nil, 422,
 			[]ProblemField{{"url", ruleMessages["http_url"]}}},
 		{"webhook event", "/v1/webhooks", `{"url":"https://crm.example/h","events":["call.ringing","call.exploded"]}`, nil, 422,
-			[]ProblemField{{"events[1]", "must be one of: *, call.ringing, call.answered, call.transferred, call.ended"}}},
+			[]ProblemField{{"events[1]", "must be one of: *, call.ringing, call.answered, call.transferred, call.ended, agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused"}}},
 		{"webhook secret", "/v1/webhooks", `{"url":"https://crm.example/h","secret":"hunter2"}`, nil, 422,
 			[]ProblemField{{"secret", "must start with whsec_"}}},
 		{"pause without paused", "/v1/queues/support/pause", `{"interface":"PJSIP/101"}`, nil, 422,
@@ -190,7 +194,7 @@ func TestListCalls(t *testing.T) {
 func TestExtClaim(t *testing.T) {
 	mine := amigate.Call{ID: "mine", State: "answered", Agent: &amigate.Agent{Extension: "101"}}
 	theirs := amigate.Call{ID: "theirs", State: "answered", Agent: &amigate.Agent{Extension: "102"}}
-	f := newFixture(t, Options{})
+	f := newFixture(t, Options{Devices: agent.MustNew([]string{"PJSIP/{ext}", "Local/{ext}@from-queue/n"}, "")})
 	var acted []string
 	f.calls.GetFn = func(_ context.Context, id string) (amigate.Call, error) {
 		switch id {
@@ -232,6 +236,9 @@ func TestExtClaim(t *testing.T) {
 		{"POST", "/v1/calls/theirs/transfer", `{"to":"103"}`, 403},
 		{"POST", "/v1/queues/support/pause", `{"interface":"pjsip/101","paused":true}`, 204},
 		{"POST", "/v1/queues/support/pause", `{"interface":"PJSIP/102","paused":true}`, 403},
+		{"POST", "/v1/queues/fpq/pause", `{"interface":"Local/101@from-queue/n","paused":true}`, 204},
+		{"POST", "/v1/queues/fpq/pause", `{"interface":"Local/102@from-queue/n","paused":true}`, 403},
+		{"POST", "/v1/queues/fpq/pause", `{"interface":"Local/101@phones/n","paused":true}`, 403},
 		{"GET", "/v1/webhooks", ``, 403},
 		{"POST", "/v1/webhooks", `{"url":"https://crm.example/h"}`, 403},
 	}
@@ -247,7 +254,7 @@ func TestExtClaim(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"dial 101", "hangup mine", "transfer mine blind", "pause pjsip/101"}
+	want := []string{"dial 101", "hangup mine", "transfer mine blind", "pause pjsip/101", "pause Local/101@from-queue/n"}
 	if d := cmp.Diff(want, acted); d != "" {
 		t.Fatalf("service calls (-want +got):\n%s", d)
 	}

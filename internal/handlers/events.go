@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/auth"
 )
 
 // sseWriteTimeout bounds one write to an event stream, so that a client
@@ -29,10 +31,11 @@ const sseWriteTimeout = 30 * time.Second
 //	@Security		BearerAuth
 //	@Param			Last-Event-ID	header		string				false	"resume after this event id"
 //	@Param			last_event_id	query		string				false	"the same, for clients that cannot set headers"
+//	@Param			events			query		string				false	"comma-separated event types; default * (every call event); agent events (agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused) only when named, and only with scope agents:read or queues:read"
 //	@Success		200				{object}	amigate.CallEvent	"a stream of events, each data line one of these"
 //	@Failure		401				{object}	Problem				"missing or invalid token"
-//	@Failure		403				{object}	Problem				"missing scope calls:read"
-//	@Failure		422				{object}	Problem				"malformed Last-Event-ID"
+//	@Failure		403				{object}	Problem				"missing scope calls:read, or agent events without agents:read or queues:read"
+//	@Failure		422				{object}	Problem				"malformed Last-Event-ID, or an unknown event type"
 //	@Header			401,403			{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all				{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/events [get]
@@ -44,6 +47,10 @@ func (s *server) events(c echo.Context) error {
 	if last != "" && !isID(last) {
 		return &amigate.FieldError{Field: "Last-Event-ID", Message: ruleMessages["id"]}
 	}
+	filter, err := eventFilter(c)
+	if err != nil {
+		return err
+	}
 	ext := claimsOf(c).Ext
 
 	ctx, cancel := context.WithCancel(c.Request().Context())
@@ -54,7 +61,7 @@ func (s *server) events(c echo.Context) error {
 		var sent atomic.Bool
 		fn := func(ev amigate.CallEvent) error {
 			sent.Store(true)
-			if ext != "" && !concerns(&ev, ext) {
+			if !amigate.Wants(filter, ev.Type) || ext != "" && !concerns(&ev, ext) {
 				return nil
 			}
 			select {
@@ -120,6 +127,37 @@ func (s *server) events(c echo.Context) error {
 			return nil
 		}
 	}
+}
+
+// maxEventFilter bounds the types an events query may name.
+const maxEventFilter = 16
+
+// eventFilter reads the events query: call event types, "*", and agent
+// event types for a token that may read agents.
+func eventFilter(c echo.Context) ([]string, error) {
+	q := c.QueryParam("events")
+	if q == "" {
+		return []string{"*"}, nil
+	}
+	filter := strings.Split(q, ",")
+	if len(filter) > maxEventFilter {
+		return nil, &amigate.FieldError{Field: "events", Message: "too many event types"}
+	}
+	cl := claimsOf(c)
+	for i, e := range filter {
+		e = strings.TrimSpace(e)
+		filter[i] = e
+		switch {
+		case e == "*" || slices.Contains(amigate.EventTypes, e):
+		case amigate.IsAgentEvent(e):
+			if !cl.HasScope(auth.ScopeAgentsRead) && !cl.HasScope(auth.ScopeQueuesRead) {
+				return nil, errStatus(http.StatusForbidden, "agent events need the scope agents:read or queues:read")
+			}
+		default:
+			return nil, &amigate.FieldError{Field: "events", Message: "unknown event type " + quoteShort(e)}
+		}
+	}
+	return filter, nil
 }
 
 // concerns reports whether a call event is about extension ext.

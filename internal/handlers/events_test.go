@@ -288,3 +288,47 @@ func TestConcerns(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsAgentFilter: without ?events only call events are streamed;
+// agent events are streamed when named, to a token that may read agents.
+func TestEventsAgentFilter(t *testing.T) {
+	agentEv := amigate.CallEvent{ID: "evt_a1", Type: amigate.EventAgentStateChanged, Agent: &amigate.Agent{Extension: "101"},
+		Presence: &amigate.AgentPresence{Extension: "101", State: amigate.AgentRinging}}
+	callEv := amigate.CallEvent{ID: "evt_c1", Type: amigate.EventCallRinging, Call: amigate.Call{ID: "c1"}}
+	for _, tt := range []struct {
+		name, scope, query string
+		status             int
+		want               []string // ids streamed, from agentEv then callEv
+	}{
+		{"default: call events only", "calls:read", "", 200, []string{"evt_c1"}},
+		{"star: call events only", "calls:read", "?events=*", 200, []string{"evt_c1"}},
+		{"agents named", "calls:read agents:read", "?events=agent.state_changed,call.ringing", 200, []string{"evt_a1", "evt_c1"}},
+		{"agents only", "calls:read queues:read", "?events=agent.state_changed", 200, []string{"evt_a1"}},
+		{"agents without scope", "calls:read", "?events=agent.state_changed", 403, nil},
+		{"unknown type", "calls:read", "?events=call.exploded", 422, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := newFakeSource()
+			f := newFixture(t, Options{})
+			f.hooks.FollowFn = fs.follow
+			srv := httptest.NewServer(f.e)
+			t.Cleanup(srv.Close)
+			s := openStream(t, srv, token(t, tt.scope, ""), nil, tt.query)
+			if s.res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", s.res.StatusCode, tt.status)
+			}
+			if tt.status != 200 {
+				return
+			}
+			wait(t, fs.last, "Follow")
+			s.frame() // retry
+			fs.events <- agentEv
+			fs.events <- callEv
+			for _, id := range tt.want {
+				if lines := s.frame(); len(lines) != 3 || lines[0] != "id: "+id {
+					t.Fatalf("frame %q, want event %s", lines, id)
+				}
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // FuzzDialBody checks the promise that nothing a request carries reaches
@@ -16,11 +17,11 @@ import (
 func FuzzDialBody(f *testing.F) {
 	for _, seed := range []string{
 		`{"from":"101","to":"79001234567"}`,
-		`{"from":"101","to":"+7 (900) 123-45-67","caller_id":"Deal 42","variables":{"A":"b"}}`,
+		`{"from":"101","to":"+7 (900) 123-45-67","caller_id":"Deal 42","variables":{"CRM_A":"b"}}`,
 		`{"from":"101\r\nAction: Command","to":"7900"}`,
 		`{"from":"101","to":"7900","variables":{"FILE(/tmp/x)":"y"}}`,
 		`{"from":"101","to":"7900","caller_id":"\u0000"}`,
-		`{"from":"101","to":"7900","variables":{"A":"\u2028\r"}}`,
+		`{"from":"101","to":"7900","variables":{"CRM_A":"\u2028\r"}}`,
 	} {
 		f.Add(seed, "key")
 	}
@@ -42,7 +43,7 @@ func FuzzDialBody(f *testing.F) {
 		}
 		fields := []string{got.From, got.To, got.CallerID, got.IdempotencyKey}
 		for k, v := range got.Variables {
-			if !isVarName(k) {
+			if !chanvar.WellFormed(k) {
 				t.Fatalf("variable name %q reached the service", k)
 			}
 			fields = append(fields, k, v)

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/amigate/amigate/internal/agent"
+
 	"context"
 	"log/slog"
 	"net/http"
@@ -27,6 +29,13 @@ type Queues interface {
 	Queues(ctx context.Context) ([]amigate.QueueSummary, error)
 	Queue(ctx context.Context, name string) (amigate.QueueStatus, error)
 	Pause(ctx context.Context, queue string, r amigate.QueuePauseRequest) error
+}
+
+// Agents reads agents' presence and pauses them (control.Agents).
+type Agents interface {
+	List(ctx context.Context) ([]amigate.AgentPresence, error)
+	Get(ctx context.Context, ext string) (amigate.AgentPresence, error)
+	Pause(ctx context.Context, ext string, paused bool, r amigate.PauseRequest) (amigate.AgentPresence, error)
 }
 
 // Webhooks manages subscriptions and their deliveries, and is the source of
@@ -62,6 +71,8 @@ type Deps struct {
 	Queues   Queues
 	Webhooks Webhooks
 	Verifier Verifier
+	// Agents serves /v1/agents; nil leaves those routes out.
+	Agents Agents
 
 	// Ready reports why the service cannot take traffic (AMI not logged
 	// in, event store not writable); nil makes /readyz always ready.
@@ -94,10 +105,9 @@ type Options struct {
 	// SSERetry is the reconnection delay /v1/events suggests to clients.
 	// Default 3s.
 	SSERetry time.Duration
-	// AgentChannel is the agent device template (AMIGATE_DIAL_AGENT_CHANNEL)
-	// that tells which queue member interface belongs to a token's ext
-	// claim. Default "PJSIP/{ext}".
-	AgentChannel string
+	// Devices tell which queue member interfaces belong to a token's ext
+	// claim (AMIGATE_DIAL_AGENT_CHANNEL). Default agent.Default().
+	Devices *agent.Devices
 	// TokenCache is how many verified tokens are remembered until they
 	// expire (at most 5 minutes), sparing a signature check per request.
 	// Default 1024; negative disables the cache.
@@ -130,8 +140,8 @@ func (o Options) withDefaults() Options {
 	if o.TokenCache == 0 {
 		o.TokenCache = 1024
 	}
-	if o.AgentChannel == "" {
-		o.AgentChannel = "PJSIP/{ext}"
+	if o.Devices == nil {
+		o.Devices = agent.Default()
 	}
 	return o
 }
@@ -181,8 +191,8 @@ func New(d Deps, o Options) *echo.Echo {
 
 	// Each /v1 route carries its middleware itself: a group's middleware
 	// would also catch unknown methods and answer 404 instead of 405.
-	v1 := func(method, path, scope string, h echo.HandlerFunc) {
-		e.Add(method, "/v1"+path, h, s.authenticate, requireScope(scope), s.requireJSON)
+	v1 := func(method, path string, scope string, h echo.HandlerFunc, or ...string) {
+		e.Add(method, "/v1"+path, h, s.authenticate, requireScope(append([]string{scope}, or...)...), s.requireJSON)
 	}
 	v1(http.MethodPost, "/calls", auth.ScopeCallsWrite, s.dial)
 	v1(http.MethodGet, "/calls", auth.ScopeCallsRead, s.listCalls)
@@ -194,6 +204,13 @@ func New(d Deps, o Options) *echo.Echo {
 	v1(http.MethodGet, "/queues", auth.ScopeQueuesRead, s.listQueues)
 	v1(http.MethodGet, "/queues/:name", auth.ScopeQueuesRead, s.getQueue)
 	v1(http.MethodPost, "/queues/:name/pause", auth.ScopeQueuesWrite, s.pauseMember)
+
+	if d.Agents != nil {
+		v1(http.MethodGet, "/agents", auth.ScopeAgentsRead, s.listAgents, auth.ScopeQueuesRead)
+		v1(http.MethodGet, "/agents/:ext", auth.ScopeAgentsRead, s.getAgent, auth.ScopeQueuesRead)
+		v1(http.MethodPost, "/agents/:ext/pause", auth.ScopeAgentsWrite, s.pauseAgent, auth.ScopeQueuesWrite)
+		v1(http.MethodPost, "/agents/:ext/unpause", auth.ScopeAgentsWrite, s.unpauseAgent, auth.ScopeQueuesWrite)
+	}
 
 	v1(http.MethodPost, "/webhooks", auth.ScopeWebhooksAdmin, s.createWebhook)
 	v1(http.MethodGet, "/webhooks", auth.ScopeWebhooksAdmin, s.listWebhooks)

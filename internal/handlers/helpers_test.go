@@ -83,15 +83,16 @@ type fixture struct {
 	calls   *fakeCalls
 	queues  *fakeQueues
 	hooks   *fakeWebhooks
+	agents  *fakeAgents
 	metrics *fakeMetrics
 	log     *syncBuffer
 }
 
 func newFixture(t testing.TB, o Options, edit ...func(*Deps)) *fixture {
 	t.Helper()
-	f := &fixture{calls: &fakeCalls{}, queues: &fakeQueues{}, hooks: &fakeWebhooks{},
+	f := &fixture{calls: &fakeCalls{}, queues: &fakeQueues{}, hooks: &fakeWebhooks{}, agents: &fakeAgents{},
 		metrics: &fakeMetrics{}, log: &syncBuffer{}}
-	d := Deps{Calls: f.calls, Queues: f.queues, Webhooks: f.hooks, Verifier: newVerifier(t),
+	d := Deps{Calls: f.calls, Queues: f.queues, Webhooks: f.hooks, Agents: f.agents, Verifier: newVerifier(t),
 		HTTPMetrics: f.metrics, Logger: slog.New(slog.NewJSONHandler(f.log, nil))}
 	for _, fn := range edit {
 		fn(&d)

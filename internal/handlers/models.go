@@ -25,9 +25,11 @@ type CreateCallRequest struct {
 	// most AMIGATE_DIAL_MAX_TIMEOUT (120 by default; more is 422); 0 or
 	// absent is AMIGATE_DIAL_TIMEOUT (30 by default).
 	TimeoutSeconds int `json:"timeout_seconds,omitempty" validate:"omitempty,min=5,max=3600" example:"30"`
-	// Variables are set on the call's channel: plain names (a function
-	// such as FILE() would run on the PBX), values of at most 200
-	// characters so that each fits one AMI header line.
+	// Variables are set on the call's channel. Names must match the
+	// configured pattern (AMIGATE_DIAL_VARIABLE_PATTERN, default CRM_
+	// then letters, digits and _) and start with a letter: no inherited
+	// _/__ variables, no function such as FILE(), nothing Asterisk acts on.
+	// Values of at most 200 characters, so that each fits one AMI header line.
 	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,max=32,dive,keys,varname,endkeys,max=200,safetext" example:"CRM_DEAL_ID:42"`
 	// Metadata is any JSON object, kept with the call and sent in webhooks.
 	Metadata json.RawMessage `json:"metadata,omitempty" validate:"omitempty,max=8192,jsonobject" swaggertype:"object"`
@@ -83,12 +85,26 @@ func (r *PauseMemberRequest) domain() amigate.QueuePauseRequest {
 	return amigate.QueuePauseRequest{Interface: r.Interface, Paused: *r.Paused, Reason: r.Reason}
 }
 
+// PauseAgentRequest is the body of POST /v1/agents/{ext}/pause and /unpause.
+type PauseAgentRequest struct {
+	// Queue is the one queue to pause the agent in; absent: all of the
+	// agent's queues.
+	Queue string `json:"queue,omitempty" validate:"omitempty,max=128,printascii,excludes= " example:"support"`
+	// Reason is shown in queue status, logs and agent.paused events.
+	Reason string `json:"reason,omitempty" validate:"omitempty,max=128,safetext" example:"lunch"`
+} //	@name	PauseAgentRequest
+
+func (r *PauseAgentRequest) domain() amigate.PauseRequest {
+	return amigate.PauseRequest{Queue: r.Queue, Reason: r.Reason}
+}
+
 // CreateWebhookRequest is the body of POST /v1/webhooks.
 type CreateWebhookRequest struct {
 	// URL receives the signed POSTs.
 	URL string `json:"url" validate:"required,max=2048,http_url" example:"https://crm.example/hooks/asterisk"`
-	// Events filters by event type; empty or ["*"] is every event.
-	Events []string `json:"events,omitempty" validate:"omitempty,max=8,unique,dive,oneof=* call.ringing call.answered call.transferred call.ended" example:"call.ringing,call.ended"`
+	// Events filters by event type; empty or ["*"] is every call event.
+	// Agent events (agent.state_changed, ...) are sent only when named.
+	Events []string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused" example:"call.ringing,call.ended"`
 	// Secret signs the deliveries (whsec_ and base64 key bytes); one is
 	// generated when it is empty or absent.
 	Secret string `json:"secret,omitempty" validate:"omitempty,max=256,startswith=whsec_,safetext" example:""`

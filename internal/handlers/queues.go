@@ -108,8 +108,8 @@ func (s *server) pauseMember(c echo.Context) error {
 		return err
 	}
 	if ext := claimsOf(c).Ext; ext != "" {
-		if own := strings.ReplaceAll(s.o.AgentChannel, "{ext}", ext); !strings.EqualFold(req.Interface, own) {
-			return errStatus(http.StatusForbidden, "the token of extension "+ext+" may only pause "+own)
+		if !s.o.Devices.Owns(ext, req.Interface) {
+			return errStatus(http.StatusForbidden, "the token of extension "+ext+" may only pause its own devices: "+strings.Join(s.o.Devices.Interfaces(ext), ", "))
 		}
 	}
 	ctx, cancel := s.call(c)

@@ -10,6 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // validate checks the request models. One instance serves the process: it
@@ -22,9 +25,9 @@ var validate = newValidator()
 // before the AMI encoder would refuse it.
 var ruleMessages = map[string]string{
 	"required":   "is required",
-	"ext":        "must be an extension: letters, digits and _ * # + . -",
+	"ext":        "must be an extension: letters, digits and _ * # + -",
 	"phone":      "must be a phone number: 2 to 20 digits, an optional leading +, spaces, dashes, dots and parentheses",
-	"varname":    "must be a variable name: letters, digits and _, not starting with a digit, not starting with AMIGATE_",
+	"varname":    "must be a variable name: " + chanvar.Form,
 	"safetext":   "must be UTF-8 text without control characters",
 	"jsonobject": "must be a JSON object",
 	"id":         "must be 1 to 200 characters among letters, digits and . _ : @ + = -",
@@ -51,9 +54,9 @@ func newValidator() *validator.Validate {
 			panic(err)
 		}
 	}
-	must(v.RegisterValidation("ext", func(fl validator.FieldLevel) bool { return isExtension(fl.Field().String()) }))
+	must(v.RegisterValidation("ext", func(fl validator.FieldLevel) bool { return agent.WellFormed(fl.Field().String()) }))
 	must(v.RegisterValidation("phone", func(fl validator.FieldLevel) bool { return isPhone(fl.Field().String()) }))
-	must(v.RegisterValidation("varname", func(fl validator.FieldLevel) bool { return isVarName(fl.Field().String()) }))
+	must(v.RegisterValidation("varname", func(fl validator.FieldLevel) bool { return chanvar.WellFormed(fl.Field().String()) }))
 	must(v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool { return isSafeText(fl.Field().String()) }))
 	must(v.RegisterValidation("id", func(fl validator.FieldLevel) bool { return isID(fl.Field().String()) }))
 	must(v.RegisterValidation("jsonobject", func(fl validator.FieldLevel) bool {
@@ -61,21 +64,6 @@ func newValidator() *validator.Validate {
 		return len(b) == 0 || b[0] == '{' || bytes.Equal(b, []byte("null"))
 	}))
 	return v
-}
-
-// isExtension allows what Asterisk extensions are made of, nothing that
-// could change the meaning of a channel or dial string (no / @ & , space).
-func isExtension(s string) bool {
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isAlnum(c) && !strings.ContainsRune("_*#+.-", rune(c)) {
-			return false
-		}
-	}
-	return true
 }
 
 // isPhone accepts a number as people type it; the call control service
@@ -94,24 +82,6 @@ func isPhone(s string) bool {
 		}
 	}
 	return digits >= 2 && digits <= 20
-}
-
-// isVarName allows plain channel variable names only: a name with
-// parentheses would be a dialplan function (FILE(), SHELL()) that Originate
-// would evaluate on the PBX. AMIGATE_ names are the service's own.
-func isVarName(s string) bool {
-	if s == "" || len(s) > 64 || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	if len(s) >= 8 && strings.EqualFold(s[:8], "AMIGATE_") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) && s[i] != '_' {
-			return false
-		}
-	}
-	return true
 }
 
 // isSafeText refuses invalid UTF-8 and control characters (CR, LF, NUL and

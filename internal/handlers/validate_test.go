@@ -1,6 +1,11 @@
 package handlers
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/amigate/amigate/internal/agent"
+	"github.com/amigate/amigate/internal/chanvar"
+)
 
 // TestRules checks the custom rules on the values that matter: what an
 // attacker would send to reach the PBX, and what people really type.
@@ -11,17 +16,17 @@ func TestRules(t *testing.T) {
 		in    string
 		valid bool
 	}{
-		{isExtension, "ext", "101", true},
-		{isExtension, "ext", "*97#", true},
-		{isExtension, "ext", "agent_7", true},
-		{isExtension, "ext", "", false},
-		{isExtension, "ext", "101@other-context", false},
-		{isExtension, "ext", "101&PJSIP/999", false},
-		{isExtension, "ext", "PJSIP/101", false},
-		{isExtension, "ext", "101,1", false},
-		{isExtension, "ext", "1 01", false},
-		{isExtension, "ext", "101\r\n", false},
-		{isExtension, "ext", "123456789012345678901234567890123", false},
+		{agent.WellFormed, "ext", "101", true},
+		{agent.WellFormed, "ext", "*97#", true},
+		{agent.WellFormed, "ext", "agent_7", true},
+		{agent.WellFormed, "ext", "", false},
+		{agent.WellFormed, "ext", "101@other-context", false},
+		{agent.WellFormed, "ext", "101&PJSIP/999", false},
+		{agent.WellFormed, "ext", "PJSIP/101", false},
+		{agent.WellFormed, "ext", "101,1", false},
+		{agent.WellFormed, "ext", "1 01", false},
+		{agent.WellFormed, "ext", "101\r\n", false},
+		{agent.WellFormed, "ext", "123456789012345678901234567890123", false},
 		{isPhone, "phone", "+7 (900) 123-45-67", true},
 		{isPhone, "phone", " +7.900.123", true},
 		{isPhone, "phone", "89001234567", true},
@@ -32,15 +37,15 @@ func TestRules(t *testing.T) {
 		{isPhone, "phone", "7900/1", false},
 		{isPhone, "phone", "7900\x00", false},
 		{isPhone, "phone", "7900#", false},
-		{isVarName, "varname", "CRM_DEAL_ID", true},
-		{isVarName, "varname", "_x1", true},
-		{isVarName, "varname", "1X", false},
-		{isVarName, "varname", "FILE(/etc/passwd)", false},
-		{isVarName, "varname", "SHELL(rm)", false},
-		{isVarName, "varname", "__AMIGATE", true},
-		{isVarName, "varname", "AMIGATE_CALL_ID", false},
-		{isVarName, "varname", "Amigate_x", false},
-		{isVarName, "varname", "A=B", false},
+		{chanvar.WellFormed, "varname", "CRM_DEAL_ID", true},
+		{chanvar.WellFormed, "varname", "_x1", false},
+		{chanvar.WellFormed, "varname", "1X", false},
+		{chanvar.WellFormed, "varname", "FILE(/etc/passwd)", false},
+		{chanvar.WellFormed, "varname", "SHELL(rm)", false},
+		{chanvar.WellFormed, "varname", "__MONITOR_EXEC", false},
+		{chanvar.WellFormed, "varname", "AMIGATE_CALL_ID", false},
+		{chanvar.WellFormed, "varname", "Amigate_x", false},
+		{chanvar.WellFormed, "varname", "A=B", false},
 		{isSafeText, "safetext", "Иван Петров <deal 42>", true},
 		{isSafeText, "safetext", "a\rb", false},
 		{isSafeText, "safetext", "a\nb", false},

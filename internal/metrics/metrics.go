@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -38,6 +39,10 @@ type Metrics struct {
 	actions        *prometheus.CounterVec
 	actionDuration *prometheus.HistogramVec
 	callEvents     *prometheus.CounterVec
+	invalidEvents  *prometheus.CounterVec
+	agentEvents    *prometheus.CounterVec
+	unknownStates  prometheus.Counter
+	unrecognised   prometheus.Counter
 	deliveries     *prometheus.CounterVec
 	deliveryLat    prometheus.Histogram
 	backlog        prometheus.Gauge
@@ -75,21 +80,25 @@ type boundHTTP struct {
 // collectors, on a new registry.
 func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
-	f := factory{m.reg}
-	m.amiConnected = f.gauge("amigate_ami_connected", "1 while logged in to the Asterisk manager interface, else 0.")
-	m.amiState = f.gaugeVec("amigate_ami_state", "1 for the AMI connection's current state (connecting, authenticating, ready, backing_off, closed), 0 for the others seen.", "state")
-	m.amiReconnects = f.counter("amigate_ami_reconnects_total", "Logins to AMI after the first one.")
-	m.eventsReceived = f.counter("amigate_ami_events_received_total", "AMI events read from Asterisk.")
-	m.eventsDropped = f.counter("amigate_ami_events_dropped_total", "AMI events lost because a subscriber fell behind (each loss triggers a resync).")
-	m.actions = f.counterVec("amigate_ami_actions_total", "AMI actions sent, by action and outcome (success, error, timeout, disconnected, canceled).", "action", "outcome")
-	m.actionDuration = f.histogramVec("amigate_ami_action_duration_seconds", "AMI round trip from sending an action to its response.", amiBuckets, "action")
-	m.callEvents = f.counterVec("amigate_call_events_total", "Call events produced by the correlator, by type.", "type")
-	m.deliveries = f.counterVec("amigate_webhook_deliveries_total", "Webhook delivery attempts, by outcome (delivered, retry, dead, gone).", "outcome")
-	m.deliveryLat = f.histogram("amigate_webhook_delivery_latency_seconds", "From reading the AMI event to the receiver's 2xx, for delivered webhooks.", webhookBuckets)
-	m.backlog = f.gauge("amigate_webhook_backlog", "Webhook deliveries not yet done, across subscriptions.")
-	m.backlogOldest = f.gauge("amigate_webhook_backlog_oldest_seconds", "Age of the oldest webhook delivery not yet done.")
-	m.httpRequests = f.counterVec("amigate_http_requests_total", "HTTP requests, by method, route pattern and status.", "method", "route", "status")
-	m.httpDuration = f.histogramVec("amigate_http_request_duration_seconds", "HTTP request latency, by method and route pattern.", httpBuckets, "method", "route")
+	f := promauto.With(m.reg)
+	m.amiConnected = f.NewGauge(prometheus.GaugeOpts{Name: "amigate_ami_connected", Help: "1 while logged in to the Asterisk manager interface, else 0."})
+	m.amiState = f.NewGaugeVec(prometheus.GaugeOpts{Name: "amigate_ami_state", Help: "1 for the AMI connection's current state (connecting, authenticating, ready, backing_off, closed), 0 for the others seen."}, []string{"state"})
+	m.amiReconnects = f.NewCounter(prometheus.CounterOpts{Name: "amigate_ami_reconnects_total", Help: "Logins to AMI after the first one."})
+	m.eventsReceived = f.NewCounter(prometheus.CounterOpts{Name: "amigate_ami_events_received_total", Help: "AMI events read from Asterisk."})
+	m.eventsDropped = f.NewCounter(prometheus.CounterOpts{Name: "amigate_ami_events_dropped_total", Help: "AMI events lost because a subscriber fell behind (each loss triggers a resync)."})
+	m.actions = f.NewCounterVec(prometheus.CounterOpts{Name: "amigate_ami_actions_total", Help: "AMI actions sent, by action and outcome (success, error, timeout, disconnected, canceled)."}, []string{"action", "outcome"})
+	m.actionDuration = f.NewHistogramVec(prometheus.HistogramOpts{Name: "amigate_ami_action_duration_seconds", Help: "AMI round trip from sending an action to its response.", Buckets: amiBuckets}, []string{"action"})
+	m.callEvents = f.NewCounterVec(prometheus.CounterOpts{Name: "amigate_call_events_total", Help: "Call events produced by the correlator, by type."}, []string{"type"})
+	m.invalidEvents = f.NewCounterVec(prometheus.CounterOpts{Name: "amigate_call_events_invalid_total", Help: "Call events the store refused as invalid and the pipeline skipped (logged with their AMI event), by type."}, []string{"type"})
+	m.agentEvents = f.NewCounterVec(prometheus.CounterOpts{Name: "amigate_agent_events_total", Help: "Agent events produced by the presence tracker, by type."}, []string{"type"})
+	m.unrecognised = f.NewCounter(prometheus.CounterOpts{Name: "amigate_calls_unrecognised_agent_total", Help: "Calls whose customer was connected with a channel no agent device template recognises (the warning log names it)."})
+	m.unknownStates = f.NewCounter(prometheus.CounterOpts{Name: "amigate_agent_unknown_states_total", Help: "Device or extension states the presence tracker did not recognise (the agent is reported unknown)."})
+	m.deliveries = f.NewCounterVec(prometheus.CounterOpts{Name: "amigate_webhook_deliveries_total", Help: "Webhook delivery attempts, by outcome (delivered, retry, dead, gone)."}, []string{"outcome"})
+	m.deliveryLat = f.NewHistogram(prometheus.HistogramOpts{Name: "amigate_webhook_delivery_latency_seconds", Help: "From reading the AMI event to the receiver's 2xx, for delivered webhooks.", Buckets: webhookBuckets})
+	m.backlog = f.NewGauge(prometheus.GaugeOpts{Name: "amigate_webhook_backlog", Help: "Webhook deliveries not yet done, across subscriptions."})
+	m.backlogOldest = f.NewGauge(prometheus.GaugeOpts{Name: "amigate_webhook_backlog_oldest_seconds", Help: "Age of the oldest webhook delivery not yet done."})
+	m.httpRequests = f.NewCounterVec(prometheus.CounterOpts{Name: "amigate_http_requests_total", Help: "HTTP requests, by method, route pattern and status."}, []string{"method", "route", "status"})
+	m.httpDuration = f.NewHistogramVec(prometheus.HistogramOpts{Name: "amigate_http_request_duration_seconds", Help: "HTTP request latency, by method and route pattern.", Buckets: httpBuckets}, []string{"method", "route"})
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	m.actionsBound.make = func(k actionKey) boundAction {
@@ -179,6 +188,20 @@ func (m *Metrics) ActionDone(action, outcome string, d time.Duration) {
 
 // CallEvent counts one call event of type typ (call.ringing, ...).
 func (m *Metrics) CallEvent(typ string) { m.callBound.get(typ).Inc() }
+
+// CallEventInvalid counts one call event the store refused as invalid.
+func (m *Metrics) CallEventInvalid(typ string) { m.invalidEvents.WithLabelValues(typ).Inc() }
+
+// AgentEvent counts one stored agent event by type.
+func (m *Metrics) AgentEvent(typ string) { m.agentEvents.WithLabelValues(typ).Inc() }
+
+// UnrecognisedAgent counts a call answered by a channel that is no
+// recognised agent device.
+func (m *Metrics) UnrecognisedAgent() { m.unrecognised.Inc() }
+
+// UnknownDeviceState counts a device or extension state the presence
+// tracker did not recognise.
+func (m *Metrics) UnknownDeviceState() { m.unknownStates.Inc() }
 
 // DeliveryDone counts a webhook attempt's outcome; for a delivered one it
 // observes latency, from the AMI event's read to the 2xx.

@@ -148,12 +148,14 @@ func TestRecords(t *testing.T) {
 				m.CallEvent("call.ringing")
 				m.CallEvent("call.ringing")
 				m.CallEvent("call.ended")
+				m.CallEventInvalid("call.answered")
 				m.CallsActive(func() int { return 7 })
 			},
 			want: []series{
 				{"amigate_call_events_total", map[string]string{"type": "call.ringing"}, 2},
 				{"amigate_call_events_total", map[string]string{"type": "call.ended"}, 1},
 				{"amigate_call_events_total", map[string]string{"type": "call.answered"}, 0},
+				{"amigate_call_events_invalid_total", map[string]string{"type": "call.answered"}, 1},
 				{"amigate_calls_active", nil, 7},
 			},
 		},

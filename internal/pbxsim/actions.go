@@ -27,6 +27,8 @@ func init() {
 		"setvar":             (*session).setvar,
 		"status":             (*session).status,
 		"coreshowchannels":   (*session).coreShowChannels,
+		"devicestatelist":    (*session).deviceStateList,
+		"extensionstatelist": (*session).extensionStateList,
 		"coreshowchannelmap": (*session).coreShowChannelMap,
 		"queuestatus":        (*session).queueStatus,
 		"queuesummary":       (*session).queueSummary,

@@ -75,6 +75,9 @@ type Office struct {
 	DIDs []DID
 	// Queues are the queues.conf queues (ring-all).
 	Queues []Queue
+	// Hints are the [hints] context: extensions whose state ExtensionStatus
+	// and ExtensionStateList report.
+	Hints []Hint
 }
 
 // DID is one extension of context from-trunk: it dials Agent directly or
@@ -100,6 +103,26 @@ type Queue struct {
 type Member struct {
 	Exten string // rings Local/<Exten>@phones
 	Name  string // MemberName, "Agent 101"
+	// FreePBX makes the member a Local channel into from-queue
+	// (Local/<Exten>@from-queue/n), whose other half dials the phone: the
+	// agent's device is two bridges away from the caller.
+	FreePBX bool
+}
+
+// context is the dialplan context the member's Local channel runs.
+func (m Member) context() string {
+	if m.FreePBX {
+		return "from-queue"
+	}
+	return "phones"
+}
+
+// iface is the member's interface, as QueueStatus and the events name it.
+func (m Member) iface() string {
+	if m.FreePBX {
+		return "Local/" + m.Exten + "@from-queue/n"
+	}
+	return "Local/" + m.Exten + "@phones"
 }
 
 // DefaultOffice returns the recorded office with its recorded delays.
@@ -132,6 +155,7 @@ func DefaultOffice() Office {
 			{Exten: "5550111", Agent: "101", Transfer: true},
 		},
 		Queues: []Queue{q("support", "101", "102"), q("sales", "103"), q("nobody", "199")},
+		Hints:  defaultHints(),
 	}
 }
 

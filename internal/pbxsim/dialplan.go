@@ -52,6 +52,18 @@ func (t *thread) exec(context, exten string) {
 			}
 			t.app(&prio, "Hangup", "")
 		}
+	case "from-queue":
+		// FreePBX's queue member: the Local channel dials the phone,
+		// with the transfer feature.
+		if o.phone(exten) == phoneUnknown {
+			return
+		}
+		dest := "Local/" + exten + "@phones"
+		t.app(&prio, "Dial", dest+",,tT")
+		if t.dial(dest, true) {
+			return
+		}
+		t.app(&prio, "Hangup", "")
 	case "pstn":
 		if o.CongestedPrefix != "" && strings.HasPrefix(exten, o.CongestedPrefix) {
 			t.app(&prio, "NoOp", "Congested number "+exten)

@@ -139,13 +139,6 @@ func (p *PBX) dialEventLocked(name string, from, dest *channel, last, value stri
 	p.emitLocked(m)
 }
 
-func (p *PBX) deviceStateLocked(device, state string) {
-	m := p.event("DeviceStateChange", "call")
-	m.Add("Device", device)
-	m.Add("State", state)
-	p.emitLocked(m)
-}
-
 func (p *PBX) bridgeEnterLocked(b *bridge, c *channel) {
 	b.chans = append(b.chans, c)
 	c.bridge = b

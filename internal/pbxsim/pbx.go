@@ -30,20 +30,22 @@ type PBX struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu        sync.Mutex // guards everything below and the emission order of events
-	closed    bool
-	chans     map[string]*channel
-	sessions  map[*session]struct{}
-	listeners map[net.Listener]struct{}
-	queues    map[string]*queueState
-	devUse    map[string]int // live Local ;2 channels per device
-	idle      chan struct{}  // closed when the last channel hangs up
-	seq       int64
-	localSeq  int64
-	uuidSeq   uint64
-	boot      int64
-	started   time.Time
-	rnd       *rand.Rand
+	mu         sync.Mutex // guards everything below and the emission order of events
+	closed     bool
+	chans      map[string]*channel
+	sessions   map[*session]struct{}
+	listeners  map[net.Listener]struct{}
+	queues     map[string]*queueState
+	devUse     map[string]int    // live Local ;2 channels per device
+	devState   map[string]string // last DeviceStateChange per device
+	hintStatus map[string]int    // last ExtensionStatus Status per hinted extension
+	idle       chan struct{}     // closed when the last channel hangs up
+	seq        int64
+	localSeq   int64
+	uuidSeq    uint64
+	boot       int64
+	started    time.Time
+	rnd        *rand.Rand
 }
 
 // New returns a running PBX with no listener: call Serve or Start to accept
@@ -73,6 +75,7 @@ func New(cfg Config) *PBX {
 		ctx: ctx, cancel: cancel,
 		chans: map[string]*channel{}, sessions: map[*session]struct{}{},
 		listeners: map[net.Listener]struct{}{}, queues: map[string]*queueState{}, devUse: map[string]int{},
+		devState: map[string]string{}, hintStatus: map[string]int{},
 		rnd: rand.New(rand.NewSource(cfg.Seed)),
 	}
 	p.started = p.now()

@@ -85,6 +85,8 @@ var actionPerms = map[string]uint32{
 	"coreshowchannelmap": permSystem | permReporting,
 	"status":             permSystem | permCall | permReporting,
 	"getvar":             permCall | permReporting,
+	"devicestatelist":    permCall | permReporting,
+	"extensionstatelist": permCall | permReporting,
 	"setvar":             permCall,
 	"filter":             permSystem,
 	"queuestatus":        0,

@@ -36,7 +36,7 @@ type queueCaller struct {
 func newQueueState(q Queue, login int64) *queueState {
 	s := &queueState{q: q}
 	for _, m := range q.Members {
-		s.members = append(s.members, &memberState{Member: m, iface: "Local/" + m.Exten + "@phones", loginTime: login})
+		s.members = append(s.members, &memberState{Member: m, iface: m.iface(), loginTime: login})
 	}
 	return s
 }
@@ -141,10 +141,10 @@ func (t *thread) queue(name string) bool {
 				if m.paused || p.devUse[m.iface] > 0 {
 					continue
 				}
-				one := t.dialLegLocked(m.Exten, "phones", "AppQueue")
+				one := t.dialLegLocked(m.Exten, m.context(), "AppQueue")
 				legs = append(legs, &queueLeg{m: m, one: one, start: time.Now()})
 				p.queueEventLocked("AgentCalled", c, one, "Queue", name, "Interface", m.iface, "MemberName", m.Name)
-				p.dialEventLocked("DialBegin", c, one, "DialString", m.Exten+"@phones")
+				p.dialEventLocked("DialBegin", c, one, "DialString", m.Exten+"@"+m.context())
 			}
 		}
 		t.unlock()

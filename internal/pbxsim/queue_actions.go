@@ -137,6 +137,11 @@ func (s *session) queuePause(req ami.Message) {
 				found = true
 				m.paused, m.reason = paused, req.Get("Reason")
 				m.lastPause = p.now().Unix()
+				pause := "NOT_INUSE"
+				if paused {
+					pause = "INUSE"
+				}
+				p.deviceStateLocked("Queue:"+qs.q.Name+"_pause_"+iface, pause)
 				ev := p.event("QueueMemberPause", "agent")
 				for _, f := range [][2]string{{"Queue", qs.q.Name}, {"MemberName", m.Name}, {"Interface", iface},
 					{"StateInterface", iface}, {"Membership", "static"}, {"Penalty", "0"},

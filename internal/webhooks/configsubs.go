@@ -24,15 +24,15 @@ func configID(url string, events []string) string {
 func (d *Dispatcher) registerConfig(ctx context.Context) error {
 	keep := make(map[string]bool)
 	for i, cs := range d.cfg.Subscriptions {
-		if _, err := parseURL(cs.URL); err != nil {
+		if err := CheckConfigURL(ctx, d.cfg.Resolver, d.cfg.AllowPrivate, cs.URL); err != nil {
 			return fmt.Errorf("webhooks: subscription %d: %w", i, err)
 		}
 		if _, err := signature.NewSigner(cs.Secret); err != nil {
-			return fmt.Errorf("webhooks: subscription %d (%s): %w", i, cs.URL, err)
+			return fmt.Errorf("webhooks: subscription %d (%s): %w", i, RedactURL(cs.URL), err)
 		}
 		events, err := normalizeEvents(cs.Events)
 		if err != nil {
-			return fmt.Errorf("webhooks: subscription %d (%s): %w", i, cs.URL, err)
+			return fmt.Errorf("webhooks: subscription %d (%s): %w", i, RedactURL(cs.URL), err)
 		}
 		rec := subRecord{ID: configID(cs.URL, events), URL: cs.URL, Events: events, Source: sourceConfig, CreatedAt: d.cfg.Now().UTC()}
 		if e, err := d.st.subs.Get(ctx, rec.ID); err == nil {

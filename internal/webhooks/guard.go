@@ -27,63 +27,6 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// Ranges that are not public unicast but that netip's predicates miss:
-// "this network", carrier-grade NAT (also Alibaba's metadata address),
-// IETF protocol assignments, benchmarking, reserved and broadcast.
-var refusedPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-}
-
-var (
-	nat64   = netip.MustParsePrefix("64:ff9b::/96")
-	sixTo4  = netip.MustParsePrefix("2002::/16")
-	docIPv6 = netip.MustParsePrefix("2001:db8::/32")
-)
-
-// refusal says why a is not a public unicast address, or "" when it is.
-// Addresses that embed an IPv4 address (IPv4-mapped, NAT64, 6to4) are
-// judged by that address, so they cannot smuggle 127.0.0.1 past the check.
-func refusal(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is6() {
-		b := a.As16()
-		switch {
-		case nat64.Contains(a):
-			return refusal(netip.AddrFrom4([4]byte(b[12:16])))
-		case sixTo4.Contains(a):
-			return refusal(netip.AddrFrom4([4]byte(b[2:6])))
-		}
-	}
-	switch {
-	case !a.IsValid():
-		return "invalid address"
-	case a.IsLoopback():
-		return "loopback address"
-	case a.IsUnspecified():
-		return "unspecified address"
-	case a.IsLinkLocalUnicast():
-		return "link-local or cloud metadata address"
-	case a.IsPrivate():
-		return "private address"
-	case a.IsMulticast(), a.IsLinkLocalMulticast(), a.IsInterfaceLocalMulticast():
-		return "multicast address"
-	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return "broadcast address"
-	case docIPv6.Contains(a):
-		return "documentation address"
-	}
-	for _, p := range refusedPrefixes {
-		if p.Contains(a) {
-			return "reserved or shared address"
-		}
-	}
-	return ""
-}
-
 // urlError is a refused subscription URL as the HTTP layer reports it.
 func urlError(format string, args ...any) error {
 	return &amigate.FieldError{Field: "url", Message: fmt.Sprintf(format, args...)}
@@ -117,6 +60,11 @@ func parseURL(raw string) (*url.URL, error) {
 // it when any address its host resolves to is not public. The same check
 // runs again at dial time (dialControl), against DNS rebinding.
 func checkURL(ctx context.Context, r Resolver, allowPrivate bool, raw string) error {
+	return guardURL(ctx, r, allowPrivate, raw, false)
+}
+
+// guardURL is checkURL; unresolvedOK lets a host that does not resolve pass.
+func guardURL(ctx context.Context, r Resolver, allowPrivate bool, raw string, unresolvedOK bool) error {
 	u, err := parseURL(raw)
 	if err != nil || allowPrivate {
 		return err
@@ -128,16 +76,32 @@ func checkURL(ctx context.Context, r Resolver, allowPrivate bool, raw string) er
 	} else {
 		addrs, err = r.LookupNetIP(ctx, "ip", host)
 		if err != nil {
-			return urlError("host %q does not resolve", host)
+			addrs = nil
 		}
 	}
 	if len(addrs) == 0 {
+		if unresolvedOK {
+			return nil
+		}
 		return urlError("host %q does not resolve", host)
 	}
 	for _, a := range addrs {
 		if why := refusal(a); why != "" {
-			return urlError("host %q resolves to a %s; set AMIGATE_WEBHOOK_ALLOW_PRIVATE to allow it", host, why)
+			return urlError("host %q resolves to a %s; set AMIGATE_WEBHOOK_ALLOW_PRIVATE=true to allow it", host, why)
 		}
+	}
+	return nil
+}
+
+// CheckConfigURL is the guard for a subscription from configuration, at
+// `check` and at start-up: a URL the guard would refuse at every delivery
+// (loopback, private, link-local, metadata) is a configuration error
+// naming AMIGATE_WEBHOOK_ALLOW_PRIVATE, rather than a delivery retried
+// for 24 hours. A host that does not resolve now is not an error here:
+// DNS may be down at start-up, and the dial-time check still holds.
+func CheckConfigURL(ctx context.Context, r Resolver, allowPrivate bool, raw string) error {
+	if err := guardURL(ctx, r, allowPrivate, raw, true); err != nil {
+		return fmt.Errorf("webhook URL %s: %w", RedactURL(raw), err)
 	}
 	return nil
 }
@@ -175,4 +139,19 @@ func newTransport(allowPrivate bool, maxConnsPerHost int) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+}
+
+// RedactURL is a URL as responses and logs show it: credentials in it
+// (user:pass@, or a token as the user) are replaced by "xxxxx". A URL that
+// does not parse is not shown at all.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	if u.User == nil {
+		return raw
+	}
+	u.User = url.User("xxxxx")
+	return u.String()
 }

@@ -72,17 +72,20 @@ func checkEvent(ev *amigate.CallEvent) error {
 	if ev.ID == "" || len(ev.ID) > maxEventID || strings.IndexFunc(ev.ID, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
 		return fmt.Errorf("webhooks: event id %q: %w", ev.ID, amigate.ErrInvalid)
 	}
-	if !slices.Contains(amigate.EventTypes, ev.Type) {
+	if !slices.Contains(amigate.EventTypes, ev.Type) && !amigate.IsAgentEvent(ev.Type) {
 		return fmt.Errorf("webhooks: event %s has unknown type %q: %w", ev.ID, ev.Type, amigate.ErrInvalid)
 	}
 	return nil
 }
 
-// callKey is what orders deliveries: the call, or the event itself when it
-// names no call.
+// callKey is what orders deliveries: the call, the agent of an agent
+// event, or the event itself when it names neither.
 func callKey(ev *amigate.CallEvent) string {
-	if ev.Call.ID != "" {
+	switch {
+	case ev.Call.ID != "":
 		return ev.Call.ID
+	case amigate.IsAgentEvent(ev.Type) && ev.Agent != nil:
+		return "agent-" + ev.Agent.Extension
 	}
 	return ev.ID
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amigate/amigate"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -143,20 +144,23 @@ func consumerConfig(id string, events []string, cfg Config) jetstream.ConsumerCo
 	}
 }
 
-// filterSubjects maps an event filter to stream subjects.
+// filterSubjects maps an event filter to stream subjects: "*" is every
+// call event type; agent events are only sent to a filter that names them.
 func filterSubjects(events []string) []string {
-	if allEvents(events) {
-		return []string{subjectPrefix + ".>"}
+	var out []string
+	for _, e := range events {
+		if e == "*" {
+			for _, t := range amigate.EventTypes {
+				out = append(out, subjectPrefix+"."+t+".*")
+			}
+			continue
+		}
+		out = append(out, subjectPrefix+"."+e+".*")
 	}
-	out := make([]string, len(events))
-	for i, e := range events {
-		out[i] = subjectPrefix + "." + e + ".*"
+	if len(out) == 0 { // an empty filter is "*"
+		return filterSubjects([]string{"*"})
 	}
 	return out
-}
-
-func allEvents(events []string) bool {
-	return len(events) == 0 || (len(events) == 1 && events[0] == "*")
 }
 
 // eventSubject is where an event is stored.

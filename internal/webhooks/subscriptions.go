@@ -36,23 +36,34 @@ type subRecord struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// subscription is the record as the API shows it: credentials in the URL
+// redacted, the secret never.
 func (r subRecord) subscription() amigate.Subscription {
-	return amigate.Subscription{ID: r.ID, URL: r.URL, Events: slices.Clone(r.Events), Disabled: r.Disabled, Source: r.Source, CreatedAt: r.CreatedAt}
+	return amigate.Subscription{ID: r.ID, URL: RedactURL(r.URL), Events: slices.Clone(r.Events), Disabled: r.Disabled, Source: r.Source, CreatedAt: r.CreatedAt}
 }
 
 // normalizeEvents checks an event filter and returns it sorted; every
-// event is ["*"].
+// call event is "*" (agent events are never implied: they are named).
 func normalizeEvents(events []string) ([]string, error) {
-	if len(events) == 0 || slices.Contains(events, "*") {
-		return []string{"*"}, nil
-	}
 	out := make([]string, 0, len(events))
+	all := len(events) == 0 || slices.Contains(events, "*")
+	if all {
+		out = append(out, "*")
+	}
 	for _, e := range events {
-		if !slices.Contains(amigate.EventTypes, e) {
-			return nil, &amigate.FieldError{Field: "events", Message: fmt.Sprintf("unknown event %q; want one of %s or *", e, strings.Join(amigate.EventTypes, ", "))}
-		}
-		if !slices.Contains(out, e) {
-			out = append(out, e)
+		switch {
+		case e == "*":
+		case slices.Contains(amigate.EventTypes, e):
+			if !all && !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		case slices.Contains(amigate.AgentEventTypes, e):
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		default:
+			return nil, &amigate.FieldError{Field: "events", Message: fmt.Sprintf("unknown event %q; want some of %s, %s or * (every call event)",
+				e, strings.Join(amigate.EventTypes, ", "), strings.Join(amigate.AgentEventTypes, ", "))}
 		}
 	}
 	sort.Strings(out)

@@ -112,17 +112,20 @@ func TestSubscriptionsCRUD(t *testing.T) {
 	}
 }
 
-// TestDialTimeGuard delivers to a config subscription on loopback without
-// AllowPrivate: the address is refused when dialled and the delivery
-// record says so.
+// TestDialTimeGuard delivers to a config subscription whose host resolved
+// to a public address at start-up and to loopback when dialled (DNS
+// rebinding), without AllowPrivate: the address is refused when dialled
+// and the delivery record says so.
 func TestDialTimeGuard(t *testing.T) {
 	rcv := newReceiver(t, testSecret)
-	cfg := testConfig(t, ConfigSubscription{URL: rcv.srv.URL, Secret: testSecret})
+	target := strings.Replace(rcv.srv.URL, "127.0.0.1", "localhost", 1)
+	cfg := testConfig(t, ConfigSubscription{URL: target, Secret: testSecret})
 	cfg.AllowPrivate = false
+	cfg.Resolver = fakeResolver{"localhost": {"93.184.216.34"}}
 	cfg.Schedule = []time.Duration{time.Hour}
 	d := open(t, cfg)
 	publish(t, d, events("ssrf", 1, 1))
-	id := configID(rcv.srv.URL, []string{"*"})
+	id := configID(target, []string{"*"})
 	var recs []amigate.Delivery
 	waitFor(t, "refused attempt recorded", 5*time.Second, func() bool {
 		recs, _ = d.Deliveries(context.Background(), id)

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/webhooks/signature"
 )
 
@@ -154,6 +155,12 @@ func (w *worker) handle(msg jetstream.Msg) {
 		return
 	}
 	w.mu.Unlock()
+	if !w.matches(msg.Subject()) {
+		// A consumer made before its filter could tell call from agent
+		// events (its filter was every subject): not for this subscription.
+		_ = msg.Ack()
+		return
+	}
 	it := newItem(seq, msg.Subject(), msg.Headers(), msg.Data(), md.Timestamp)
 	if md.NumDelivered > 1 && !w.restore(it) {
 		_ = msg.Ack() // delivered or dead before a restart lost the ack
@@ -164,10 +171,7 @@ func (w *worker) handle(msg jetstream.Msg) {
 }
 
 func newItem(seq uint64, subject string, h nats.Header, body []byte, stored time.Time) *item {
-	typ := strings.TrimPrefix(subject, subjectPrefix+".")
-	if i := strings.LastIndexByte(typ, '.'); i >= 0 {
-		typ = typ[:i]
-	}
+	typ := subjectType(subject)
 	it := &item{
 		seq: seq, call: h.Get(hdrCallID), body: body,
 		readAt: readAt(h.Get(hdrReadAt), stored),
@@ -227,15 +231,16 @@ func (w *worker) seed(first uint64) {
 }
 
 func (w *worker) matches(subject string) bool {
-	if allEvents(w.events) {
-		return true
+	return amigate.Wants(w.events, subjectType(subject))
+}
+
+// subjectType is the event type of a stream subject.
+func subjectType(subject string) string {
+	typ := strings.TrimPrefix(subject, subjectPrefix+".")
+	if i := strings.LastIndexByte(typ, '.'); i >= 0 {
+		typ = typ[:i]
 	}
-	for _, e := range w.events {
-		if strings.HasPrefix(subject, subjectPrefix+"."+e+".") {
-			return true
-		}
-	}
-	return false
+	return typ
 }
 
 // enqueue files an event behind the earlier ones of its call and starts it

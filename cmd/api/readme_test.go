@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readmePause matches the README's pause examples: the path and the body.
+var readmePause = regexp.MustCompile(`^curl -s -X POST \$B(/v1/\S+/(?:un)?pause) -H "\$H"(?: -H "\$J" -d '([^']*)')?`)
+
+// TestDemoREADMEPause runs the README's queue and agent pause examples, as
+// written, against the demo with the token it prints.
+func TestDemoREADMEPause(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type example struct{ path, body string }
+	var examples []example
+	for _, l := range strings.Split(string(readme), "\n") {
+		if m := readmePause.FindStringSubmatch(l); m != nil {
+			examples = append(examples, example{m[1], m[2]})
+		}
+	}
+	if len(examples) < 3 {
+		t.Fatalf("found %d pause examples in the README: %v", len(examples), examples)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	startedc := make(chan started, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=error"},
+			&stdout, &stderr, func(s started) { startedc <- s })
+	}()
+	var s started
+	select {
+	case s = <-startedc:
+	case err := <-done:
+		t.Fatalf("serve returned before starting: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("not started within 20s\n%s", stderr.String())
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	send := func(method, path, body string) (int, string) {
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, s.URL+path, r)
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// The agents are known once the service has listed the PBX's states.
+	eventually(t, 20*time.Second, "agent 101 listed", func() bool { code, _ := send(http.MethodGet, "/v1/agents/101", ""); return code == http.StatusOK })
+	for _, ex := range examples {
+		if code, body := send(http.MethodPost, ex.path, ex.body); code/100 != 2 {
+			t.Errorf("README example POST %s %s: %d %s", ex.path, ex.body, code, body)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
