@@ -25,7 +25,9 @@ func TestRecordedCustomersE164(t *testing.T) {
 		"79001234567": "+79001234567",
 		"89001234567": "+79001234567",
 		"79009876543": "+79009876543",
+		"79001237777": "+79001237777",
 		"000123":      "", // a congested test number: no full number
+		"203":         "", // an extension
 	}
 	paths, err := filepath.Glob(filepath.Join(transcripts, "*.in"))
 	if err != nil || len(paths) == 0 {
