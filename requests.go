@@ -3,7 +3,26 @@ package amigate
 import (
 	"encoding/json"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
+
+// PlainText reports whether s is what a free-text request field (a caller
+// id's display name, a variable's value, a pause reason, an
+// Idempotency-Key) may be: valid UTF-8 without control characters, so
+// that neither CR, LF and NUL nor their look-alikes reach a log or an AMI
+// header.
+func PlainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
 
 // DialRequest asks for a click-to-call: ring the agent's device From, then
 // dial the customer number To. Numbers are as the client sent them; the call

@@ -129,7 +129,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	m.CallsActive(tracker.Active)
 	agents := presence.New(presence.Config{Devices: devices, Log: log.With("component", "presence"), Metrics: m})
 	// Subscribed before anything is read, so that no event is missed.
-	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer})
+	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer, MaxBufferBytes: cfg.AMI.EventBufferBytes})
 	add("ami subscription", func(context.Context) error { sub.Close(); return nil })
 
 	store, err := webhooks.New(ctx, webhooksConfig(cfg, log, m))

@@ -73,17 +73,27 @@ const maxSpare = 4096
 // DefaultMaxBuffer bounds a lossless subscription's backlog.
 const DefaultMaxBuffer = 1_000_000
 
+// DefaultMaxBufferBytes bounds a lossless subscription's backlog in bytes,
+// counted as ami.Message.Size counts a message.
+const DefaultMaxBufferBytes = 64 << 20
+
 // SubscribeOptions configure a subscription.
 type SubscribeOptions struct {
 	// Name identifies the subscription in logs. Default "subscription".
 	Name string
 	// Lossless queues every event in an elastic buffer, up to MaxBuffer
-	// events; past it the backlog is discarded, KindOverflow is delivered
-	// next, and the loss is logged and counted. Otherwise (the default)
-	// the subscription is bounded by Buffer with Policy.
+	// events and MaxBufferBytes bytes; past either the backlog is
+	// discarded, KindOverflow is delivered next, and the loss is logged
+	// and counted. Otherwise (the default) the subscription is bounded by
+	// Buffer with Policy.
 	Lossless bool
-	// MaxBuffer bounds a lossless backlog. Default DefaultMaxBuffer.
+	// MaxBuffer bounds a lossless backlog in events. Default
+	// DefaultMaxBuffer.
 	MaxBuffer int
+	// MaxBufferBytes bounds a lossless backlog in bytes (each message as
+	// ami.Message.Size counts it): events differ in size, and what a peer
+	// can make the service hold is memory. Default DefaultMaxBufferBytes.
+	MaxBufferBytes int
 	// Buffer is a bounded subscription's capacity (events queued and not
 	// yet taken by Next). Default 1024.
 	Buffer int
@@ -104,6 +114,7 @@ type Subscription struct {
 
 	mu       sync.Mutex
 	q        []Event // queued by the reader
+	qBytes   int     // what q's messages hold (lossless only)
 	spare    []Event // the consumer's previous batch, reused as q
 	dropped  int64   // events lost, in total
 	unlogged int64   // events lost since the last log line
@@ -127,6 +138,9 @@ func (c *Client) Subscribe(opts SubscribeOptions) *Subscription {
 	}
 	if opts.MaxBuffer <= 0 {
 		opts.MaxBuffer = DefaultMaxBuffer
+	}
+	if opts.MaxBufferBytes <= 0 {
+		opts.MaxBufferBytes = DefaultMaxBufferBytes
 	}
 	if opts.Buffer <= 0 {
 		opts.Buffer = 1024
@@ -174,10 +188,14 @@ func (s *Subscription) push(evs []Event) {
 	switch {
 	case s.opts.Lossless:
 		s.q = append(s.q, evs...)
-		if len(s.q) > s.opts.MaxBuffer {
+		for i := range evs {
+			s.qBytes += evs[i].Message.Size()
+		}
+		if len(s.q) > s.opts.MaxBuffer || s.qBytes > s.opts.MaxBufferBytes {
 			lost = len(s.q)
 			clear(s.q)
 			s.q = append(s.q[:0], Event{Kind: KindOverflow, ReadAt: evs[len(evs)-1].ReadAt})
+			s.qBytes = 0
 		}
 	case s.opts.Policy == DropNewest:
 		room := s.opts.Buffer - len(s.q)
@@ -209,7 +227,7 @@ func (s *Subscription) push(evs []Event) {
 	}
 	if report > 0 {
 		if s.opts.Lossless {
-			s.log.Error("amiclient: subscriber too slow, backlog discarded: it must resync", "lost", report, "max_buffer", s.opts.MaxBuffer)
+			s.log.Error("amiclient: subscriber too slow, backlog discarded: it must resync", "lost", report, "max_buffer", s.opts.MaxBuffer, "max_buffer_bytes", s.opts.MaxBufferBytes)
 		} else {
 			s.log.Warn("amiclient: subscriber too slow, events dropped", "lost", report, "buffer", s.opts.Buffer)
 		}
@@ -259,7 +277,7 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 			s.out, s.outi = nil, 0
 		}
 		if len(s.q) > 0 {
-			s.out, s.q = s.q, nil
+			s.out, s.q, s.qBytes = s.q, nil, 0
 			s.mu.Unlock()
 			continue
 		}

@@ -52,6 +52,7 @@ func take(t *testing.T, s *Subscription) []string {
 }
 
 func TestSubscriptionPolicies(t *testing.T) {
+	const size = len("Event") + len("0") + ami.FieldCost // each of evs' messages, as ami.Message.Size counts it
 	tests := []struct {
 		name    string
 		opts    SubscribeOptions
@@ -63,6 +64,10 @@ func TestSubscriptionPolicies(t *testing.T) {
 			[]string{"0", "1", "2", "3", "4", "5", "6"}, 0},
 		{"lossless overflow discards the backlog", SubscribeOptions{Lossless: true, MaxBuffer: 5}, []int{3, 3, 2},
 			[]string{"overflow", "6", "7"}, 6},
+		{"lossless bytes bound discards the backlog", SubscribeOptions{Lossless: true, MaxBufferBytes: 5 * size}, []int{3, 3, 2},
+			[]string{"overflow", "6", "7"}, 6},
+		{"lossless bytes bound holds exactly", SubscribeOptions{Lossless: true, MaxBufferBytes: 5 * size}, []int{3, 2},
+			[]string{"0", "1", "2", "3", "4"}, 0},
 		{"drop oldest", SubscribeOptions{Buffer: 3, Policy: DropOldest}, []int{2, 3},
 			[]string{"2", "3", "4"}, 2},
 		{"drop newest", SubscribeOptions{Buffer: 3, Policy: DropNewest}, []int{2, 3},
@@ -92,6 +97,22 @@ func TestSubscriptionPolicies(t *testing.T) {
 			}
 			met.mu.Unlock()
 		})
+	}
+}
+
+// TestSubscriptionBytesTaken: what Next has taken no longer counts
+// against the byte bound.
+func TestSubscriptionBytesTaken(t *testing.T) {
+	const size = len("Event") + len("0") + ami.FieldCost
+	c := idleClient(t, nil)
+	s := c.Subscribe(SubscribeOptions{Lossless: true, MaxBufferBytes: 4 * size})
+	s.push(evs(0, 3))
+	if got := take(t, s); len(got) != 3 {
+		t.Fatalf("took %v, want 3 events", got)
+	}
+	s.push(evs(3, 3))
+	if got := take(t, s); fmt.Sprint(got) != "[3 4 5]" || s.Dropped() != 0 {
+		t.Fatalf("took %v with %d dropped, want [3 4 5] and none", got, s.Dropped())
 	}
 }
 

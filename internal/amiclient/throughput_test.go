@@ -237,7 +237,8 @@ func TestConsumerStalls(t *testing.T) {
 	cfg.Events, cfg.Logger = "off", discardLogger
 	c := start(t, cfg)
 	waitReady(t, c)
-	sub := c.Subscribe(SubscribeOptions{Lossless: true})
+	// The whole flood stays queued: bound it above what it holds.
+	sub := c.Subscribe(SubscribeOptions{Lossless: true, MaxBufferBytes: 1 << 30})
 	ctx := ctxT(t, 30*time.Second)
 	if _, err := c.Send(ctx, ami.NewAction("Flood")); err != nil {
 		t.Fatal(err)

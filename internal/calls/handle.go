@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"slices"
+
 	"strconv"
 	"time"
 
@@ -184,6 +186,12 @@ func (t *Tracker) newCallerID(m *ami.Message) {
 		update(&ch.cidName, n)
 	}
 	c := ch.call
+	if slices.Contains(c.exts, ch.cidNum) {
+		// The agent's number leaking back to the customer's side as its
+		// connected line (a Local channel pair passes it on: hold_unhold):
+		// not the customer.
+		return
+	}
 	if ch.trunk && c.direction == amigate.DirectionInbound && !c.fixedCust {
 		c.custNum, c.custName = ch.cidNum, ch.cidName
 		if c.custName == c.custNum {

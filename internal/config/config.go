@@ -65,9 +65,11 @@ type AMI struct {
 	PingInterval  time.Duration
 	ReconnectMin  time.Duration
 	ReconnectMax  time.Duration
-	// EventBuffer bounds the events queued for the event loop before the
-	// subscription overflows and the loop resyncs.
-	EventBuffer int
+	// EventBuffer and EventBufferBytes bound the events queued for the
+	// event loop (in events, in bytes) before the subscription overflows
+	// and the loop resyncs.
+	EventBuffer      int
+	EventBufferBytes int
 }
 
 // AMI authentication methods.
@@ -187,13 +189,14 @@ func Defaults() Config {
 			ShutdownTimeout:   15 * time.Second,
 		},
 		AMI: AMI{
-			Auth:          AuthMD5,
-			DialTimeout:   5 * time.Second,
-			ActionTimeout: 10 * time.Second,
-			PingInterval:  20 * time.Second,
-			ReconnectMin:  500 * time.Millisecond,
-			ReconnectMax:  30 * time.Second,
-			EventBuffer:   500000,
+			Auth:             AuthMD5,
+			DialTimeout:      5 * time.Second,
+			ActionTimeout:    10 * time.Second,
+			PingInterval:     20 * time.Second,
+			ReconnectMin:     500 * time.Millisecond,
+			ReconnectMax:     30 * time.Second,
+			EventBuffer:      500000,
+			EventBufferBytes: 64 << 20,
 		},
 		JWT: JWT{Leeway: 30 * time.Second},
 		Dial: Dial{

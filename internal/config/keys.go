@@ -37,6 +37,7 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_AMI_RECONNECT_MIN", Path: "ami.reconnect_min", val: (*durationValue)(&c.AMI.ReconnectMin)},
 		{Env: "AMIGATE_AMI_RECONNECT_MAX", Path: "ami.reconnect_max", val: (*durationValue)(&c.AMI.ReconnectMax)},
 		{Env: "AMIGATE_AMI_EVENT_BUFFER", Path: "ami.event_buffer", val: (*intValue)(&c.AMI.EventBuffer)},
+		{Env: "AMIGATE_AMI_EVENT_BUFFER_BYTES", Path: "ami.event_buffer_bytes", val: (*intValue)(&c.AMI.EventBufferBytes)},
 
 		{Env: "AMIGATE_JWT_SECRET", Path: "jwt.secret", val: (*stringValue)(&c.JWT.Secret), secret: true},
 		{Env: "AMIGATE_JWT_PUBLIC_KEY_FILE", Path: "jwt.public_key_file", val: (*stringValue)(&c.JWT.PublicKeyFile)},

@@ -104,6 +104,9 @@ func (c *Config) resolve(p purpose) error {
 	if c.AMI.EventBuffer < 100 {
 		bad("AMIGATE_AMI_EVENT_BUFFER", "%d: want at least 100", c.AMI.EventBuffer)
 	}
+	if c.AMI.EventBufferBytes < 1<<20 {
+		bad("AMIGATE_AMI_EVENT_BUFFER_BYTES", "%d: want at least 1048576 (1 MiB)", c.AMI.EventBufferBytes)
+	}
 
 	// JWT. In demo mode cmd/api generates a secret when none is set.
 	if c.JWT.Secret == "" && p == minting {

@@ -50,7 +50,7 @@ func (a *Agents) Get(_ context.Context, ext string) (amigate.AgentPresence, erro
 func (a *Agents) Pause(ctx context.Context, ext string, paused bool, r amigate.PauseRequest) (amigate.AgentPresence, error) {
 	if r.Queue != "" {
 		if err := checkQueueName(r.Queue); err != nil {
-			return amigate.AgentPresence{}, fieldErr("queue", "must be a queue name of at most %d characters", maxQueueName)
+			return amigate.AgentPresence{}, fieldErr("queue", "must be a queue name of at most %d characters", MaxQueueName)
 		}
 	}
 	p, err := a.Get(ctx, ext)

@@ -46,9 +46,9 @@ type Config struct {
 	Variables *chanvar.Rule
 	// DefaultTimeout is how long the agent's phone rings when a request
 	// sets no timeout (default 30s); MaxTimeout bounds what a request may
-	// set (default 120s). MinTimeout is the least a request may set
-	// (default 5s).
-	DefaultTimeout, MinTimeout, MaxTimeout time.Duration
+	// set (default 120s, at most TimeoutLimit). A request may set no less
+	// than MinTimeout.
+	DefaultTimeout, MaxTimeout time.Duration
 	// BlindMethod is BlindTransferAction (default) or BlindRedirect.
 	BlindMethod string
 	// IdempotencyTTL is how long an Idempotency-Key is remembered (default
@@ -89,9 +89,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.DefaultTimeout == 0 {
 		c.DefaultTimeout = 30 * time.Second
-	}
-	if c.MinTimeout == 0 {
-		c.MinTimeout = 5 * time.Second
 	}
 	if c.MaxTimeout == 0 {
 		c.MaxTimeout = 120 * time.Second
@@ -146,8 +143,8 @@ func (c *Config) compile() (compiled, error) {
 		errs = append(errs, fmt.Errorf("control: Rules: %w", err))
 	}
 	out.rules = rules
-	if c.MinTimeout <= 0 || c.MaxTimeout < c.MinTimeout || c.DefaultTimeout < c.MinTimeout || c.DefaultTimeout > c.MaxTimeout {
-		errs = append(errs, fmt.Errorf("control: timeouts: want 0 < MinTimeout %v <= DefaultTimeout %v <= MaxTimeout %v", c.MinTimeout, c.DefaultTimeout, c.MaxTimeout))
+	if c.DefaultTimeout < MinTimeout || c.DefaultTimeout > c.MaxTimeout || c.MaxTimeout > TimeoutLimit {
+		errs = append(errs, fmt.Errorf("control: timeouts: want MinTimeout %v <= DefaultTimeout %v <= MaxTimeout %v <= %v", MinTimeout, c.DefaultTimeout, c.MaxTimeout, TimeoutLimit))
 	}
 	if c.BlindMethod != BlindTransferAction && c.BlindMethod != BlindRedirect {
 		errs = append(errs, fmt.Errorf("control: BlindMethod %q: want %q or %q", c.BlindMethod, BlindTransferAction, BlindRedirect))

@@ -42,8 +42,8 @@ func (s *Service) Dial(ctx context.Context, r amigate.DialRequest) (amigate.Call
 		c, _, err := s.dial(ctx, p, r.Metadata)
 		return c, err
 	}
-	if len(r.IdempotencyKey) > maxKey || ami.CheckValue(r.IdempotencyKey) != nil {
-		return amigate.Call{}, fieldErr("idempotency_key", "at most %d characters without control characters", maxKey)
+	if err := checkIdempotencyKey(r.IdempotencyKey); err != nil {
+		return amigate.Call{}, err
 	}
 	// The caller's length first keeps ("a", "b:c") and ("a:b", "c") apart.
 	key := strconv.Itoa(len(r.Caller)) + ":" + r.Caller + ":" + r.IdempotencyKey

@@ -161,14 +161,18 @@ func TestDialRefusesBadInput(t *testing.T) {
 		{"caller_id LF", with(func(r *amigate.DialRequest) { r.CallerID = "x\n" }), "caller_id"},
 		{"caller_id NUL", with(func(r *amigate.DialRequest) { r.CallerID = "x\x00" }), "caller_id"},
 		{"caller_id quote", with(func(r *amigate.DialRequest) { r.CallerID = `x" <666>` }), "caller_id"},
-		{"caller_id too long", with(func(r *amigate.DialRequest) { r.CallerID = strings.Repeat("x", 81) }), "caller_id"},
+		{"caller_id too long", with(func(r *amigate.DialRequest) { r.CallerID = strings.Repeat("я", MaxCallerID+1) }), "caller_id"},
 		{"timeout too short", with(func(r *amigate.DialRequest) { r.Timeout = time.Second }), "timeout_seconds"},
 		{"timeout too long", with(func(r *amigate.DialRequest) { r.Timeout = time.Hour }), "timeout_seconds"},
 		{"variable value CRLF", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "1\r\nAction: Command" }), "variables.CRM_X"},
 		{"variable value LF", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "1\n" }), "variables.CRM_X"},
 		{"variable value NUL", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "1\x00" }), "variables.CRM_X"},
-		{"variable value too long", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = strings.Repeat("1", 513) }), "variables.CRM_X"},
-		{"variable value long once escaped", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = strings.Repeat(",", 510) }), "variables.CRM_X"},
+		{"variable value too long", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = strings.Repeat("1", MaxVariableValue+1) }), "variables.CRM_X"},
+		{"variable value too many characters", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = strings.Repeat("я", MaxVariableValue+1) }), "variables.CRM_X"},
+		{"variable value tab", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "a\tb" }), "variables.CRM_X"},
+		{"variable value not UTF-8", with(func(r *amigate.DialRequest) { r.Variables["CRM_X"] = "\xff" }), "variables.CRM_X"},
+		{"metadata too big", with(func(r *amigate.DialRequest) { r.Metadata = []byte(`{"x":"` + strings.Repeat("x", MaxMetadata) + `"}`) }), "metadata"},
+		{"metadata not an object", with(func(r *amigate.DialRequest) { r.Metadata = []byte(`[1]`) }), "metadata"},
 		{"variable name CRLF", with(func(r *amigate.DialRequest) { r.Variables["X\r\nAction: Command"] = "1" }), "variables"},
 		{"variable name NUL", with(func(r *amigate.DialRequest) { r.Variables["X\x00"] = "1" }), "variables"},
 		{"variable name equals", with(func(r *amigate.DialRequest) { r.Variables["A=B"] = "1" }), "variables"},
@@ -181,6 +185,9 @@ func TestDialRefusesBadInput(t *testing.T) {
 		{"variable transfer context", with(func(r *amigate.DialRequest) { r.Variables["TRANSFER_CONTEXT"] = "evil" }), "variables.TRANSFER_CONTEXT"},
 		{"variable goto on blind transfer", with(func(r *amigate.DialRequest) { r.Variables["_GOTO_ON_BLINDXFR"] = "evil,s,1" }), "variables._GOTO_ON_BLINDXFR"},
 		{"variable underscores only", with(func(r *amigate.DialRequest) { r.Variables["__"] = "x" }), "variables.__"},
+		{"idempotency key CRLF", with(func(r *amigate.DialRequest) { r.IdempotencyKey = "k\r\n" }), "Idempotency-Key"},
+		{"idempotency key tab", with(func(r *amigate.DialRequest) { r.IdempotencyKey = "a\tb" }), "Idempotency-Key"},
+		{"idempotency key too long", with(func(r *amigate.DialRequest) { r.IdempotencyKey = strings.Repeat("k", MaxIdempotencyKey+1) }), "Idempotency-Key"},
 		// Variables Asterisk acts on that a deny list once let through.
 		{"variable monitor exec", with(func(r *amigate.DialRequest) { r.Variables["__MONITOR_EXEC"] = "/bin/sh -c 'id'" }), "variables.__MONITOR_EXEC"},
 		{"variable monitor exec args", with(func(r *amigate.DialRequest) { r.Variables["MONITOR_EXEC_ARGS"] = "-c id" }), "variables.MONITOR_EXEC_ARGS"},
@@ -189,7 +196,6 @@ func TestDialRefusesBadInput(t *testing.T) {
 		{"variable audiohook inherit", with(func(r *amigate.DialRequest) { r.Variables["__AUDIOHOOK_INHERIT"] = "MixMonitor" }), "variables.__AUDIOHOOK_INHERIT"},
 		{"variable inherited crm", with(func(r *amigate.DialRequest) { r.Variables["__CRM_DEAL_ID"] = "42" }), "variables.__CRM_DEAL_ID"},
 		{"variable not in the pattern", with(func(r *amigate.DialRequest) { r.Variables["DEAL_ID"] = "42" }), "variables.DEAL_ID"},
-		{"idempotency key CRLF", with(func(r *amigate.DialRequest) { r.IdempotencyKey = "k\r\n" }), "idempotency_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,7 +221,7 @@ func TestDialRefusesBadInput(t *testing.T) {
 
 func TestDialTooManyVariables(t *testing.T) {
 	vars := map[string]string{}
-	for i := range maxVariables + 1 {
+	for i := range MaxVariables + 1 {
 		vars["CRM_V"+strings.Repeat("X", i)] = "1"
 	}
 	s := newTestService(t, Config{}, &fakeAMI{}, newFakeCalls())
@@ -271,6 +277,23 @@ func TestDialErrors(t *testing.T) {
 				t.Errorf("forgotten = %v, want forgotten %v", fc.forgotten, tt.wantForget)
 			}
 		})
+	}
+}
+
+// TestVariableFitsOneLine: the longest variable a request may set fits one
+// AMI header line however it is escaped (a character is at most 4 bytes;
+// escaping doubles only the 1-byte , " and \).
+func TestVariableFitsOneLine(t *testing.T) {
+	if n := len("Variable: ") + chanvar.MaxName + len("=") + 4*MaxVariableValue; n > ami.MaxLineLength {
+		t.Fatalf("worst case %d bytes, over ami.MaxLineLength %d", n, ami.MaxLineLength)
+	}
+	fa := &fakeAMI{}
+	s := newTestService(t, DefaultConfig(), fa, newFakeCalls())
+	for _, v := range []string{strings.Repeat(",", MaxVariableValue), strings.Repeat("😀", MaxVariableValue)} {
+		name := "CRM_" + strings.Repeat("X", chanvar.MaxName-4)
+		if _, err := s.Dial(context.Background(), amigate.DialRequest{From: "101", To: "79001234567", Variables: map[string]string{name: v}}); err != nil {
+			t.Fatalf("Dial: %v", err)
+		}
 	}
 }
 

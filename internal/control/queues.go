@@ -12,8 +12,6 @@ import (
 	"github.com/amigate/amigate/internal/amiclient"
 )
 
-const maxQueueName = 128
-
 // Queues returns one summary per queue (AMI QueueSummary), in Asterisk's
 // order.
 func (s *Service) Queues(ctx context.Context) ([]amigate.QueueSummary, error) {
@@ -48,11 +46,11 @@ func (s *Service) Pause(ctx context.Context, queue string, r amigate.QueuePauseR
 	if err := checkQueueName(queue); err != nil {
 		return err
 	}
-	if r.Interface == "" || len(r.Interface) > maxQueueName || ami.CheckValue(r.Interface) != nil {
-		return fieldErr("interface", "must be a member interface of at most %d characters", maxQueueName)
+	if !isInterface(r.Interface) {
+		return fieldErr("interface", "must be a member interface: printable ASCII without spaces, at most %d characters", MaxQueueName)
 	}
-	if len(r.Reason) > maxQueueName || ami.CheckValue(r.Reason) != nil {
-		return fieldErr("reason", "at most %d characters without control characters", maxQueueName)
+	if chars(r.Reason) > MaxQueueName || !amigate.PlainText(r.Reason) {
+		return fieldErr("reason", "must be at most %d characters without control characters", MaxQueueName)
 	}
 	p := amiclient.QueuePauseParams{Interface: r.Interface, Queue: queue, Paused: r.Paused, Reason: r.Reason}
 	if err := s.ami.QueuePause(ctx, p); err != nil {
@@ -65,10 +63,24 @@ func (s *Service) Pause(ctx context.Context, queue string, r amigate.QueuePauseR
 }
 
 func checkQueueName(name string) error {
-	if name == "" || len(name) > maxQueueName || ami.CheckValue(name) != nil {
-		return fieldErr("name", "must be a queue name of at most %d characters", maxQueueName)
+	if name == "" || chars(name) > MaxQueueName || !amigate.PlainText(name) {
+		return fieldErr("name", "must be a queue name of at most %d characters", MaxQueueName)
 	}
 	return nil
+}
+
+// isInterface reports whether s can be a queue member's interface
+// ("PJSIP/101", "Local/101@from-queue/n"): printable ASCII, no spaces.
+func isInterface(s string) bool {
+	if s == "" || len(s) > MaxQueueName {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func parseQueueSummaries(events []ami.Message) []amigate.QueueSummary {

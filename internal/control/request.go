@@ -1,11 +1,14 @@
 package control
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
@@ -14,13 +17,27 @@ import (
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
-// Bounds on what a dial request may carry.
+// What a request may carry. This is the one home of these rules: the HTTP
+// layer checks only the shape of a request (JSON, types, unknown fields,
+// body size), and the OpenAPI spec states these bounds (api's tests check
+// that it says the same). Lengths are in characters, as JSON Schema counts
+// them.
 const (
-	maxVariables     = 32
-	maxVariableValue = 512
-	maxCallerID      = 80
-	maxKey           = 255
+	MaxVariables      = 32   // channel variables per call
+	MaxVariableValue  = 200  // characters of a variable's value: escaped, name and all, it fits one AMI header line
+	MaxCallerID       = 80   // characters of the caller id's display name
+	MaxMetadata       = 8192 // bytes of the metadata JSON object
+	MaxIdempotencyKey = 255  // characters of an Idempotency-Key
+	MaxQueueName      = 128  // characters of a queue name, member interface or pause reason
+	// MinTimeout is the least ring time a request may ask for;
+	// TimeoutLimit the most any configuration (AMIGATE_DIAL_MAX_TIMEOUT)
+	// may allow, which the spec states as the schema's maximum.
+	MinTimeout   = 5 * time.Second
+	TimeoutLimit = time.Hour
 )
+
+// chars counts what JSON Schema's maxLength counts.
+func chars(s string) int { return utf8.RuneCountInString(s) }
 
 // dialPlan is a checked dial request: every value is safe to put in an AMI
 // header and fits the configuration.
@@ -71,10 +88,13 @@ func (s *Service) plan(r amigate.DialRequest) (dialPlan, error) {
 	switch {
 	case r.Timeout == 0:
 		p.timeout = s.cfg.DefaultTimeout
-	case r.Timeout < s.cfg.MinTimeout || r.Timeout > s.cfg.MaxTimeout:
-		return p, fieldErr("timeout_seconds", "must be between %d and %d", int(s.cfg.MinTimeout/time.Second), int(s.cfg.MaxTimeout/time.Second))
+	case r.Timeout < MinTimeout || r.Timeout > s.cfg.MaxTimeout:
+		return p, fieldErr("timeout_seconds", "must be between %d and %d", int(MinTimeout/time.Second), int(s.cfg.MaxTimeout/time.Second))
 	default:
 		p.timeout = r.Timeout
+	}
+	if err := checkMetadata(r.Metadata); err != nil {
+		return p, err
 	}
 	p.vars, err = variables(s.cfg.Variables, r.Variables)
 	return p, err
@@ -93,11 +113,31 @@ func numberErr(field string, err error) error {
 // checkCallerID refuses a display name that could break the CallerID header
 // or Asterisk's parsing of `"name" <number>`.
 func checkCallerID(v string) error {
-	if len(v) > maxCallerID {
-		return fieldErr("caller_id", "longer than %d characters", maxCallerID)
+	if chars(v) > MaxCallerID {
+		return fieldErr("caller_id", "longer than %d characters", MaxCallerID)
 	}
-	if strings.ContainsAny(v, "\r\n\x00\"\\<>") {
+	if !amigate.PlainText(v) || strings.ContainsAny(v, "\"\\<>") {
 		return fieldErr("caller_id", "must not contain quotes, backslashes, angle brackets or control characters")
+	}
+	return nil
+}
+
+// checkMetadata bounds the metadata, which is kept with the call and sent
+// in every webhook, and requires a JSON object (or nothing).
+func checkMetadata(m json.RawMessage) error {
+	if len(m) > MaxMetadata {
+		return fieldErr("metadata", "longer than %d bytes", MaxMetadata)
+	}
+	if b := bytes.TrimSpace(m); len(b) > 0 && b[0] != '{' && !bytes.Equal(b, []byte("null")) {
+		return fieldErr("metadata", "must be a JSON object")
+	}
+	return nil
+}
+
+// checkIdempotencyKey bounds an Idempotency-Key.
+func checkIdempotencyKey(k string) error {
+	if chars(k) > MaxIdempotencyKey || !amigate.PlainText(k) {
+		return fieldErr("Idempotency-Key", "must be at most %d characters without control characters", MaxIdempotencyKey)
 	}
 	return nil
 }
@@ -106,8 +146,8 @@ func checkCallerID(v string) error {
 // returns them with their values escaped for a Variable header, sorted by
 // name so that the action is deterministic.
 func variables(rule *chanvar.Rule, in map[string]string) ([]ami.Field, error) {
-	if len(in) > maxVariables {
-		return nil, fieldErr("variables", "more than %d variables", maxVariables)
+	if len(in) > MaxVariables {
+		return nil, fieldErr("variables", "more than %d variables", MaxVariables)
 	}
 	if len(in) == 0 {
 		return nil, nil
@@ -122,17 +162,15 @@ func variables(rule *chanvar.Rule, in map[string]string) ([]ami.Field, error) {
 			}
 			return nil, fieldErr(field, "%s", rule)
 		}
-		if len(v) > maxVariableValue {
-			return nil, fieldErr(field, "longer than %d bytes", maxVariableValue)
+		if chars(v) > MaxVariableValue {
+			return nil, fieldErr(field, "longer than %d characters", MaxVariableValue)
 		}
-		if ami.CheckValue(v) != nil {
-			return nil, fieldErr(field, "must not contain CR, LF or NUL")
+		if !amigate.PlainText(v) {
+			return nil, fieldErr(field, "must be UTF-8 text without control characters")
 		}
-		value := amiclient.EscapeVariable(v)
-		if len("Variable: ")+len(name)+len("=")+len(value) > ami.MaxLineLength {
-			return nil, fieldErr(field, "too long once escaped for Asterisk")
-		}
-		out = append(out, ami.Field{Name: name, Value: value})
+		// The longest name and value, escaped, fit one header line
+		// (TestVariableFitsOneLine).
+		out = append(out, ami.Field{Name: name, Value: amiclient.EscapeVariable(v)})
 	}
 	slices.SortFunc(out, func(a, b ami.Field) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil

@@ -40,9 +40,6 @@ func (s *server) dial(c echo.Context) error {
 		return err
 	}
 	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > 255 || !isSafeText(key) {
-		return &amigate.FieldError{Field: "Idempotency-Key", Message: "must be at most 255 characters without control characters"}
-	}
 	cl := claimsOf(c)
 	if cl.Ext != "" && req.From != cl.Ext {
 		return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may only place calls from it")

@@ -9,9 +9,11 @@ import (
 	"github.com/amigate/amigate/internal/chanvar"
 )
 
-// FuzzDialBody checks the promise that nothing a request carries reaches
-// the call control service (and so the AMI socket) with CR, LF or NUL, or
-// with a variable name that is not a plain one, whatever the body:
+// FuzzDialBody checks the edge whatever the body: a request is refused
+// (4xx) or reaches the call control service once, never a 5xx, and a
+// variable name that is not a plain one never gets through (the domain
+// rules, which keep CR, LF and NUL from the AMI socket, are fuzzed in
+// package control):
 //
 //	go test -run '^$' -fuzz FuzzDialBody -fuzztime 30s ./internal/handlers/
 func FuzzDialBody(f *testing.F) {
@@ -35,22 +37,18 @@ func FuzzDialBody(f *testing.F) {
 		}
 		rec := fx.do(t, request{Method: "POST", Path: "/v1/calls", Body: body, Token: tok,
 			Header: map[string]string{"Idempotency-Key": strings.Map(headerSafe, key)}})
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
 		if got == nil {
 			if rec.Code == 202 {
 				t.Fatal("202 without a call to the service")
 			}
 			return
 		}
-		fields := []string{got.From, got.To, got.CallerID, got.IdempotencyKey}
-		for k, v := range got.Variables {
+		for k := range got.Variables {
 			if !chanvar.WellFormed(k) {
 				t.Fatalf("variable name %q reached the service", k)
-			}
-			fields = append(fields, k, v)
-		}
-		for _, s := range fields {
-			if strings.ContainsAny(s, "\r\n\x00") {
-				t.Fatalf("%q reached the service", s)
 			}
 		}
 	})

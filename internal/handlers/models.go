@@ -20,19 +20,21 @@ type CreateCallRequest struct {
 	// rules decide whether and how it is dialled.
 	To string `json:"to" validate:"required,max=32,phone" example:"+7 (900) 123-45-67"`
 	// CallerID is shown on the agent's phone instead of the customer number.
-	CallerID string `json:"caller_id,omitempty" validate:"omitempty,max=80,safetext" example:"Deal 42"`
+	CallerID string `json:"caller_id,omitempty" maxLength:"80" example:"Deal 42"`
 	// TimeoutSeconds is how long the agent's phone rings: at least 5, at
 	// most AMIGATE_DIAL_MAX_TIMEOUT (120 by default; more is 422); 0 or
 	// absent is AMIGATE_DIAL_TIMEOUT (30 by default).
-	TimeoutSeconds int `json:"timeout_seconds,omitempty" validate:"omitempty,min=5,max=3600" example:"30"`
-	// Variables are set on the call's channel. Names must match the
-	// configured pattern (AMIGATE_DIAL_VARIABLE_PATTERN, default CRM_
-	// then letters, digits and _) and start with a letter: no inherited
-	// _/__ variables, no function such as FILE(), nothing Asterisk acts on.
-	// Values of at most 200 characters, so that each fits one AMI header line.
-	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,max=32,dive,keys,varname,endkeys,max=200,safetext" example:"CRM_DEAL_ID:42"`
-	// Metadata is any JSON object, kept with the call and sent in webhooks.
-	Metadata json.RawMessage `json:"metadata,omitempty" validate:"omitempty,max=8192,jsonobject" swaggertype:"object"`
+	TimeoutSeconds int `json:"timeout_seconds,omitempty" minimum:"5" maximum:"3600" example:"30"`
+	// Variables are set on the call's channel, at most 32 of them. Names
+	// must match the configured pattern (AMIGATE_DIAL_VARIABLE_PATTERN,
+	// default CRM_ then letters, digits and _) and start with a letter: no
+	// inherited _/__ variables, no function such as FILE(), nothing
+	// Asterisk acts on. Values of at most 200 characters, so that each fits
+	// one AMI header line.
+	Variables map[string]string `json:"variables,omitempty" validate:"omitempty,dive,keys,varname,endkeys" example:"CRM_DEAL_ID:42"`
+	// Metadata is any JSON object of at most 8192 bytes, kept with the call
+	// and sent in webhooks.
+	Metadata json.RawMessage `json:"metadata,omitempty" swaggertype:"object"`
 } //	@name	CreateCallRequest
 
 func (r *CreateCallRequest) domain(key, caller string) amigate.DialRequest {
@@ -53,15 +55,11 @@ type TransferCallRequest struct {
 	// To is the extension the customer goes to.
 	To string `json:"to" validate:"required,max=32,ext" example:"102"`
 	// Mode is blind (default) or attended (needs the atxfer feature code).
-	Mode string `json:"mode,omitempty" validate:"omitempty,oneof=blind attended" enums:"blind,attended" example:"blind"`
+	Mode string `json:"mode,omitempty" enums:"blind,attended" example:"blind"`
 } //	@name	TransferCallRequest
 
 func (r *TransferCallRequest) domain() amigate.TransferRequest {
-	mode := r.Mode
-	if mode == "" {
-		mode = amigate.TransferBlind
-	}
-	return amigate.TransferRequest{To: r.To, Mode: mode}
+	return amigate.TransferRequest{To: r.To, Mode: r.Mode}
 }
 
 // ListCallsQuery is the query of GET /v1/calls.
@@ -74,11 +72,11 @@ type ListCallsQuery struct {
 // PauseMemberRequest is the body of POST /v1/queues/{name}/pause.
 type PauseMemberRequest struct {
 	// Interface is the member's interface as the queue knows it.
-	Interface string `json:"interface" validate:"required,max=128,printascii,excludes= " example:"PJSIP/101"`
+	Interface string `json:"interface" validate:"required" maxLength:"128" example:"PJSIP/101"`
 	// Paused pauses (true) or unpauses (false) the member.
 	Paused *bool `json:"paused" validate:"required" example:"true"`
 	// Reason is shown in queue status and logs.
-	Reason string `json:"reason,omitempty" validate:"omitempty,max=128,safetext" example:"lunch"`
+	Reason string `json:"reason,omitempty" maxLength:"128" example:"lunch"`
 } //	@name	PauseMemberRequest
 
 func (r *PauseMemberRequest) domain() amigate.QueuePauseRequest {
@@ -91,7 +89,7 @@ type PauseAgentRequest struct {
 	// agent's queues.
 	Queue string `json:"queue,omitempty" validate:"omitempty,max=128,printascii,excludes= " example:"support"`
 	// Reason is shown in queue status, logs and agent.paused events.
-	Reason string `json:"reason,omitempty" validate:"omitempty,max=128,safetext" example:"lunch"`
+	Reason string `json:"reason,omitempty" maxLength:"128" example:"lunch"`
 } //	@name	PauseAgentRequest
 
 func (r *PauseAgentRequest) domain() amigate.PauseRequest {

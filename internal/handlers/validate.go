@@ -1,15 +1,14 @@
 package handlers
 
 import (
-	"bytes"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/amigate/amigate"
 
 	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/chanvar"
@@ -20,7 +19,7 @@ import (
 var validate = newValidator()
 
 // ruleMessages say what a rule wants, in the problem's field errors. The
-// custom rules (ext, phone, varname, safetext, id, jsonobject) hold what may
+// custom rules (ext, phone, varname, safetext, id) hold what may
 // reach the AMI socket to a character set without CR, LF or NUL, long
 // before the AMI encoder would refuse it.
 var ruleMessages = map[string]string{
@@ -29,7 +28,6 @@ var ruleMessages = map[string]string{
 	"phone":      "must be a phone number: 2 to 20 digits, an optional leading +, spaces, dashes, dots and parentheses",
 	"varname":    "must be a variable name: " + chanvar.Form,
 	"safetext":   "must be UTF-8 text without control characters",
-	"jsonobject": "must be a JSON object",
 	"id":         "must be 1 to 200 characters among letters, digits and . _ : @ + = -",
 	"http_url":   "must be an http or https URL",
 	"unique":     "must not repeat values",
@@ -57,12 +55,8 @@ func newValidator() *validator.Validate {
 	must(v.RegisterValidation("ext", func(fl validator.FieldLevel) bool { return agent.WellFormed(fl.Field().String()) }))
 	must(v.RegisterValidation("phone", func(fl validator.FieldLevel) bool { return isPhone(fl.Field().String()) }))
 	must(v.RegisterValidation("varname", func(fl validator.FieldLevel) bool { return chanvar.WellFormed(fl.Field().String()) }))
-	must(v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool { return isSafeText(fl.Field().String()) }))
+	must(v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool { return amigate.PlainText(fl.Field().String()) }))
 	must(v.RegisterValidation("id", func(fl validator.FieldLevel) bool { return isID(fl.Field().String()) }))
-	must(v.RegisterValidation("jsonobject", func(fl validator.FieldLevel) bool {
-		b := bytes.TrimSpace(fl.Field().Bytes())
-		return len(b) == 0 || b[0] == '{' || bytes.Equal(b, []byte("null"))
-	}))
 	return v
 }
 
@@ -82,20 +76,6 @@ func isPhone(s string) bool {
 		}
 	}
 	return digits >= 2 && digits <= 20
-}
-
-// isSafeText refuses invalid UTF-8 and control characters (CR, LF, NUL and
-// the rest), which have no place in a caller id or a variable's value.
-func isSafeText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
 }
 
 // isID checks the opaque ids and names that come in paths and headers.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"github.com/amigate/amigate"
 	"testing"
 
 	"github.com/amigate/amigate/internal/agent"
@@ -46,12 +47,12 @@ func TestRules(t *testing.T) {
 		{chanvar.WellFormed, "varname", "AMIGATE_CALL_ID", false},
 		{chanvar.WellFormed, "varname", "Amigate_x", false},
 		{chanvar.WellFormed, "varname", "A=B", false},
-		{isSafeText, "safetext", "Иван Петров <deal 42>", true},
-		{isSafeText, "safetext", "a\rb", false},
-		{isSafeText, "safetext", "a\nb", false},
-		{isSafeText, "safetext", "a\x00b", false},
-		{isSafeText, "safetext", "a\u0085b", false},
-		{isSafeText, "safetext", "\xff", false},
+		{amigate.PlainText, "safetext", "Иван Петров <deal 42>", true},
+		{amigate.PlainText, "safetext", "a\rb", false},
+		{amigate.PlainText, "safetext", "a\nb", false},
+		{amigate.PlainText, "safetext", "a\x00b", false},
+		{amigate.PlainText, "safetext", "a\u0085b", false},
+		{amigate.PlainText, "safetext", "\xff", false},
 		{isID, "id", "1700000000.12", true},
 		{isID, "id", "evt_0a1b", true},
 		{isID, "id", "c1/../x", false},
