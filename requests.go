@@ -51,9 +51,36 @@ type TransferRequest struct {
 type CallFilter struct {
 	State     string
 	Extension string
-	// Customer is a customer number in any format: it matches a call whose
-	// customer has the same E.164 in the home region, or the same digits.
+}
+
+// CallQuery is a page of GET /v1/calls: active calls and the call history,
+// newest first. Empty fields match everything.
+type CallQuery struct {
+	CallFilter
+	// Since and Until bound the start time: Since <= started_at < Until.
+	Since, Until time.Time
+	Direction    string
+	Disposition  string
+	Queue        string
+	// Customer is a customer number in any format; it is compared in its
+	// normalised form.
 	Customer string
+	Campaign string
+	// Scope is the extension of a token restricted by its ext claim: only
+	// calls it takes part in are listed, whatever Extension asks.
+	Scope string
+	// Cursor is the opaque position after which the page starts ("" for
+	// the newest call), as returned in CallPage.Next.
+	Cursor string
+	// Limit is the most calls in the page.
+	Limit int
+}
+
+// CallPage is one page of a call listing.
+type CallPage struct {
+	Calls []Call
+	// Next is the cursor of the following page; "" on the last one.
+	Next string
 }
 
 // QueueSummary is one queue in the listing of GET /v1/queues.

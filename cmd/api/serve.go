@@ -15,6 +15,7 @@ import (
 	"github.com/amigate/amigate/internal/control"
 	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
+	"github.com/amigate/amigate/internal/history"
 	"github.com/amigate/amigate/internal/metrics"
 	"github.com/amigate/amigate/internal/pipeline"
 	"github.com/amigate/amigate/internal/presence"
@@ -139,6 +140,16 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	}
 	add("webhooks", store.Close)
 
+	// The call history: a local database fed from the store's stream of
+	// ended calls; stopped before the store it reads.
+	histDB, histFeed, err := openHistory(ctx, cfg, store, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	add("history database", func(context.Context) error { return histDB.Close() })
+	add("history feed", histFeed.Close)
+
 	loop := pipeline.New(pipeline.Config{
 		Events: sub, PBX: client, Correlator: tracker, Store: store, Metrics: m,
 		Agents:        &pipeline.Agents{Model: agents, PBX: client, Calls: tracker},
@@ -161,7 +172,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	svc := control.New(controlCfg, client, tracker)
 	streamsDone := make(chan struct{})
 	e := handlers.New(handlers.Deps{
-		Calls:       svc,
+		Calls:       callsAPI{Service: svc, history: history.NewService(tracker, histDB, customerNormalizer(cfg))},
 		Queues:      svc,
 		Webhooks:    store,
 		Agents:      svc.Agents(agents),

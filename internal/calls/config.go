@@ -29,9 +29,8 @@ type Config struct {
 	// first channel before Expire forgets it (the Originate never reached
 	// Asterisk). Default 2 min.
 	ExpectTimeout time.Duration
-	// Numbers reads a reported customer number into E.164 (customer.e164)
-	// and a searched one for List; nil: no customer.e164, and a search
-	// matches the digits only.
+	// Numbers reads a reported customer number into E.164 (customer.e164);
+	// nil: no customer.e164.
 	Numbers Numbers
 	// AtxferTimeout is how long an attended transfer asked for by the API
 	// (ExpectAtxfer) may take to start before call.transfer_failed.

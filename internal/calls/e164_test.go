@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
@@ -60,30 +59,5 @@ func TestRecordedCustomersE164(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Fatal("no recorded customer number was checked")
-	}
-}
-
-// TestListByCustomer finds a call by its customer in any format.
-func TestListByCustomer(t *testing.T) {
-	numbers, err := dialrules.Compile(dialrules.Config{Region: "RU"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := office
-	cfg.Numbers = numbers
-	tr := NewTracker(cfg)
-	feed(tr, newScript().newchan("PJSIP/trunk-00000001", "1.1", "1.1", "from-trunk", "5550101", "79005550001").out)
-	if got := tr.List(amigate.CallFilter{}); len(got) != 1 || got[0].Customer == nil || got[0].Customer.E164 != "+79005550001" {
-		t.Fatalf("List() = %+v, want the trunk call with e164 +79005550001", got)
-	}
-	for _, q := range []string{"+7 (900) 555-00-01", "8 900 555 00 01", "9005550001", "79005550001"} {
-		if got := tr.List(amigate.CallFilter{Customer: q}); len(got) != 1 {
-			t.Errorf("List(customer %q) = %d calls, want 1", q, len(got))
-		}
-	}
-	for _, q := range []string{"+7 900 555 00 02", "5550101", "101"} {
-		if got := tr.List(amigate.CallFilter{Customer: q}); len(got) != 0 {
-			t.Errorf("List(customer %q) = %d calls, want none", q, len(got))
-		}
 	}
 }

@@ -142,10 +142,6 @@ func (t *Tracker) Get(id string) (amigate.Call, bool) {
 // List returns the calls in progress that match f, oldest first.
 func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 	now := t.cfg.Now()
-	var want string // the searched customer in E.164
-	if f.Customer != "" && t.cfg.Numbers != nil {
-		want = t.cfg.Numbers.E164(f.Customer)
-	}
 	t.mu.RLock()
 	out := make([]amigate.Call, 0, len(t.active))
 	for _, c := range t.active {
@@ -155,11 +151,7 @@ func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 		if f.Extension != "" && c.agent != f.Extension && !slices.Contains(c.exts, f.Extension) {
 			continue
 		}
-		s := t.snapshot(c, now, false)
-		if f.Customer != "" && !sameCustomer(s.Customer, f.Customer, want) {
-			continue
-		}
-		out = append(out, s)
+		out = append(out, t.snapshot(c, now, false))
 	}
 	t.mu.RUnlock()
 	slices.SortFunc(out, func(a, b amigate.Call) int {
@@ -244,29 +236,4 @@ func (t *Tracker) snapshot(c *call, now time.Time, store bool) amigate.Call {
 	}
 	s.Customer.E164 = e
 	return s
-}
-
-// sameCustomer reports whether a call's customer is the searched number q:
-// the same E.164 (want, q read in the home region) whatever format either
-// side used, or else the same digits.
-func sameCustomer(p *amigate.Party, q, want string) bool {
-	if p == nil {
-		return false
-	}
-	if want != "" && p.E164 == want {
-		return true
-	}
-	d := digitsOf(q)
-	return d != "" && d == digitsOf(p.Number)
-}
-
-// digitsOf keeps the ASCII digits of s.
-func digitsOf(s string) string {
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' {
-			b = append(b, c)
-		}
-	}
-	return string(b)
 }

@@ -35,6 +35,7 @@ type Config struct {
 	Calls    Calls
 	Webhooks Webhooks
 	Store    Store
+	History  History
 }
 
 // HTTP is the API server.
@@ -169,6 +170,13 @@ func (w Webhooks) All() []Subscription {
 	return append(out, w.Subscriptions...)
 }
 
+// History is the call history GET /v1/calls lists.
+type History struct {
+	// Retention is how long an ended call is kept (in the stream of ended
+	// calls and in each instance's database under DataDir).
+	Retention time.Duration
+}
+
 // Store is where call events wait for delivery.
 type Store struct {
 	DataDir string
@@ -222,6 +230,7 @@ func Defaults() Config {
 		},
 		Webhooks: Webhooks{Timeout: 10 * time.Second},
 		Store:    Store{DataDir: "./data"},
+		History:  History{Retention: 30 * 24 * time.Hour},
 	}
 }
 

@@ -208,6 +208,10 @@ func (c *Config) resolve(p purpose) error {
 		bad("AMIGATE_CALLS_RETENTION", "%v: ended calls stay readable at least 15m", c.Calls.Retention)
 	}
 
+	if c.History.Retention < time.Hour {
+		bad("AMIGATE_HISTORY_RETENTION", "%v: the call history keeps calls at least 1h", c.History.Retention)
+	}
+
 	// Webhooks.
 	if c.Webhooks.URL == "" && (c.Webhooks.Secret != "" || len(c.Webhooks.Events) > 0) {
 		bad("AMIGATE_WEBHOOK_URL", "required with AMIGATE_WEBHOOK_SECRET or AMIGATE_WEBHOOK_EVENTS")

@@ -55,7 +55,7 @@ func TestAuthentication(t *testing.T) {
 		{"tampered payload", "Bearer " + tamper(signed(t, jwt.SigningMethodHS256, secret, valid)), 401, "invalid_token"},
 	}
 	f := newFixture(t, Options{})
-	f.calls.ListFn = func(context.Context, amigate.CallFilter) ([]amigate.Call, error) { return nil, nil }
+	f.calls.ListFn = func(context.Context, amigate.CallQuery) (amigate.CallPage, error) { return amigate.CallPage{}, nil }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := f.do(t, request{Method: "GET", Path: "/v1/calls", Header: map[string]string{"Authorization": tt.header}})

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,17 +56,26 @@ func (s *server) dial(c echo.Context) error {
 	return nil
 }
 
-// listCalls lists the calls the correlator knows.
+// listCalls lists calls in progress and ended ones.
 //
 //	@Summary		List calls
-//	@Description	Active calls, and recently ended ones. With an `ext` claim, only the calls that extension takes part in.
+//	@Description	Calls in progress and the call history (ended calls are kept 30 days by default, AMIGATE_HISTORY_RETENTION), newest start first, merged in one order. Filters combine. `state=ended` lists only the history; another state only calls in progress; a `disposition` only ended calls. A page has `limit` calls; when there are more, the `Link` header holds the next page's URL (`rel="next"`) with a `cursor` — a call that ends meanwhile keeps its place, so paging neither repeats nor skips calls. With an `ext` claim, only the calls that extension takes part in.
 //	@Tags			calls
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
 //	@Param			state		query		string	false	"only calls in this state"	Enums(dialing, ringing, answered, on_hold, transferring, ended)
-//	@Param			extension	query		string	false	"only calls this agent extension takes part in"
-//	@Param			customer	query		string	false	"only calls with this customer number, in any format (+79001234567, 8 900 123-45-67, 79001234567): matched by E.164 in the home region, or else by digits"	maxlength(64)
+//	@Param			extension	query		string	false	"only calls this agent extension takes part in (as the agent, or rung, or transferred to)"
+//	@Param			since		query		string	false	"only calls started at or after this time (RFC 3339)"	format(date-time)
+//	@Param			until		query		string	false	"only calls started before this time (RFC 3339)"	format(date-time)
+//	@Param			direction	query		string	false	"only calls in this direction"	Enums(inbound, outbound, internal)
+//	@Param			disposition	query		string	false	"only ended calls with this outcome"	Enums(answered, no_answer, busy, failed, canceled, abandoned)
+//	@Param			queue		query		string	false	"only calls through this queue"	maxlength(80)
+//	@Param			customer	query		string	false	"only calls with this customer number, in any format (+7 (900) 123-45-67, 79001234567, ...)"
+//	@Param			campaign	query		string	false	"only calls of this campaign"
+//	@Param			cursor		query		string	false	"where the page starts: from the Link header of the previous page"	maxlength(512)
+//	@Param			limit		query		integer	false	"calls per page"	minimum(1)	maximum(1000)	default(100)
 //	@Success		200			{array}		amigate.Call
+//	@Header			200			{string}	Link				"the next page (rel=next) as a URL in angle brackets, when there is one"
 //	@Failure		401			{object}	Problem				"missing or invalid token"
 //	@Failure		403			{object}	Problem				"missing scope calls:read"
 //	@Failure		422			{object}	Problem				"invalid query"
@@ -73,41 +83,45 @@ func (s *server) dial(c echo.Context) error {
 //	@Header			all			{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/calls [get]
 func (s *server) listCalls(c echo.Context) error {
-	q := ListCallsQuery{State: c.QueryParam("state"), Extension: c.QueryParam("extension"), Customer: c.QueryParam("customer")}
+	var q ListCallsQuery
+	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &q); err != nil {
+		return errStatus(http.StatusBadRequest, "malformed query")
+	}
 	if err := validate.Struct(&q); err != nil {
 		return err
 	}
-	cl := claimsOf(c)
-	f := amigate.CallFilter{State: q.State, Extension: q.Extension, Customer: q.Customer}
-	if f.Extension == "" {
-		f.Extension = cl.Ext
-	}
-	ctx, cancel := s.call(c)
-	defer cancel()
-	calls, err := s.d.Calls.List(ctx, f)
+	query, err := q.domain(claimsOf(c).Ext)
 	if err != nil {
 		return err
 	}
-	if cl.Ext != "" {
-		mine := calls[:0:0]
-		for i := range calls {
-			if calls[i].HasExtension(cl.Ext) {
-				mine = append(mine, calls[i])
-			}
-		}
-		calls = mine
+	ctx, cancel := s.call(c)
+	defer cancel()
+	page, err := s.d.Calls.List(ctx, query)
+	if err != nil {
+		return err
 	}
-	if calls == nil {
-		calls = []amigate.Call{}
+	if page.Next != "" {
+		c.Response().Header().Set("Link", "<"+nextPage(c.Request().URL, page.Next)+`>; rel="next"`)
 	}
-	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, calls)
+	if page.Calls == nil {
+		page.Calls = []amigate.Call{}
+	}
+	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, page.Calls)
 	return nil
+}
+
+// nextPage is the request's path and query with the cursor of the next
+// page.
+func nextPage(u *url.URL, cursor string) string {
+	q := u.Query()
+	q.Set("cursor", cursor)
+	return u.Path + "?" + q.Encode()
 }
 
 // getCall returns one call.
 //
 //	@Summary		Get a call
-//	@Description	An active call, or an ended one for at least 15 minutes.
+//	@Description	An active call, or an ended one from the call history (30 days by default).
 //	@Tags			calls
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth

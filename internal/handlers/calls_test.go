@@ -118,52 +118,68 @@ func manyVars(n int) string {
 }
 
 func TestListCalls(t *testing.T) {
-	calls := []amigate.Call{
-		{ID: "a", Agent: &amigate.Agent{Extension: "101"}},
-		{ID: "b", Agent: &amigate.Agent{Extension: "102"}, Extensions: []string{"102", "101"}},
-		{ID: "c", Agent: &amigate.Agent{Extension: "103"}},
-	}
+	calls := []amigate.Call{{ID: "a"}, {ID: "b"}}
+	day := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name       string
 		query, ext string
-		wantFilter amigate.CallFilter
-		wantIDs    []string
+		next       string
+		wantQuery  amigate.CallQuery
 		wantStatus int
+		wantLink   string
+		badField   string
 	}{
-		{"all", "", "", amigate.CallFilter{}, []string{"a", "b", "c"}, 200},
-		{"query passed on", "?state=ringing&extension=103", "", amigate.CallFilter{State: "ringing", Extension: "103"}, []string{"a", "b", "c"}, 200},
-		{"ext claim filters", "", "101", amigate.CallFilter{Extension: "101"}, []string{"a", "b"}, 200},
-		{"ext claim beats the query", "?extension=103", "101", amigate.CallFilter{Extension: "103"}, []string{"a", "b"}, 200},
-		{"bad state", "?state=exploded", "", amigate.CallFilter{}, nil, 422},
+		{name: "all", wantQuery: amigate.CallQuery{}, wantStatus: 200},
+		{name: "every filter passed on",
+			query:      "?state=ended&extension=103&since=2026-11-30T00:00:00Z&until=2026-12-01T03:00:00%2B03:00&direction=inbound&disposition=no_answer&queue=support&customer=%2B7+(900)+123-45-67&campaign=cmp_1&limit=500&cursor=abc",
+			wantQuery:  amigate.CallQuery{CallFilter: amigate.CallFilter{State: "ended", Extension: "103"}, Since: day, Until: day.Add(24 * time.Hour), Direction: "inbound", Disposition: "no_answer", Queue: "support", Customer: "+7 (900) 123-45-67", Campaign: "cmp_1", Limit: 500, Cursor: "abc"},
+			wantStatus: 200},
+		{name: "ext claim scopes", ext: "101", query: "?extension=103", wantQuery: amigate.CallQuery{CallFilter: amigate.CallFilter{Extension: "103"}, Scope: "101"}, wantStatus: 200},
+		{name: "next page linked", query: "?queue=support&limit=2", next: "c2", wantQuery: amigate.CallQuery{Queue: "support", Limit: 2}, wantStatus: 200,
+			wantLink: `</v1/calls?cursor=c2&limit=2&queue=support>; rel="next"`},
+		{name: "bad state", query: "?state=exploded", wantStatus: 422, badField: "state"},
+		{name: "bad since", query: "?since=yesterday", wantStatus: 422, badField: "since"},
+		{name: "bad direction", query: "?direction=sideways", wantStatus: 422, badField: "direction"},
+		{name: "limit too big", query: "?limit=1001", wantStatus: 422, badField: "limit"},
+		{name: "limit zero", query: "?limit=0", wantStatus: 422, badField: "limit"},
+		{name: "limit not a number", query: "?limit=ten", wantStatus: 422, badField: "limit"},
+		{name: "customer not a number", query: "?customer=ivan", wantStatus: 422, badField: "customer"},
+		{name: "cursor with a space", query: "?cursor=a%20b", wantStatus: 422, badField: "cursor"},
+		{name: "queue with a CR", query: "?queue=a%0Db", wantStatus: 422, badField: "queue"},
 	}
 	f := newFixture(t, Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var gotFilter amigate.CallFilter
-			f.calls.ListFn = func(_ context.Context, fl amigate.CallFilter) ([]amigate.Call, error) {
-				gotFilter = fl
-				return append([]amigate.Call(nil), calls...), nil
+			var gotQuery *amigate.CallQuery
+			f.calls.ListFn = func(_ context.Context, q amigate.CallQuery) (amigate.CallPage, error) {
+				gotQuery = &q
+				return amigate.CallPage{Calls: append([]amigate.Call(nil), calls...), Next: tt.next}, nil
 			}
 			rec := f.do(t, request{Method: "GET", Path: "/v1/calls" + tt.query, Token: token(t, "calls:read", tt.ext)})
 			if rec.Code != tt.wantStatus {
 				t.Fatalf("got %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
 			}
 			if rec.Code != 200 {
+				if gotQuery != nil {
+					t.Errorf("a refused query reached the service: %+v", gotQuery)
+				}
+				if !strings.Contains(rec.Body.String(), `"field":"`+tt.badField+`"`) {
+					t.Errorf("problem does not name %s: %s", tt.badField, rec.Body)
+				}
 				return
 			}
-			if d := cmp.Diff(tt.wantFilter, gotFilter); d != "" {
-				t.Fatalf("filter (-want +got):\n%s", d)
+			if d := cmp.Diff(tt.wantQuery, *gotQuery); d != "" {
+				t.Fatalf("query (-want +got):\n%s", d)
+			}
+			if got := rec.Header().Get("Link"); got != tt.wantLink {
+				t.Errorf("Link = %q, want %q", got, tt.wantLink)
 			}
 			var got []amigate.Call
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 				t.Fatal(err)
 			}
-			var ids []string
-			for _, c := range got {
-				ids = append(ids, c.ID)
-			}
-			if d := cmp.Diff(tt.wantIDs, ids); d != "" {
-				t.Fatalf("ids (-want +got):\n%s", d)
+			if len(got) != len(calls) {
+				t.Errorf("got %d calls, want %d", len(got), len(calls))
 			}
 		})
 	}

@@ -20,7 +20,7 @@ type fakeCalls struct {
 	TransferFn func(ctx context.Context, id string, r amigate.TransferRequest) (amigate.Call, error)
 	HangupFn   func(ctx context.Context, id string) (amigate.Call, error)
 	GetFn      func(ctx context.Context, id string) (amigate.Call, error)
-	ListFn     func(ctx context.Context, f amigate.CallFilter) ([]amigate.Call, error)
+	ListFn     func(ctx context.Context, q amigate.CallQuery) (amigate.CallPage, error)
 }
 
 var _ Calls = (*fakeCalls)(nil)
@@ -53,9 +53,9 @@ func (f *fakeCalls) Get(ctx context.Context, id string) (amigate.Call, error) {
 	return f.GetFn(ctx, id)
 }
 
-func (f *fakeCalls) List(ctx context.Context, fl amigate.CallFilter) ([]amigate.Call, error) {
+func (f *fakeCalls) List(ctx context.Context, fl amigate.CallQuery) (amigate.CallPage, error) {
 	if f.ListFn == nil {
-		return nil, errUnset
+		return amigate.CallPage{}, errUnset
 	}
 	return f.ListFn(ctx, fl)
 }

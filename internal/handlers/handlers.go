@@ -14,14 +14,15 @@ import (
 	"github.com/amigate/amigate/internal/auth"
 )
 
-// Calls is the call control the API drives (control.Service, with the
-// correlator behind Get and List).
+// Calls is the call control the API drives (control.Service), with the
+// live calls and the call history behind Get and List (history.Service).
 type Calls interface {
 	Dial(ctx context.Context, r amigate.DialRequest) (amigate.Call, error)
 	Transfer(ctx context.Context, id string, r amigate.TransferRequest) (amigate.Call, error)
 	Hangup(ctx context.Context, id string) (amigate.Call, error)
 	Get(ctx context.Context, id string) (amigate.Call, error)
-	List(ctx context.Context, f amigate.CallFilter) ([]amigate.Call, error)
+	// List is a page of active and ended calls, newest first.
+	List(ctx context.Context, q amigate.CallQuery) (amigate.CallPage, error)
 }
 
 // Queues reads queue state and pauses members.

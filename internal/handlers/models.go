@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -64,10 +65,47 @@ func (r *TransferCallRequest) domain() amigate.TransferRequest {
 
 // ListCallsQuery is the query of GET /v1/calls.
 type ListCallsQuery struct {
-	State     string `json:"state" validate:"omitempty,oneof=dialing ringing answered on_hold transferring ended"`
-	Extension string `json:"extension" validate:"omitempty,ext"`
-	Customer  string `json:"customer" validate:"omitempty,max=64,printascii"`
+	State       string `json:"state" query:"state" validate:"omitempty,oneof=dialing ringing answered on_hold transferring ended"`
+	Extension   string `json:"extension" query:"extension" validate:"omitempty,ext"`
+	Since       string `json:"since" query:"since" validate:"omitempty,datetime=2006-01-02T15:04:05Z07:00"`
+	Until       string `json:"until" query:"until" validate:"omitempty,datetime=2006-01-02T15:04:05Z07:00"`
+	Direction   string `json:"direction" query:"direction" validate:"omitempty,oneof=inbound outbound internal"`
+	Disposition string `json:"disposition" query:"disposition" validate:"omitempty,oneof=answered no_answer busy failed canceled abandoned"`
+	Queue       string `json:"queue" query:"queue" validate:"omitempty,max=80,printascii,excludes= "`
+	Customer    string `json:"customer" query:"customer" validate:"omitempty,phone"`
+	Campaign    string `json:"campaign" query:"campaign" validate:"omitempty,id"`
+	Cursor      string `json:"cursor" query:"cursor" validate:"omitempty,max=512,printascii,excludes= "`
+	Limit       string `json:"limit" query:"limit" validate:"omitempty,number"`
 }
+
+// domain is the query as the call listing takes it; scope is the token's
+// ext claim.
+func (q *ListCallsQuery) domain(scope string) (amigate.CallQuery, error) {
+	out := amigate.CallQuery{
+		CallFilter:  amigate.CallFilter{State: q.State, Extension: q.Extension},
+		Direction:   q.Direction,
+		Disposition: q.Disposition,
+		Queue:       q.Queue,
+		Customer:    q.Customer,
+		Campaign:    q.Campaign,
+		Scope:       scope,
+		Cursor:      q.Cursor,
+	}
+	// The validator checked the layouts.
+	out.Since, _ = time.Parse(time.RFC3339, q.Since)
+	out.Until, _ = time.Parse(time.RFC3339, q.Until)
+	if q.Limit != "" {
+		n, err := strconv.Atoi(q.Limit)
+		if err != nil || n < 1 || n > maxListLimit {
+			return out, &amigate.FieldError{Field: "limit", Message: "must be 1 to " + strconv.Itoa(maxListLimit)}
+		}
+		out.Limit = n
+	}
+	return out, nil
+}
+
+// maxListLimit is the largest page of GET /v1/calls (history.MaxLimit).
+const maxListLimit = 1000
 
 // PauseMemberRequest is the body of POST /v1/queues/{name}/pause.
 type PauseMemberRequest struct {

@@ -33,6 +33,8 @@ var ruleMessages = map[string]string{
 	"unique":     "must not repeat values",
 	"printascii": "must be printable ASCII",
 	"excludes":   "must not contain spaces",
+	"datetime":   "must be an RFC 3339 time, e.g. 2026-11-30T00:00:00Z",
+	"number":     "must be a whole number",
 }
 
 func newValidator() *validator.Validate {
