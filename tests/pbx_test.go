@@ -21,6 +21,15 @@ func office() pbxsim.Office {
 	o := pbxsim.DefaultOffice().Scaled(0.01) // 2 s ring → 20 ms
 	o.AgentTalk = time.Minute
 	o.CustomerTalk = time.Minute
+	// Nothing gives up ringing on its own: on a busy machine a 20 ms ring
+	// can take longer than the scaled 300 ms dial or 150 ms queue timeout,
+	// which would turn an answered call into a no-answer or ring a queue
+	// member twice. Tests that want a timeout ask for it (timeout_seconds).
+	o.DialTimeout = time.Minute
+	o.OriginateTimeout = time.Minute
+	for i := range o.Queues {
+		o.Queues[i].Timeout = time.Minute
+	}
 	o.TransferDigitTimeout = 30 * time.Millisecond
 	return o
 }

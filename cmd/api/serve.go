@@ -185,6 +185,9 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		Timeout:     cfg.AMI.ActionTimeout,
 		Devices:     devices,
 		StreamsDone: streamsDone,
+
+		MaxStreams:           cfg.HTTP.MaxStreams,
+		MaxStreamsPerSubject: cfg.HTTP.MaxStreamsPerSubject,
 	})
 	if demo != nil {
 		demo.routes(e)

@@ -1,6 +1,7 @@
 package amiclient
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,9 +134,25 @@ func TestTLS(t *testing.T) {
 		cfg := testConfig(t, srv.Addr())
 		cfg.TLS = &tls.Config{ServerName: "localhost"} // system roots
 		cfg.Logger = discardLogger
+		// The first attempt has failed once the client backs off; then
+		// WaitReady, given no time, reports that attempt's error.
+		failed := make(chan struct{})
+		var once sync.Once
+		cfg.OnStateChange = func(s State) {
+			if s == BackingOff {
+				once.Do(func() { close(failed) })
+			}
+		}
 		c := start(t, cfg)
+		select {
+		case <-failed:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no failed attempt in 20 s; state %v", c.State())
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
 		var uerr x509.UnknownAuthorityError
-		err := c.WaitReady(ctxT(t, 300*time.Millisecond))
+		err := c.WaitReady(ctx)
 		if !errors.As(err, &uerr) {
 			t.Fatalf("WaitReady: got %v, want an unknown authority error", err)
 		}

@@ -18,13 +18,12 @@ import (
 
 // fakeMetrics records what the client reports.
 type fakeMetrics struct {
-	mu          sync.Mutex
-	states      []State
-	reconnects  int
-	events      int
-	dropped     int
-	outcomes    map[string]int // "Action outcome"
-	stateChange chan State
+	mu         sync.Mutex
+	states     []State
+	reconnects int
+	events     int
+	dropped    int
+	outcomes   map[string]int // "Action outcome"
 }
 
 var _ Metrics = (*fakeMetrics)(nil)

@@ -47,6 +47,10 @@ type HTTP struct {
 	IdleTimeout       time.Duration
 	// ShutdownTimeout bounds the whole graceful shutdown.
 	ShutdownTimeout time.Duration
+	// MaxStreams and MaxStreamsPerSubject bound the open /v1/events
+	// streams, in all and per token subject.
+	MaxStreams           int
+	MaxStreamsPerSubject int
 }
 
 // AMI is the connection to Asterisk's manager interface.
@@ -189,12 +193,14 @@ func Defaults() Config {
 	return Config{
 		LogLevel: slog.LevelInfo,
 		HTTP: HTTP{
-			Addr:              ":8080",
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       15 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ShutdownTimeout:   15 * time.Second,
+			Addr:                 ":8080",
+			ReadHeaderTimeout:    5 * time.Second,
+			ReadTimeout:          15 * time.Second,
+			WriteTimeout:         30 * time.Second,
+			IdleTimeout:          2 * time.Minute,
+			ShutdownTimeout:      15 * time.Second,
+			MaxStreams:           1000,
+			MaxStreamsPerSubject: 10,
 		},
 		AMI: AMI{
 			Auth:             AuthMD5,

@@ -23,6 +23,8 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_HTTP_WRITE_TIMEOUT", Path: "http.write_timeout", val: (*durationValue)(&c.HTTP.WriteTimeout)},
 		{Env: "AMIGATE_HTTP_IDLE_TIMEOUT", Path: "http.idle_timeout", val: (*durationValue)(&c.HTTP.IdleTimeout)},
 		{Env: "AMIGATE_SHUTDOWN_TIMEOUT", Path: "http.shutdown_timeout", val: (*durationValue)(&c.HTTP.ShutdownTimeout)},
+		{Env: "AMIGATE_SSE_MAX_STREAMS", Path: "http.sse_max_streams", val: (*intValue)(&c.HTTP.MaxStreams)},
+		{Env: "AMIGATE_SSE_MAX_STREAMS_PER_SUBJECT", Path: "http.sse_max_streams_per_subject", val: (*intValue)(&c.HTTP.MaxStreamsPerSubject)},
 
 		{Env: "AMIGATE_AMI_ADDR", Path: "ami.addr", val: (*stringValue)(&c.AMI.Addr)},
 		{Env: "AMIGATE_AMI_USERNAME", Path: "ami.username", val: (*stringValue)(&c.AMI.Username)},

@@ -104,6 +104,12 @@ func (c *Config) resolve(p purpose) error {
 	if c.AMI.EventBuffer < 100 {
 		bad("AMIGATE_AMI_EVENT_BUFFER", "%d: want at least 100", c.AMI.EventBuffer)
 	}
+	if c.HTTP.MaxStreams < 1 {
+		bad("AMIGATE_SSE_MAX_STREAMS", "%d: want at least 1", c.HTTP.MaxStreams)
+	}
+	if c.HTTP.MaxStreamsPerSubject < 1 || c.HTTP.MaxStreamsPerSubject > c.HTTP.MaxStreams {
+		bad("AMIGATE_SSE_MAX_STREAMS_PER_SUBJECT", "%d: want 1 to AMIGATE_SSE_MAX_STREAMS (%d)", c.HTTP.MaxStreamsPerSubject, c.HTTP.MaxStreams)
+	}
 	if c.AMI.EventBufferBytes < 1<<20 {
 		bad("AMIGATE_AMI_EVENT_BUFFER_BYTES", "%d: want at least 1048576 (1 MiB)", c.AMI.EventBufferBytes)
 	}

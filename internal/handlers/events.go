@@ -36,8 +36,11 @@ const sseWriteTimeout = 30 * time.Second
 //	@Failure		401				{object}	Problem				"missing or invalid token"
 //	@Failure		403				{object}	Problem				"missing scope calls:read, or agent events without agents:read or queues:read"
 //	@Failure		422				{object}	Problem				"malformed Last-Event-ID, or an unknown event type"
+//	@Failure		429				{object}	Problem				"this token's subject has as many open streams as allowed (AMIGATE_SSE_MAX_STREAMS_PER_SUBJECT); Retry-After"
+//	@Failure		503				{object}	Problem				"the service has as many open streams as allowed (AMIGATE_SSE_MAX_STREAMS); Retry-After"
 //	@Header			401,403			{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all				{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
+//	@Header			429,503			{string}	Retry-After			"seconds to wait before opening another stream"
 //	@Router			/v1/events [get]
 func (s *server) events(c echo.Context) error {
 	last := c.Request().Header.Get("Last-Event-ID")
@@ -52,6 +55,11 @@ func (s *server) events(c echo.Context) error {
 		return err
 	}
 	ext := claimsOf(c).Ext
+	release, err := s.streams.acquire(claimsOf(c).Subject)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	evs := make(chan amigate.CallEvent)

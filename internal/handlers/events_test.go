@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amigate/amigate"
@@ -331,4 +332,73 @@ func TestEventsAgentFilter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEventsStreamLimits: past the per-subject bound a stream is 429, past
+// the global bound 503, both problem+json with Retry-After; a closed
+// stream gives its slot back.
+func TestEventsStreamLimits(t *testing.T) {
+	fs := newFakeSource()
+	f := newFixture(t, Options{MaxStreams: 3, MaxStreamsPerSubject: 2, SSERetry: 2 * time.Second})
+	f.hooks.FollowFn = fs.follow
+	srv := httptest.NewServer(f.e)
+	t.Cleanup(srv.Close) // after the streams close: Close waits for handlers
+	sub := func(name string) string {
+		return signed(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": name, "scope": "calls:read", "exp": time.Now().Add(time.Hour).Unix()})
+	}
+	refused := func(tok string, status int, detail string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+"/v1/events", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var p Problem
+		if err := json.NewDecoder(res.Body).Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != status || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") ||
+			res.Header.Get("Retry-After") != "2" || !strings.Contains(p.Detail, detail) {
+			t.Fatalf("got %d %q Retry-After %q: %+v, want %d naming %s", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Retry-After"), p, status, detail)
+		}
+	}
+	a1 := openStream(t, srv, sub("a"), nil, "")
+	a1.frame()
+	a2 := openStream(t, srv, sub("a"), nil, "")
+	a2.frame()
+	refused(sub("a"), http.StatusTooManyRequests, "AMIGATE_SSE_MAX_STREAMS_PER_SUBJECT")
+	b1 := openStream(t, srv, sub("b"), nil, "")
+	b1.frame()
+	refused(sub("c"), http.StatusServiceUnavailable, "AMIGATE_SSE_MAX_STREAMS")
+
+	// A closed stream frees its slot once its handler has returned, which
+	// follows the client's going away by a moment.
+	a1.close()
+	wait(t, fs.stopped, "Follow of the closed stream to stop")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", srv.URL+"/v1/events", nil)
+		req.Header.Set("Authorization", "Bearer "+sub("a"))
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode == http.StatusOK {
+			s := &stream{t: t, res: res, r: bufio.NewReader(res.Body), cancel: func() {}}
+			t.Cleanup(s.close)
+			if got := s.frame(); len(got) != 1 || !strings.HasPrefix(got[0], "retry:") {
+				t.Fatalf("a stream after one closed: %q", got)
+			}
+			break
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("a stream after one closed: %d, want 200 once the slot is free", res.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	a2.close()
+	b1.close()
 }

@@ -113,6 +113,11 @@ type Options struct {
 	// expire (at most 5 minutes), sparing a signature check per request.
 	// Default 1024; negative disables the cache.
 	TokenCache int
+	// MaxStreams bounds the open /v1/events streams in all (503 past it,
+	// AMIGATE_SSE_MAX_STREAMS; default 1000); MaxStreamsPerSubject per
+	// token subject (429 past it, AMIGATE_SSE_MAX_STREAMS_PER_SUBJECT;
+	// default 10).
+	MaxStreams, MaxStreamsPerSubject int
 	// StreamsDone, when closed, ends the open /v1/events streams:
 	// http.Server.Shutdown does not cancel requests, so the caller closes
 	// it from RegisterOnShutdown lest Shutdown wait on endless streams.
@@ -138,6 +143,12 @@ func (o Options) withDefaults() Options {
 	if o.SSERetry <= 0 {
 		o.SSERetry = 3 * time.Second
 	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = 1000
+	}
+	if o.MaxStreamsPerSubject <= 0 {
+		o.MaxStreamsPerSubject = 10
+	}
 	if o.TokenCache == 0 {
 		o.TokenCache = 1024
 	}
@@ -149,9 +160,10 @@ func (o Options) withDefaults() Options {
 
 // server holds what the handlers share.
 type server struct {
-	d   Deps
-	o   Options
-	log *slog.Logger
+	d       Deps
+	o       Options
+	log     *slog.Logger
+	streams *streams // open /v1/events streams
 }
 
 // New returns the API as an echo instance, ready to be served by an
@@ -165,7 +177,8 @@ func New(d Deps, o Options) *echo.Echo {
 	if o.TokenCache > 0 {
 		d.Verifier = newTokenCache(d.Verifier, o.TokenCache, time.Now)
 	}
-	s := &server{d: d, o: o, log: d.Logger}
+	s := &server{d: d, o: o, log: d.Logger,
+		streams: newStreams(o.MaxStreams, o.MaxStreamsPerSubject, int((o.SSERetry+999e6)/1e9))}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

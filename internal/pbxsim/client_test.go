@@ -84,6 +84,10 @@ func (c *testClient) messages() []ami.Message {
 	return append([]ami.Message(nil), c.all...)
 }
 
+// waitLong bounds a wait for something that normally comes within
+// milliseconds: generous, for a busy machine.
+const waitLong = 20 * time.Second
+
 // waitFor waits until pred holds for the messages read so far, or timeout.
 func (c *testClient) waitFor(timeout time.Duration, pred func([]ami.Message) bool) bool {
 	deadline := time.NewTimer(timeout)
@@ -107,12 +111,20 @@ func (c *testClient) waitFor(timeout time.Duration, pred func([]ami.Message) boo
 	}
 }
 
+// closed waits until the PBX has closed the connection.
+func (c *testClient) closed(timeout time.Duration) bool {
+	c.waitFor(timeout, func([]ami.Message) bool { return false })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done
+}
+
 // response sends an action and waits for the response with its ActionID.
 func (c *testClient) response(a *ami.Action, id string) ami.Message {
 	c.t.Helper()
 	c.send(a, id)
 	var got ami.Message
-	if !c.waitFor(5*time.Second, func(ms []ami.Message) bool {
+	if !c.waitFor(waitLong, func(ms []ami.Message) bool {
 		for _, m := range ms {
 			if m.IsResponse() && m.ActionID() == id {
 				got = m
@@ -147,6 +159,16 @@ func (c *testClient) waitEvent(timeout time.Duration, name string, kv ...string)
 		return false
 	})
 	return got, ok
+}
+
+// mustEvent is waitEvent for an event the test cannot go on without.
+func (c *testClient) mustEvent(timeout time.Duration, name string, kv ...string) ami.Message {
+	c.t.Helper()
+	m, ok := c.waitEvent(timeout, name, kv...)
+	if !ok {
+		c.t.Fatalf("no %s %v within %v", name, kv, timeout)
+	}
+	return m
 }
 
 func login(t testing.TB, addr, user, secret, events string) *testClient {

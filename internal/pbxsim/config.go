@@ -186,15 +186,6 @@ func (o *Office) did(exten string) (DID, bool) {
 	return DID{}, false
 }
 
-func (o *Office) queue(name string) *Queue {
-	for i := range o.Queues {
-		if o.Queues[i].Name == name {
-			return &o.Queues[i]
-		}
-	}
-	return nil
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

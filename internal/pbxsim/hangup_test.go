@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/amigate/amigate/internal/ami"
 )
@@ -40,7 +39,7 @@ func TestHangupAction(t *testing.T) {
 				t.Fatal(err)
 			}
 			var target string
-			c.waitFor(5*time.Second, func(ms []ami.Message) bool {
+			up := c.waitFor(waitLong, func(ms []ami.Message) bool {
 				bridged := false
 				for _, m := range ms {
 					ch := m.Get("Channel")
@@ -51,10 +50,13 @@ func TestHangupAction(t *testing.T) {
 				}
 				return target != "" && bridged
 			})
+			if !up {
+				t.Fatalf("call not bridged with a %s…%s channel", tt.prefix, tt.half)
+			}
 			if r := c.response(ami.NewAction("Hangup").Add("Channel", target).Add("Cause", "21"), "h"); r.Get("Message") != "Channel Hungup" {
 				t.Fatalf("hangup %s: %v", target, r.Fields)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // talk times are 3 s
+			ctx, cancel := context.WithTimeout(context.Background(), waitLong) // talk times are a minute
 			defer cancel()
 			if err := p.WaitIdle(ctx); err != nil {
 				t.Fatalf("call not torn down after hanging up %s: %d channels left", target, p.ActiveChannels())

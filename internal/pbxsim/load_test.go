@@ -156,7 +156,7 @@ func TestCloseUnderLoad(t *testing.T) {
 	c := login(t, addr, "crm", "crmsecret", "on")
 	done := make(chan error, 1)
 	go func() { done <- p.Generate(context.Background(), Load{Rate: 1000, HangupMin: time.Second}) }()
-	c.waitEvent(5*time.Second, "BridgeEnter")
+	c.mustEvent(waitLong, "BridgeEnter")
 	if n := p.ActiveChannels(); n == 0 {
 		t.Fatal("no calls up")
 	}

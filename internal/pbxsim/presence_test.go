@@ -64,7 +64,7 @@ func TestStateLists(t *testing.T) {
 			}
 		}
 	}
-	if m, ok := c.waitEvent(time.Second, "ExtensionStatus", "ActionID", "esl-1", "Exten", "101"); !ok || m.Get("Hint") != "Local/101@phones" || m.Get("StatusText") != "Idle" {
+	if m, ok := c.waitEvent(waitLong, "ExtensionStatus", "ActionID", "esl-1", "Exten", "101"); !ok || m.Get("Hint") != "Local/101@phones" || m.Get("StatusText") != "Idle" {
 		t.Errorf("hint 101: %v", m.Fields)
 	}
 }
@@ -86,7 +86,7 @@ func TestExtensionStatus(t *testing.T) {
 	if inUse.Get("StatusText") != "InUse" || inUse.Get("Hint") != "Local/101@phones" {
 		t.Errorf("ExtensionStatus %v", inUse.Fields)
 	}
-	if _, ok := c.waitEventAfter(time.Second, inUse, "DeviceStateChange", "Device", "Local/101@phones", "State", "INUSE"); !ok {
+	if _, ok := c.waitEventAfter(waitLong, inUse, "DeviceStateChange", "Device", "Local/101@phones", "State", "INUSE"); !ok {
 		t.Error("no DeviceStateChange INUSE after the ExtensionStatus")
 	}
 	if _, ok := c.waitEventAfter(10*time.Second, inUse, "ExtensionStatus", "Exten", "101", "Status", "0"); !ok {

@@ -152,7 +152,7 @@ func TestEventsAndFilter(t *testing.T) {
 	}
 	waitIdle(t, p)
 	// The last events of the call are written after the last hangup.
-	all.waitEvent(5*time.Second, "QueueMemberStatus")
+	all.mustEvent(waitLong, "QueueMemberStatus")
 	for _, m := range limited.messages() {
 		if c := eventClass(&m); m.IsEvent() && c != permCall {
 			t.Errorf("limited user got %s (%s)", m.Event(), m.Get("Privilege"))
@@ -197,7 +197,7 @@ func TestDropConnectionsAndClose(t *testing.T) {
 	if _, err := p.IncomingCall(context.Background(), Incoming{DID: "5550100"}); err != nil {
 		t.Fatal(err)
 	}
-	c.waitEvent(5*time.Second, "AgentConnect")
+	c.mustEvent(waitLong, "AgentConnect")
 	p.DropConnections()
 	if c.waitFor(2*time.Second, func([]ami.Message) bool { return false }) {
 		t.Error("connection still open after DropConnections")
@@ -228,14 +228,14 @@ func TestQueueStatusWithCaller(t *testing.T) {
 	if _, err := p.IncomingCall(context.Background(), Incoming{DID: "5550103", From: "79005550001", Name: "Ivan"}); err != nil {
 		t.Fatal(err)
 	}
-	c.waitEvent(5*time.Second, "QueueCallerJoin", "Queue", "nobody")
+	c.mustEvent(waitLong, "QueueCallerJoin", "Queue", "nobody")
 	c.response(ami.NewAction("QueueStatus").Add("Queue", "nobody"), "qs")
-	entry, ok := c.waitEvent(time.Second, "QueueEntry", "ActionID", "qs")
+	entry, ok := c.waitEvent(waitLong, "QueueEntry", "ActionID", "qs")
 	if !ok || entry.Get("CallerIDNum") != "79005550001" || !strings.HasPrefix(entry.Get("Channel"), "Local/5550103@from-trunk-") {
 		t.Errorf("QueueEntry: %v", entry.Fields)
 	}
 	c.response(ami.NewAction("QueueSummary").Add("Queue", "nobody"), "sum")
-	sum, _ := c.waitEvent(time.Second, "QueueSummary", "ActionID", "sum")
+	sum := c.mustEvent(waitLong, "QueueSummary", "ActionID", "sum")
 	if sum.Get("Callers") != "1" {
 		t.Errorf("QueueSummary Callers %q, want 1", sum.Get("Callers"))
 	}

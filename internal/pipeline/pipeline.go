@@ -147,7 +147,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			now := l.cfg.Now()
 			l.cfg.Correlator.Expire(now)
 			nextExpire = now.Add(l.cfg.ExpireEvery)
-		case err != nil:
+		default: // drain returns only on an error
 			return err
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // follow runs Follow in the background and collects event ids.
 func follow(t *testing.T, d *Dispatcher, last string) (ids func() []string, stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan string, 100)
+	ch := make(chan string, 1000)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- d.Follow(ctx, last, func(ev amigate.CallEvent) error {
@@ -48,22 +48,29 @@ func TestFollow(t *testing.T) {
 
 	// Resume after the second event: the third is replayed, then live ones follow.
 	resumed, stopResumed := follow(t, d, evs[1].ID)
-	waitFor(t, "replay", 5*time.Second, func() bool { return len(resumed()) == 1 })
+	waitFor(t, "replay", 20*time.Second, func() bool { return len(resumed()) == 1 })
 
 	// Live only: what is published once the follower is in place. It is in
 	// place when a probe published after Follow started reaches it.
 	live, stopLive := follow(t, d, "")
 	probes := events("probe", 1, 100)
 	n := 0
-	waitFor(t, "live follower in place", 5*time.Second, func() bool {
+	for len(live()) == 0 {
+		if n == len(probes) {
+			t.Fatalf("live follower got none of %d probes", n)
+		}
 		publish(t, d, probes[n:n+1])
 		n++
-		return len(live()) > 0
-	})
+		// Each probe gets 200 ms to arrive: 100 probes span 20 s.
+		end := time.Now().Add(200 * time.Millisecond)
+		for len(live()) == 0 && time.Now().Before(end) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	publish(t, d, evs[3:])
-	waitFor(t, "live events", 5*time.Second, func() bool {
-		l := live()
-		return len(l) >= 2 && l[len(l)-1] == evs[4].ID
+	last := func(l []string) bool { return len(l) > 0 && l[len(l)-1] == evs[4].ID }
+	waitFor(t, "live events at both followers", 20*time.Second, func() bool {
+		return last(live()) && last(resumed())
 	})
 	want := append([]string{evs[2].ID}, ids(probes[:n])...)
 	want = append(want, evs[3].ID, evs[4].ID)
