@@ -64,8 +64,14 @@ type Call struct {
 
 // Party is the customer side of a call.
 type Party struct {
-	Number string `json:"number"`
-	Name   string `json:"name,omitempty"`
+	// Number is the customer's number exactly as Asterisk reported it (for
+	// a click-to-call: as it was dialled).
+	Number string `json:"number" example:"89001234567"`
+	// E164 is Number read in the home region (AMIGATE_PHONE_REGION), the
+	// key to find the customer's card by; absent when it cannot be told (an
+	// extension, "anonymous", no region and no "+").
+	E164 string `json:"e164,omitempty" example:"+79001234567"`
+	Name string `json:"name,omitempty"`
 }
 
 // Agent is the agent side of a call.

@@ -52,11 +52,12 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = addr, demoAMIUser, demoAMISecret
 	cfg.AMI.Auth, cfg.AMI.TLS = config.AuthMD5, false
 	cfg.Dial.AgentChannels = []string{demoAgentChannel}
-	if len(cfg.Dial.Rewrite) == 0 {
-		// The office dials digits only (its dialplan matches _X.), as most
-		// do: show the toll-fraud rules at work on api.md's "+7 ..." example
-		// (+7 → 8 national; any other + → 810, denied as international).
-		cfg.Dial.Rewrite = []config.Rewrite{{Prefix: "+7", Replace: "8"}, {Prefix: "+", Replace: "810"}}
+	if cfg.Phone.Region == "" {
+		// The office is in Russia and dials digits only (its dialplan
+		// matches _X.), as most do: api.md's "+7 (900) 123-45-67" is read
+		// in RU and dialled 89001234567; a foreign number is outside the
+		// home region, refused with a 422 that says so.
+		cfg.Phone.Region = "RU"
 	}
 	cfg.Webhooks.AllowPrivate = true
 	if cfg.Store.NATSURL == "" {

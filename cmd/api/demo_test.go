@@ -99,9 +99,16 @@ func TestDemo(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST /v1/calls: %d %s", resp.StatusCode, body)
 	}
-	var call struct{ ID string }
+	var call struct {
+		ID       string
+		Customer struct{ Number, E164 string }
+	}
 	if err := json.Unmarshal(body, &call); err != nil || call.ID == "" {
 		t.Fatalf("POST /v1/calls body %s: %v", body, err)
+	}
+	// The demo's region is RU: the office dials the national format.
+	if call.Customer.Number != "89001234567" || call.Customer.E164 != "+79001234567" {
+		t.Errorf("customer %+v, want number 89001234567 and e164 +79001234567", call.Customer)
 	}
 
 	// The agent's phone rings: call.ringing reaches the inspector, signed.

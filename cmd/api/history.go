@@ -11,6 +11,7 @@ import (
 	"github.com/amigate/amigate/internal/calls"
 	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
+	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/history"
 	"github.com/amigate/amigate/internal/webhooks"
 )
@@ -50,8 +51,8 @@ func openHistory(ctx context.Context, cfg config.Config, store *webhooks.Dispatc
 		Subject:   webhooks.EventSubject(amigate.EventCallEnded),
 		Retention: cfg.History.Retention,
 		Normalize: customerNormalizer(cfg),
-		// Bump with the normaliser: the history is then indexed anew.
-		IndexVersion: "digits",
+		// Changes with the home region: the history is then indexed anew.
+		IndexVersion: "e164:" + cfg.Phone.Region,
 		Logger:       log.With("component", "history"),
 	}, db)
 	if err != nil {
@@ -62,7 +63,14 @@ func openHistory(ctx context.Context, cfg config.Config, store *webhooks.Dispatc
 }
 
 // customerNormalizer is how the call history writes customer numbers for
-// its index and for the customer filter. Until the product has an E.164
-// normaliser it compares the digits as written (nil); once it has one,
-// return it here, and the feed and the filter both use it.
-func customerNormalizer(config.Config) history.Normalizer { return nil }
+// its index and for the customer filter: E.164 read in the home region (the
+// dial rules' reading, the one customer.e164 has), so that a call is found
+// whatever format the PBX or the CRM used.
+func customerNormalizer(cfg config.Config) history.Normalizer {
+	r, err := dialrules.Compile(dialrules.Config{Region: cfg.Phone.Region})
+	if err != nil {
+		// controlConfig refused this region at start-up already.
+		return nil
+	}
+	return r.E164
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/amigate/amigate/internal/calls"
 	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
+	"github.com/amigate/amigate/internal/control/dialrules"
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/history"
 	"github.com/amigate/amigate/internal/metrics"
@@ -118,7 +119,14 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		}
 		return client.Close()
 	})
-	tracker := calls.NewTracker(trackerConfig(cfg, devices, log, m))
+	// The correlator reads reported numbers with the same rules as call
+	// control (checked by controlConfig above).
+	numbers, err := dialrules.Compile(controlCfg.Rules)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("AMIGATE_PHONE_*: %w", err)
+	}
+	tracker := calls.NewTracker(trackerConfig(cfg, devices, numbers, log, m))
 	m.CallsActive(tracker.Active)
 	agents := presence.New(presence.Config{Devices: devices, Log: log.With("component", "presence"), Metrics: m})
 	// Subscribed before anything is read, so that no event is missed.

@@ -117,10 +117,18 @@ func controlConfig(cfg config.Config, devices *agent.Devices) (control.Config, e
 	}
 	c.Variables = vars
 	c.Rules = dialrules.Config{
-		Allow:     cfg.Dial.Allow,
-		Deny:      cfg.Dial.Deny,
-		MinDigits: cfg.Dial.MinDigits,
-		MaxDigits: cfg.Dial.MaxDigits,
+		Region:         cfg.Phone.Region,
+		Format:         cfg.Phone.DialFormat,
+		CallerIDFormat: cfg.Phone.CallerIDFormat,
+		DenyTypes:      cfg.Phone.DenyTypes,
+		Countries:      cfg.Phone.Countries,
+		Allow:          cfg.Dial.Allow,
+		Deny:           cfg.Dial.Deny,
+		MinDigits:      cfg.Dial.MinDigits,
+		MaxDigits:      cfg.Dial.MaxDigits,
+	}
+	if len(cfg.Phone.DenyTypes) == 1 && cfg.Phone.DenyTypes[0] == config.PhoneNoTypes {
+		c.Rules.DenyTypes = []string{}
 	}
 	for _, r := range cfg.Dial.Rewrite {
 		c.Rules.Rewrite = append(c.Rules.Rewrite, dialrules.Rewrite{Prefix: r.Prefix, Replace: r.Replace})
@@ -129,13 +137,14 @@ func controlConfig(cfg config.Config, devices *agent.Devices) (control.Config, e
 	c.MaxTimeout = cfg.Dial.MaxTimeout
 	c.BlindMethod = cfg.Dial.BlindTransfer
 	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("AMIGATE_DIAL_*: %w", err)
+		return c, fmt.Errorf("AMIGATE_DIAL_* or AMIGATE_PHONE_*: %w", err)
 	}
 	return c, nil
 }
 
-func trackerConfig(cfg config.Config, devices *agent.Devices, log *slog.Logger, m *metrics.Metrics) calls.Config {
+func trackerConfig(cfg config.Config, devices *agent.Devices, numbers calls.Numbers, log *slog.Logger, m *metrics.Metrics) calls.Config {
 	return calls.Config{
+		Numbers:       numbers,
 		TrunkContexts: cfg.Calls.TrunkContexts,
 		Devices:       devices,
 		Retention:     cfg.Calls.Retention,

@@ -29,6 +29,9 @@ type Config struct {
 	// first channel before Expire forgets it (the Originate never reached
 	// Asterisk). Default 2 min.
 	ExpectTimeout time.Duration
+	// Numbers reads a reported customer number into E.164 (customer.e164);
+	// nil: no customer.e164.
+	Numbers Numbers
 	// AtxferTimeout is how long an attended transfer asked for by the API
 	// (ExpectAtxfer) may take to start before call.transfer_failed.
 	// Default DefaultAtxferTimeout.
@@ -40,6 +43,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics counts the same. Default: none.
 	Metrics Metrics
+}
+
+// Numbers reads phone numbers in the home region (dialrules.Rules).
+type Numbers interface {
+	// E164 returns "+79001234567" for "89001234567" and the like, or "" when
+	// the number cannot be told without guessing.
+	E164(number string) string
 }
 
 // Metrics counts what the correlator could not recognise.

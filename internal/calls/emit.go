@@ -21,7 +21,7 @@ func (t *Tracker) emit(out []amigate.CallEvent, c *call, typ, chanID, disc, agen
 		return out
 	}
 	seq := c.next()
-	snap := c.snapshot(at)
+	snap := t.snapshot(c, at, true)
 	ev := amigate.CallEvent{
 		ID:         eventID(c.id, typ, chanID, disc),
 		Type:       typ,
@@ -165,7 +165,7 @@ func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []
 		return out
 	}
 	seq := c.next()
-	snap := c.snapshot(at)
+	snap := t.snapshot(c, at, true)
 	end := at
 	snap.EndedAt = &end
 	snap.Disposition = disp

@@ -45,10 +45,14 @@ type call struct {
 	direction string
 	custNum   string
 	custName  string
-	agent     string
-	caller    string   // the calling agent of an internal call
-	exts      []string // every agent extension that took part
-	answered  []string // agents that were connected with the customer
+	// custE164 is custNum in E.164, computed when e164Of (the custNum it
+	// was computed for) differs: once per number, not per event.
+	custE164 string
+	e164Of   string
+	agent    string
+	caller   string   // the calling agent of an internal call
+	exts     []string // every agent extension that took part
+	answered []string // agents that were connected with the customer
 	// unrecognised is the channel the customer was connected with when no
 	// recognised agent was: the call is answered, by no known agent.
 	unrecognised string

@@ -96,6 +96,8 @@ func (t *Tracker) Expect(c amigate.Call, actionID string) {
 	if c.Customer != nil {
 		k.custNum, k.custName = c.Customer.Number, c.Customer.Name
 		k.fixedCust = k.custNum != ""
+		// Call control read the number the CRM gave: its E.164 is known.
+		k.custE164, k.e164Of = c.Customer.E164, c.Customer.Number
 	}
 	if c.Agent != nil && c.Agent.Extension != "" {
 		k.agent = c.Agent.Extension
@@ -126,7 +128,7 @@ func (t *Tracker) Get(id string) (amigate.Call, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if c := t.active[id]; c != nil {
-		return c.snapshot(now), true
+		return t.snapshot(c, now, false), true
 	}
 	if s := t.ended[id]; s != nil {
 		cp := *s
@@ -149,7 +151,7 @@ func (t *Tracker) List(f amigate.CallFilter) []amigate.Call {
 		if f.Extension != "" && c.agent != f.Extension && !slices.Contains(c.exts, f.Extension) {
 			continue
 		}
-		out = append(out, c.snapshot(now))
+		out = append(out, t.snapshot(c, now, false))
 	}
 	t.mu.RUnlock()
 	slices.SortFunc(out, func(a, b amigate.Call) int {
@@ -211,4 +213,27 @@ func (t *Tracker) retire(c *call, final amigate.Call) {
 		}
 		t.endedOrder = slices.Delete(t.endedOrder, 0, over)
 	}
+}
+
+// snapshot is c as the API shows it, with the customer's E.164. store
+// (only under the write lock) keeps a newly computed E.164 for the next
+// snapshot.
+func (t *Tracker) snapshot(c *call, now time.Time, store bool) amigate.Call {
+	s := c.snapshot(now)
+	if s.Customer == nil || c.custNum == "" {
+		return s
+	}
+	if c.e164Of == c.custNum {
+		s.Customer.E164 = c.custE164
+		return s
+	}
+	if t.cfg.Numbers == nil {
+		return s
+	}
+	e := t.cfg.Numbers.E164(c.custNum)
+	if store {
+		c.custE164, c.e164Of = e, c.custNum
+	}
+	s.Customer.E164 = e
+	return s
 }

@@ -31,6 +31,7 @@ type Config struct {
 	AMI      AMI
 	JWT      JWT
 	Dial     Dial
+	Phone    Phone
 	Calls    Calls
 	Webhooks Webhooks
 	Store    Store
@@ -124,6 +125,19 @@ type Rewrite struct {
 	Replace string
 }
 
+// Phone is how phone numbers are read and written: the home region, the
+// format the PBX dials, and the toll-fraud rules by number type and country.
+type Phone struct {
+	Region         string   // ISO 3166 code; empty: numbers kept as digits
+	DialFormat     string   // national, e164_digits or e164_plus
+	CallerIDFormat string   // national or international
+	DenyTypes      []string // number types refused; "none" for none
+	Countries      []string // regions allowed; empty: the home region; "*": any
+}
+
+// PhoneNoTypes in Phone.DenyTypes denies no number type.
+const PhoneNoTypes = "none"
+
 // Calls is the correlator.
 type Calls struct {
 	TrunkContexts []string
@@ -211,6 +225,11 @@ func Defaults() Config {
 			MaxTimeout:       2 * time.Minute,
 			BlindTransfer:    BlindTransferAction,
 		},
+		Phone: Phone{
+			DialFormat:     "national",
+			CallerIDFormat: "national",
+			DenyTypes:      []string{"premium_rate"},
+		},
 		Calls: Calls{
 			TrunkContexts: []string{"from-trunk", "from-pstn", "from-external"},
 			Retention:     15 * time.Minute,
@@ -237,6 +256,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("dial_agent_channel", strings.Join(c.Dial.AgentChannels, ",")),
 		slog.String("dial_context", c.Dial.Context),
 		slog.String("transfer_context", c.Dial.TransferContext),
+		slog.String("phone_region", c.Phone.Region),
+		slog.String("phone_dial_format", c.Phone.DialFormat),
 		slog.Int("webhook_subscriptions", len(c.Webhooks.All())),
 		slog.String("data_dir", c.Store.DataDir),
 		slog.Bool("nats_external", c.Store.NATSURL != ""),

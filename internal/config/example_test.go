@@ -32,7 +32,7 @@ func TestExampleLoads(t *testing.T) {
 	if c.AMI.Addr != "127.0.0.1:5038" || c.AMI.Username != "amigate" {
 		t.Errorf("got ami %q user %q, want the example's", c.AMI.Addr, c.AMI.Username)
 	}
-	if diff := cmp.Diff([]Rewrite{{Prefix: "+7", Replace: "8"}}, c.Dial.Rewrite); diff != "" {
+	if diff := cmp.Diff([]Rewrite{{Prefix: "8", Replace: "98"}}, c.Dial.Rewrite); diff != "" {
 		t.Errorf("rewrite (-want +got):\n%s", diff)
 	}
 }

@@ -64,6 +64,12 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_DIAL_MAX_TIMEOUT", Path: "dial.max_timeout", val: (*durationValue)(&c.Dial.MaxTimeout)},
 		{Env: "AMIGATE_BLIND_TRANSFER", Path: "dial.blind_transfer", val: (*stringValue)(&c.Dial.BlindTransfer)},
 
+		{Env: "AMIGATE_PHONE_REGION", Path: "phone.region", val: (*stringValue)(&c.Phone.Region)},
+		{Env: "AMIGATE_PHONE_DIAL_FORMAT", Path: "phone.dial_format", val: (*stringValue)(&c.Phone.DialFormat)},
+		{Env: "AMIGATE_PHONE_CALLER_ID_FORMAT", Path: "phone.caller_id_format", val: (*stringValue)(&c.Phone.CallerIDFormat)},
+		{Env: "AMIGATE_PHONE_DENY_TYPES", Path: "phone.deny_types", val: &listValue{p: &c.Phone.DenyTypes, sep: ","}},
+		{Env: "AMIGATE_PHONE_COUNTRIES", Path: "phone.countries", val: &listValue{p: &c.Phone.Countries, sep: ","}},
+
 		{Env: "AMIGATE_TRUNK_CONTEXTS", Path: "calls.trunk_contexts", val: &listValue{p: &c.Calls.TrunkContexts, sep: ","}},
 		{Env: "AMIGATE_CALLS_RETENTION", Path: "calls.retention", val: (*durationValue)(&c.Calls.Retention)},
 

@@ -189,6 +189,18 @@ func (c *Config) resolve(p purpose) error {
 		bad("AMIGATE_BLIND_TRANSFER", "%q: want %s or %s", c.Dial.BlindTransfer, BlindTransferAction, BlindRedirect)
 	}
 
+	// Phone: the region, types and countries are checked against
+	// libphonenumber's metadata where the rules are compiled (cmd/api).
+	if f := c.Phone.DialFormat; f != "national" && f != "e164_digits" && f != "e164_plus" {
+		bad("AMIGATE_PHONE_DIAL_FORMAT", "%q: want national, e164_digits or e164_plus", f)
+	}
+	if f := c.Phone.CallerIDFormat; f != "national" && f != "international" {
+		bad("AMIGATE_PHONE_CALLER_ID_FORMAT", "%q: want national or international", f)
+	}
+	if slices.Contains(c.Phone.DenyTypes, PhoneNoTypes) && len(c.Phone.DenyTypes) > 1 {
+		bad("AMIGATE_PHONE_DENY_TYPES", "%q alone or a list of types", PhoneNoTypes)
+	}
+
 	// Calls.
 	if len(c.Calls.TrunkContexts) == 0 {
 		bad("AMIGATE_TRUNK_CONTEXTS", "want at least one context")

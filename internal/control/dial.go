@@ -68,7 +68,7 @@ func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage
 		ID:         id,
 		Direction:  amigate.DirectionOutbound,
 		State:      amigate.StateDialing,
-		Customer:   &amigate.Party{Number: p.to},
+		Customer:   &amigate.Party{Number: p.to, E164: p.e164},
 		Agent:      &amigate.Agent{Extension: p.from},
 		Extensions: []string{p.from},
 		StartedAt:  s.cfg.Now().UTC(),
@@ -93,9 +93,12 @@ func (s *Service) dial(ctx context.Context, p dialPlan, metadata json.RawMessage
 // extension, the context is configuration, the extension is a number that
 // passed the dial rules.
 func (s *Service) originate(p dialPlan, id, otherID string) amiclient.OriginateParams {
+	// The agent's phone shows the CRM's display name, or else the number
+	// in the readable format; the number part is what is dialled, so that
+	// the phone's redial reaches the customer.
 	display := p.callerID
 	if display == "" {
-		display = p.to
+		display = p.display
 	}
 	vars := make([]ami.Field, 0, 1+len(p.vars))
 	vars = append(vars, ami.Field{Name: "AMIGATE_CALL_ID", Value: id})
@@ -127,6 +130,7 @@ func fingerprint(p dialPlan, metadata json.RawMessage) [32]byte {
 	}
 	put(p.from)
 	put(p.to)
+	put(p.e164)
 	put(p.callerID)
 	put(p.timeout.String())
 	put(strconv.Itoa(len(p.vars)))

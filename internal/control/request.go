@@ -44,6 +44,8 @@ func chars(s string) int { return utf8.RuneCountInString(s) }
 type dialPlan struct {
 	from     string
 	to       string // the number to dial, after the dial rules
+	e164     string // the number in E.164, "" when it cannot be told
+	display  string // the number for people, shown on the agent's phone
 	callerID string // display name
 	timeout  time.Duration
 	vars     []ami.Field // name and escaped value, sorted by name
@@ -74,11 +76,11 @@ func (s *Service) plan(r amigate.DialRequest) (dialPlan, error) {
 		return p, err
 	}
 	p.from = r.From
-	to, err := s.c.rules.Dialable(r.To)
+	n, err := s.c.rules.Check(r.To)
 	if err != nil {
-		return p, &amigate.FieldError{Field: "to", Message: toMessage(err)}
+		return p, numberErr("to", err)
 	}
-	p.to = to
+	p.to, p.e164, p.display = n.Dial, n.E164, n.Display
 	if err := checkCallerID(r.CallerID); err != nil {
 		return p, err
 	}
@@ -98,14 +100,14 @@ func (s *Service) plan(r amigate.DialRequest) (dialPlan, error) {
 	return p, err
 }
 
-func toMessage(err error) string {
-	switch {
-	case errors.Is(err, dialrules.ErrDenied), errors.Is(err, dialrules.ErrNotAllowed):
-		return "the dial rules do not allow this number"
-	case errors.Is(err, dialrules.ErrLength):
-		return "has too few or too many digits"
+// numberErr is a number the dial rules refused, as a field error that says
+// which rule and why.
+func numberErr(field string, err error) error {
+	var e *dialrules.Error
+	if errors.As(err, &e) {
+		return &amigate.FieldError{Field: field, Message: e.Reason}
 	}
-	return "is not a phone number"
+	return &amigate.FieldError{Field: field, Message: "is not a phone number"}
 }
 
 // checkCallerID refuses a display name that could break the CallerID header

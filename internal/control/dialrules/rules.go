@@ -1,20 +1,36 @@
-// Package dialrules decides which customer numbers a click-to-call may dial:
-// it normalises what a CRM sends, rewrites prefixes and applies the allow and
-// deny lists of the configuration, so that a stolen token cannot make the PBX
-// call premium or international destinations.
+// Package dialrules is the one home of the rules for customer numbers: it
+// reads what a CRM sends as a phone number in the home region (with
+// libphonenumber's metadata), decides whether a click-to-call may dial it,
+// so that a stolen token cannot make the PBX call premium-rate or foreign
+// destinations, and writes it the way the PBX dials it. It also reads the
+// numbers a PBX reports into E.164, the key a CRM matches customers by.
 //
 // The order is fixed and documented for operators:
 //
 //  1. Normalise: spaces, dashes, dots and parentheses are removed; a leading
 //     "+" is kept; anything else but digits is refused.
-//  2. Rewrite: the first rewrite whose prefix starts the number replaces that
+//  2. Parse: with a home region, the number is read in it ("8 900 ...",
+//     "900 ...", "+7 900 ...", "810 44 ..." are all understood) and must be
+//     a possible full number. Without one, only a number given with "+" is
+//     parsed; others are kept as typed.
+//  3. Number type: a parsed number of a denied type (premium rate by
+//     default; shared cost, UAN, personal, satellite, ... as configured)
+//     is refused.
+//  4. Country: a parsed number outside the allowed countries (by default
+//     the home region only) is refused.
+//  5. Format: a parsed number is written in the dial format (national by
+//     default: as a phone in the home region dials it).
+//  6. Rewrite: the first rewrite whose prefix starts the number replaces that
 //     prefix, once ("+7" → "8"). Later rewrites are not tried.
-//  3. Deny: a number (as rewritten, which is what the PBX dials) that starts
+//  7. Deny: a number (as rewritten, which is what the PBX dials) that starts
 //     with any denied prefix is refused. Deny wins over allow.
-//  4. Allow: when allow patterns are configured, the number must match one of
+//  8. Allow: when allow patterns are configured, the number must match one of
 //     them as a whole (patterns are anchored); with none, every number that
 //     passed the deny list is allowed.
-//  5. Length: the number must have MinDigits..MaxDigits digits.
+//  9. Length: the number must have MinDigits..MaxDigits digits.
+//  10. Unless the dial format is e164_plus, a leading "+" still there (a
+//     number given with "+" and no home region) is dropped: no "+" reaches
+//     a dialplan that does not expect one.
 package dialrules
 
 import (
@@ -24,14 +40,48 @@ import (
 	"strings"
 )
 
-// Errors of Normalize and Apply; the call control service turns them into a
-// field error on "to".
+// Errors of Normalize and Check, wrapped in an *Error that says which rule
+// refused the number and why; the call control service turns that into a
+// field error.
 var (
 	ErrMalformed  = errors.New("dialrules: not a phone number")
+	ErrImpossible = errors.New("dialrules: not a possible full number")
+	ErrType       = errors.New("dialrules: number of a denied type")
+	ErrCountry    = errors.New("dialrules: number of a country not allowed")
+	ErrFormat     = errors.New("dialrules: number cannot be written in the dial format")
 	ErrDenied     = errors.New("dialrules: number starts with a denied prefix")
 	ErrNotAllowed = errors.New("dialrules: number matches no allowed pattern")
 	ErrLength     = errors.New("dialrules: number has too few or too many digits")
 )
+
+// Rules that can refuse a number (Error.Rule).
+const (
+	RuleFormat  = "format"  // not a phone number at all
+	RuleNumber  = "number"  // not a possible full number in the home region
+	RuleType    = "type"    // a denied number type
+	RuleCountry = "country" // a country outside the allowed ones
+	RulePrefix  = "prefix"  // a denied prefix
+	RulePattern = "pattern" // no allowed pattern matches
+	RuleLength  = "length"  // too few or too many digits
+)
+
+// Error is a refused number: which rule refused it and why, in words a
+// CRM developer can act on ("is a premium-rate number, a type the dial
+// rules deny (premium_rate)").
+type Error struct {
+	Rule   string
+	Reason string
+	err    error
+}
+
+func (e *Error) Error() string { return e.err.Error() + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrType) and the like hold.
+func (e *Error) Unwrap() error { return e.err }
+
+func refuse(rule string, sentinel error, format string, args ...any) *Error {
+	return &Error{Rule: rule, Reason: fmt.Sprintf(format, args...), err: sentinel}
+}
 
 // Default bounds on the digits of a number: E.164 allows 15 digits, and
 // national access codes (810, 00) add a few.
@@ -45,6 +95,22 @@ const maxInput = 64
 
 // Config is the operator's dial plan for customer numbers.
 type Config struct {
+	// Region is the home region, an ISO 3166 code ("RU", "US", "DE"):
+	// numbers without a country code are read in it. Empty: only numbers
+	// given with "+" are parsed, others are kept as typed.
+	Region string `yaml:"region"`
+	// Format is the dial format: FormatNational (default), FormatE164Digits
+	// or FormatE164Plus.
+	Format string `yaml:"format"`
+	// CallerIDFormat is how the customer number is shown to the agent:
+	// CallerIDNational (default) or CallerIDInternational.
+	CallerIDFormat string `yaml:"caller_id_format"`
+	// DenyTypes are the number types refused (see TypeNames); nil means
+	// DefaultDenyTypes, an empty non-nil list none.
+	DenyTypes []string `yaml:"deny_types"`
+	// Countries are the regions a number may belong to, ISO 3166 codes, or
+	// AnyCountry; nil means the home region only (any country without one).
+	Countries []string `yaml:"countries"`
 	// Allow lists regular expressions (RE2 syntax) a rewritten number must
 	// match as a whole; empty means any number the deny list lets through.
 	Allow []string `yaml:"allow"`
@@ -67,6 +133,7 @@ type Rewrite struct {
 
 // Rules is a compiled Config, safe for concurrent use.
 type Rules struct {
+	phone    phone
 	allow    []*regexp.Regexp
 	deny     []string
 	rewrite  []Rewrite
@@ -77,6 +144,10 @@ type Rules struct {
 // entry at fault, so that a bad configuration stops start-up clearly.
 func Compile(cfg Config) (*Rules, error) {
 	r := &Rules{min: cfg.MinDigits, max: cfg.MaxDigits}
+	var err error
+	if r.phone, err = compilePhone(cfg); err != nil {
+		return nil, err
+	}
 	if r.min == 0 {
 		r.min = DefaultMinDigits
 	}
@@ -171,9 +242,58 @@ func Normalize(s string) (string, error) {
 	return string(b), nil
 }
 
-// Apply takes a normalised number through rewrite, deny, allow and length, in
-// that order, and returns the number to dial.
-func (r *Rules) Apply(number string) (string, error) {
+// Check reads a number as a request carries it and applies every rule, in
+// the order of the package documentation. A refusal is an *Error.
+func (r *Rules) Check(s string) (Number, error) {
+	n, err := Normalize(s)
+	if err != nil {
+		return Number{}, &Error{Rule: RuleFormat, Reason: "is not a phone number: " + strings.TrimPrefix(err.Error(), ErrMalformed.Error()+": "), err: err}
+	}
+	var out Number
+	num, ok, err := r.phone.parse(n)
+	switch {
+	case err != nil:
+		return Number{}, refuse(RuleNumber, ErrImpossible, "is not a phone number%s: %v", r.phone.in(), err)
+	case ok:
+		if err := r.phone.checkParsed(num); err != nil {
+			return Number{}, err
+		}
+		dial, shown, fits := r.phone.dial(num)
+		if !fits {
+			return Number{}, refuse(RuleNumber, ErrFormat, "cannot be dialled in the national format from %s (several international prefixes): use the e164_digits dial format", r.phone.region)
+		}
+		out = Number{E164: e164(num), Display: r.phone.display(num, shown)}
+		if r.phone.region != "" {
+			// Without a home region the prefix rules see the number as
+			// typed, "+" included, as they always have.
+			n = dial
+		}
+	}
+	dial, err := r.apply(n)
+	if err != nil {
+		return Number{}, err
+	}
+	if r.phone.format != FormatE164Plus {
+		dial = strings.TrimPrefix(dial, "+")
+	}
+	out.Dial = dial
+	if out.Display == "" {
+		out.Display = dial
+	}
+	return out, nil
+}
+
+// in names the home region in a refusal.
+func (p *phone) in() string {
+	if p.region == "" {
+		return ""
+	}
+	return " in " + p.region
+}
+
+// apply takes a number as it would be dialled through rewrite, deny, allow
+// and length, in that order, and returns the number to dial.
+func (r *Rules) apply(number string) (string, error) {
 	for _, w := range r.rewrite {
 		if strings.HasPrefix(number, w.Prefix) {
 			number = w.Replace + number[len(w.Prefix):]
@@ -182,7 +302,7 @@ func (r *Rules) Apply(number string) (string, error) {
 	}
 	for _, p := range r.deny {
 		if strings.HasPrefix(number, p) {
-			return "", fmt.Errorf("%w %q", ErrDenied, p)
+			return "", refuse(RulePrefix, ErrDenied, "is dialled as %s, which starts with %q, a prefix the dial rules deny", number, p)
 		}
 	}
 	if len(r.allow) > 0 {
@@ -194,11 +314,11 @@ func (r *Rules) Apply(number string) (string, error) {
 			}
 		}
 		if !ok {
-			return "", ErrNotAllowed
+			return "", refuse(RulePattern, ErrNotAllowed, "is dialled as %s, which matches none of the numbers the dial rules allow", number)
 		}
 	}
 	if n := len(strings.TrimPrefix(number, "+")); n < r.min || n > r.max || !isNumberText(number) {
-		return "", fmt.Errorf("%w: want %d to %d digits", ErrLength, r.min, r.max)
+		return "", refuse(RuleLength, ErrLength, "is dialled as %s: want %d to %d digits", number, r.min, r.max)
 	}
 	return number, nil
 }
@@ -213,13 +333,4 @@ func (r *Rules) Denied(number string) bool {
 		}
 	}
 	return false
-}
-
-// Dialable normalises s and applies the rules: what a request's "to" becomes.
-func (r *Rules) Dialable(s string) (string, error) {
-	n, err := Normalize(s)
-	if err != nil {
-		return "", err
-	}
-	return r.Apply(n)
 }

@@ -61,7 +61,8 @@ func TestApply(t *testing.T) {
 		want    string
 		wantErr error
 	}{
-		{name: "no rules keep the plus", cfg: Config{}, in: "+7 (900) 123-45-67", want: "+79001234567"},
+		{name: "no rules drop the plus", cfg: Config{}, in: "+7 (900) 123-45-67", want: "79001234567"},
+		{name: "e164_plus keeps the plus", cfg: Config{Format: FormatE164Plus}, in: "+7 (900) 123-45-67", want: "+79001234567"},
 		{name: "no rules plain", cfg: Config{}, in: "79001234567", want: "79001234567"},
 		{name: "rewrite +7 to 8", cfg: russia, in: "+7 900 123-45-67", want: "89001234567"},
 		{name: "rewrite 7 to 8", cfg: russia, in: "79001234567", want: "89001234567"},
@@ -74,7 +75,7 @@ func TestApply(t *testing.T) {
 
 		// Toll fraud: premium and international, typed in every form.
 		{name: "premium 8809", cfg: russia, in: "8 809 123-45-67", wantErr: ErrDenied},
-		{name: "premium via +7", cfg: russia, in: "+7 809 123 45 67", wantErr: ErrDenied},
+		{name: "premium via +7 is a premium-rate number", cfg: russia, in: "+7 809 123 45 67", wantErr: ErrType},
 		{name: "premium via 7", cfg: russia, in: "7 (809) 1234567", wantErr: ErrDenied},
 		{name: "international 810", cfg: russia, in: "810 44 20 7946 0000", wantErr: ErrDenied},
 		{name: "international 00", cfg: russia, in: "00 44 20 7946 0000", wantErr: ErrDenied},
@@ -97,12 +98,12 @@ func TestApply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := r.Dialable(tt.in)
+			got, err := r.Check(tt.in)
 			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Dialable(%q) error = %v, want %v", tt.in, err, tt.wantErr)
+				t.Fatalf("Check(%q) error = %v, want %v", tt.in, err, tt.wantErr)
 			}
-			if got != tt.want {
-				t.Errorf("Dialable(%q) = %q, want %q", tt.in, got, tt.want)
+			if got.Dial != tt.want {
+				t.Errorf("Check(%q).Dial = %q, want %q", tt.in, got.Dial, tt.want)
 			}
 		})
 	}
@@ -120,6 +121,11 @@ func TestCompileErrors(t *testing.T) {
 		{"rewrite prefix empty", Config{Rewrite: []Rewrite{{"", "8"}}}, "rewrite[0] prefix"},
 		{"rewrite replace bad", Config{Rewrite: []Rewrite{{"+7", "8;"}}}, "rewrite[0] replace"},
 		{"bad range", Config{MinDigits: 10, MaxDigits: 5}, "min_digits"},
+		{"unknown region", Config{Region: "XX"}, "region \"XX\""},
+		{"bad format", Config{Format: "+e164"}, "format"},
+		{"bad caller id format", Config{CallerIDFormat: "e164"}, "caller_id_format"},
+		{"unknown type", Config{DenyTypes: []string{"premium"}}, "deny_types[0]"},
+		{"unknown country", Config{Countries: []string{"RU", "SU"}}, "countries[1]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,15 +137,27 @@ func TestCompileErrors(t *testing.T) {
 	}
 }
 
-func BenchmarkDialable(b *testing.B) {
-	r, err := Compile(russia)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := r.Dialable("+7 (900) 123-45-67"); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkCheck measures the rules on a request's number, with and
+// without the home region's parsing (run with -benchmem).
+func BenchmarkCheck(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"prefix rules only", russia},
+		{"region RU", Config{Region: "RU", Deny: []string{"810", "8809"}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r, err := Compile(bc.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Check("+7 (900) 123-45-67"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
