@@ -5,7 +5,6 @@ import (
 
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -107,14 +106,6 @@ func TestValidation(t *testing.T) {
 			}
 		})
 	}
-}
-
-func manyVars(n int) string {
-	vs := make([]string, n)
-	for i := range vs {
-		vs[i] = fmt.Sprintf(`"V%d":"x"`, i)
-	}
-	return strings.Join(vs, ",")
 }
 
 func TestListCalls(t *testing.T) {
