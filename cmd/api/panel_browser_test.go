@@ -149,7 +149,7 @@ func eval[T any](b *browser, what, expr string) T {
 func (b *browser) shot(name string) string {
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, the whole page
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return ""
