@@ -134,7 +134,13 @@ func naive(ctx context.Context, addr string, fl *flood) (result, error) {
 // client is amigate's amiclient through its public API: a lossless
 // subscription read with Next, every event and field counted.
 func client(ctx context.Context, addr string, fl *flood) (result, error) {
-	return runClient(ctx, addr, fl, 0)
+	return runClient(ctx, addr, fl, 0, false)
+}
+
+// clientFrames reads the same subscription with NextFrame: every event in
+// place, its fields counted off the borrowed frame.
+func clientFrames(ctx context.Context, addr string, fl *flood) (result, error) {
+	return runClient(ctx, addr, fl, 0, true)
 }
 
 // slowRounds is how many floods the slow consumer asks for: more than the
@@ -144,10 +150,10 @@ const slowRounds = 4
 // slowClient pauses 50 ms every 10,000 events: its backlog grows in the
 // subscription until the byte bound sends it down the overflow path.
 func slowClient(ctx context.Context, addr string, fl *flood) (result, error) {
-	return runClient(ctx, addr, &flood{events: fl.events * slowRounds}, 50*time.Millisecond)
+	return runClient(ctx, addr, &flood{events: fl.events * slowRounds}, 50*time.Millisecond, false)
 }
 
-func runClient(ctx context.Context, addr string, fl *flood, pause time.Duration) (result, error) {
+func runClient(ctx context.Context, addr string, fl *flood, pause time.Duration, frames bool) (result, error) {
 	c, err := amiclient.New(amiclient.Config{
 		Addr: addr, Username: "bench", Secret: "x", Auth: "plain",
 		Logger: slog.New(slog.DiscardHandler),
@@ -172,14 +178,27 @@ func runClient(ctx context.Context, addr string, fl *flood, pause time.Duration)
 	}
 	var ms runtime.MemStats
 	for res.events < fl.events {
-		ev, err := sub.Next(ctx)
+		var ev amiclient.Event
+		var frame ami.Frame
+		var err error
+		if frames {
+			ev, frame, err = sub.NextFrame(ctx)
+		} else {
+			ev, err = sub.Next(ctx)
+		}
 		if err != nil {
 			return result{}, fmt.Errorf("after %d events: %w", res.events, err)
 		}
 		switch ev.Kind {
 		case amiclient.KindEvent:
 			res.events++
-			res.fields += len(ev.Message.Fields)
+			if frame != nil {
+				for range frame.All() {
+					res.fields++
+				}
+			} else {
+				res.fields += len(ev.Message.Fields)
+			}
 			if pause > 0 && res.events%10_000 == 0 {
 				runtime.ReadMemStats(&ms)
 				res.maxHeap = max(res.maxHeap, ms.HeapAlloc)

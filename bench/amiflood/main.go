@@ -18,8 +18,10 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -30,6 +32,8 @@ func main() {
 		mb        = flag.Int("mb", 50, "size of one flood in MB")
 		rounds    = flag.Int("rounds", 5, "interleaved rounds")
 		slow      = flag.Bool("slow", false, "also run a consumer that pauses 50 ms every 10,000 events")
+		only      = flag.String("only", "", "run only the consumers whose names contain this (the floor always runs)")
+		profile   = flag.String("cpuprofile", "", "write a CPU profile of the consumers to this file")
 	)
 	flag.Parse()
 	fl, err := loadFlood(*dir, *mb<<20)
@@ -43,7 +47,16 @@ func main() {
 		return
 	}
 	fl.data = nil // the server process holds it; here only the counts matter
-	if err := bench(fl, *dir, *mb, *rounds, *slow); err != nil {
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := bench(fl, *dir, *mb, *rounds, *slow, *only); err != nil {
+		pprof.StopCPUProfile()
 		fatal(err)
 	}
 }
@@ -54,7 +67,7 @@ func fatal(err error) {
 }
 
 // bench starts the server process, runs the rounds and prints the table.
-func bench(fl *flood, dir string, mb, rounds int, slow bool) error {
+func bench(fl *flood, dir string, mb, rounds int, slow bool, only string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -85,19 +98,28 @@ func bench(fl *flood, dir string, mb, rounds int, slow bool) error {
 	consumers := []consumer{
 		{"frame split (the floor)", floor},
 		{"amiclient → Subscribe/Next", client},
+		{"amiclient → Subscribe/NextFrame", clientFrames},
 		{"naive ReadString + map", naive},
 	}
+	if only != "" {
+		consumers = slices.DeleteFunc(consumers, func(cs consumer) bool {
+			return cs.name != consumers[0].name && !strings.Contains(cs.name, only)
+		})
+	}
 	fmt.Printf("flood: %d events, %.1f MB, from a separate process over loopback; GOMAXPROCS %d\n",
-		fl.events, float64(len(fl.data))/(1<<20), runtime.GOMAXPROCS(0))
+		fl.events, float64(fl.size)/(1<<20), runtime.GOMAXPROCS(0))
 	rates := make([][]float64, len(consumers))
+	cpus := make([][]float64, len(consumers)) // CPU time of this process per event, ns
 	for r := range rounds {
 		for k := range consumers {
 			i := (k + r) % len(consumers) // interleaved, each in every position
 			cs := consumers[i]
+			cpu0 := cpuTime()
 			res, err := runOne(cs, addr, fl)
 			if err != nil {
 				return fmt.Errorf("%s, round %d: %w", cs.name, r+1, err)
 			}
+			cpus[i] = append(cpus[i], float64(cpuTime()-cpu0)/float64(res.events))
 			if res.events != fl.events {
 				return fmt.Errorf("%s: %d events, want %d", cs.name, res.events, fl.events)
 			}
@@ -108,10 +130,11 @@ func bench(fl *flood, dir string, mb, rounds int, slow bool) error {
 		}
 	}
 	floorMedian := median(rates[0])
-	fmt.Printf("\n| consumer (%d interleaved rounds) | median events/s | slowest…fastest | fastest/slowest | median vs floor |\n|---|---:|---:|---:|---:|\n", rounds)
+	floorCPU := median(cpus[0])
+	fmt.Printf("\n| consumer (%d interleaved rounds) | median events/s | slowest…fastest | fastest/slowest | median vs floor | CPU per event vs floor |\n|---|---:|---:|---:|---:|---:|\n", rounds)
 	for i, cs := range consumers {
 		lo, hi := slices.Min(rates[i]), slices.Max(rates[i])
-		fmt.Printf("| %s | %.0fk | %.0fk…%.0fk | %.2f | **%.2f** |\n", cs.name, median(rates[i])/1e3, lo/1e3, hi/1e3, hi/lo, median(rates[i])/floorMedian)
+		fmt.Printf("| %s | %.0fk | %.0fk…%.0fk | %.2f | **%.2f** | %.1f× (%.0f ns) |\n", cs.name, median(rates[i])/1e3, lo/1e3, hi/1e3, hi/lo, median(rates[i])/floorMedian, median(cpus[i])/floorCPU, median(cpus[i]))
 	}
 	if slow {
 		res, err := runOne(consumer{"slow", slowClient}, addr, fl)
@@ -130,6 +153,16 @@ func runOne(cs consumer, addr string, fl *flood) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return cs.run(ctx, addr, fl)
+}
+
+// cpuTime is the CPU time this process has used, user and system, in ns:
+// unlike the wall clock it hardly moves with the machine's other load.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func median(xs []float64) float64 {

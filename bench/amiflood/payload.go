@@ -21,6 +21,7 @@ var repeated = ami.Message{Fields: []ami.Field{
 // repeated until it reaches the asked size.
 type flood struct {
 	data   []byte
+	size   int // bytes of data
 	events int // messages in data
 	fields int // fields of all of them
 }
@@ -59,6 +60,7 @@ func loadFlood(dir string, minBytes int) (*flood, error) {
 	fl := &flood{}
 	for len(fl.data) < minBytes || fl.events == 0 {
 		fl.data = append(fl.data, one...)
+		fl.size = len(fl.data)
 		fl.events += events
 		fl.fields += fields
 	}

@@ -121,3 +121,30 @@ func FuzzFrames(f *testing.F) {
 		}
 	})
 }
+
+// TestFrameFields: a Frame's fields are ParseFrame's, read in place.
+func TestFrameFields(t *testing.T) {
+	f := Frame("Event: VarSet\r\nChanVariable: A=1\r\nChanVariable : B=2\r\nnocolon\r\nX:  two spaces\r\n\r\n")
+	var got []Field
+	for n, v := range f.All() {
+		got = append(got, Field{Name: string(n), Value: string(v)})
+	}
+	if d := cmp.Diff(f.Message().Fields, got); d != "" {
+		t.Fatalf("(-ParseFrame +All):\n%s", d)
+	}
+	if len(got) != 5 {
+		t.Fatalf("%d fields", len(got))
+	}
+	if v, ok := f.Lookup("chanvariable"); !ok || string(v) != "A=1" {
+		t.Fatalf("Lookup: %q %v", v, ok)
+	}
+	if _, ok := f.Lookup("Missing"); ok {
+		t.Fatal("Lookup of a missing field")
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for range f.All() {
+		}
+	}); n != 0 {
+		t.Fatalf("All allocates %v times", n)
+	}
+}
