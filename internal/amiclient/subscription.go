@@ -135,8 +135,8 @@ type Subscription struct {
 	qText    [][]byte // the blocks q's raw events are in
 	outText  [][]byte // the blocks out's raw events are in
 	spareTxt [][]byte // drained blocks, for reuse
-	dropped  int64   // events lost, in total
-	unlogged int64   // events lost since the last log line
+	dropped  int64    // events lost, in total
+	unlogged int64    // events lost since the last log line
 	lastLog  time.Time
 	closed   bool // Close was called: Next fails at once
 	ended    bool // the client closed: Next drains, then fails
