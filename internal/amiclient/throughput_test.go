@@ -135,7 +135,8 @@ func TestFloodLossless(t *testing.T) {
 	t.Logf("%d events in %v: %.0f events/s", n, d, float64(n)/d.Seconds())
 }
 
-// BenchmarkEventsE2E is the acceptance benchmark: the recorded Asterisk
+// BenchmarkEventsE2E is bench/amiflood in one process (the acceptance
+// measurement runs the server in another process): the recorded Asterisk
 // event stream over loopback TCP, through the client's public API, to a
 // lossless subscriber that only counts. One op is one event.
 func BenchmarkEventsE2E(b *testing.B) {
