@@ -267,11 +267,10 @@ func (r *Reader) skipRest(atLineStart, follows bool) error {
 	}
 	keep := 0 // bytes left buffered that a match may start in
 	for {
-		b, err := r.br.Peek(keep + 1) // waits for more than what was searched
-		if err != nil {
+		if _, err := r.br.Peek(keep + 1); err != nil { // waits for more than what was searched
 			return r.skipFailed(err)
 		}
-		b, _ = r.br.Peek(r.br.Buffered())
+		b, _ := r.br.Peek(r.br.Buffered())
 		var end int
 		if follows {
 			end, keep = commandEnd(b)
