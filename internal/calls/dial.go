@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/ami"
 )
 
@@ -65,7 +66,7 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 		switch {
 		case dest.ext != "":
 			to = dest.ext
-		case isLocal(dest.name) && strings.HasPrefix(dest.name[len("Local/"):], c.blind.to+"@") && t.match.isExtension(c.blind.to):
+		case agent.IsLocal(dest.name) && strings.HasPrefix(dest.name[len("Local/"):], c.blind.to+"@") && t.match.isExtension(c.blind.to):
 			to = c.blind.to
 		}
 		out = t.reportBlind(out, c, to, readAt)

@@ -244,3 +244,24 @@ func TestBridgedChannelsFromTracker(t *testing.T) {
 		t.Errorf("agent channel by name: got %q, want %q", got, inboundLocal.Channels[2].Name)
 	}
 }
+
+// TestLocalHalvesAnyCase: the halves of a Local pair are told apart with the
+// technology in any case, as agent devices are recognised, so that a
+// transfer never names the ;2 half of the agent's pair nor the trunk side of
+// the customer's.
+func TestLocalHalvesAnyCase(t *testing.T) {
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, &fakeAMI{}, newFakeCalls())
+	c := inboundLocal
+	c.Channels = []amigate.Channel{
+		{Name: "LOCAL/5550101@from-trunk-0000000e;1", Uniqueid: "1795331400.20", State: "Up"},
+		{Name: "LOCAL/5550101@from-trunk-0000000e;2", Uniqueid: "1795331400.21", State: "Up"},
+		{Name: "LOCAL/101@phones-0000000f;2", Uniqueid: "1795331400.23", State: "Up"},
+		{Name: "LOCAL/101@phones-0000000f;1", Uniqueid: "1795331400.22", State: "Up"},
+	}
+	if got, _ := s.agentChannel(c); got != c.Channels[3].Name {
+		t.Errorf("agent channel: got %q, want %q", got, c.Channels[3].Name)
+	}
+	if got, _ := s.customerChannel(c); got != c.Channels[1].Name {
+		t.Errorf("customer channel: got %q, want %q", got, c.Channels[1].Name)
+	}
+}
