@@ -22,6 +22,13 @@ func TestMain(m *testing.M) {
 
 const testSecret = "0123456789abcdef0123456789abcdef"
 
+// pbx is the configuration of a PBX nobody answers at, with a data
+// directory of the test's: what start-up needs to get past the AMI keys
+// without --demo (which a -tags nodemo build has not).
+func pbx(t *testing.T) []string {
+	return []string{"AMIGATE_AMI_ADDR=127.0.0.1:1", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s", "AMIGATE_DATA_DIR=" + t.TempDir()}
+}
+
 // TestStartupErrors checks that a bad configuration stops start-up at once
 // with a message naming the key, and that nothing is left running.
 func TestStartupErrors(t *testing.T) {
@@ -35,8 +42,8 @@ func TestStartupErrors(t *testing.T) {
 		{name: "no jwt key", env: []string{"AMIGATE_AMI_ADDR=127.0.0.1:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s"}, want: "AMIGATE_JWT_SECRET: required"},
 		{name: "bad file", args: []string{"--config", "/nonexistent.yaml"}, want: "AMIGATE_CONFIG: open /nonexistent.yaml"},
 		{name: "serve with bad duration", args: []string{"serve", "--demo"}, env: []string{"AMIGATE_AMI_PING_INTERVAL=often"}, want: "AMIGATE_AMI_PING_INTERVAL"},
-		{name: "bad listen address", args: []string{"--demo"}, env: []string{"AMIGATE_HTTP_ADDR=256.0.0.1:0"}, want: "AMIGATE_HTTP_ADDR:"},
-		{name: "bad public key", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_PUBLIC_KEY_FILE=main_test.go"}, want: "AMIGATE_JWT_*: auth: public key not usable"},
+		{name: "bad listen address", env: append(pbx(t), "AMIGATE_JWT_SECRET="+testSecret, "AMIGATE_HTTP_ADDR=256.0.0.1:0"), want: "AMIGATE_HTTP_ADDR:"},
+		{name: "bad public key", env: append(pbx(t), "AMIGATE_JWT_PUBLIC_KEY_FILE=main_test.go"), want: "AMIGATE_JWT_*: auth: public key not usable"},
 		{name: "webhook to a private address", env: []string{"AMIGATE_AMI_ADDR=127.0.0.1:1", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s", "AMIGATE_JWT_SECRET=" + testSecret,
 			"AMIGATE_DATA_DIR=" + t.TempDir(), "AMIGATE_WEBHOOK_URL=http://10.1.2.3/hooks", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
 			want: "AMIGATE_WEBHOOK_ALLOW_PRIVATE=true"},
