@@ -18,8 +18,6 @@ type simulatedPBX interface {
 	Close() error
 }
 
-const demoBuilt = false
-
 var errNoDemo = errors.New("this binary was built without the demo (go build -tags nodemo); use the full build for --demo")
 
 func startSimulatedPBX(*slog.Logger) (simulatedPBX, string, error) { return nil, "", errNoDemo }

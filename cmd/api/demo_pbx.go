@@ -12,9 +12,6 @@ import (
 // API and a way to stop it.
 type simulatedPBX = *pbxsim.PBX
 
-// demoBuilt says whether this binary can run --demo (see demo_off.go).
-const demoBuilt = true
-
 // startSimulatedPBX starts the simulated PBX on a loopback port and returns
 // its AMI address.
 func startSimulatedPBX(log *slog.Logger) (simulatedPBX, string, error) {

@@ -197,3 +197,14 @@ func TestDemoIncoming(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func postTo(t *testing.T, client *http.Client, url, body string) (int, string) {
+	t.Helper()
+	resp, err := client.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
-	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,15 +36,4 @@ func eventually(t testing.TB, deadline time.Duration, what string, cond func() b
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-func postTo(t *testing.T, client *http.Client, url, body string) (int, string) {
-	t.Helper()
-	resp, err := client.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
