@@ -53,8 +53,11 @@ func (r *CreateCallRequest) domain(key, caller string) amigate.DialRequest {
 
 // TransferCallRequest is the body of POST /v1/calls/{id}/transfer.
 type TransferCallRequest struct {
-	// To is the extension the customer goes to.
-	To string `json:"to" validate:"required,max=32,ext" example:"102"`
+	// To is where the customer goes: an agent extension ("102"), or an
+	// outside number in any format ("+7 (900) 123-45-67"), which the dial
+	// rules read and check as a click-to-call's "to" (422 naming the rule
+	// that refused it) and which is dialled in the dial format.
+	To string `json:"to" validate:"required,max=32,ext|phone" example:"102"`
 	// Mode is blind (default) or attended (needs the atxfer feature code).
 	Mode string `json:"mode,omitempty" enums:"blind,attended" example:"blind"`
 } //	@name	TransferCallRequest

@@ -327,14 +327,14 @@ func (r *Rules) apply(number string) (string, error) {
 	return number, nil
 }
 
-// Denied reports whether number starts with a denied prefix. Call control
+// Denied returns the denied prefix number starts with, or "". Call control
 // also checks transfer targets with it: a transfer context usually reaches
 // the outside world too.
-func (r *Rules) Denied(number string) bool {
+func (r *Rules) Denied(number string) string {
 	for _, p := range r.deny {
 		if strings.HasPrefix(number, p) {
-			return true
+			return p
 		}
 	}
-	return false
+	return ""
 }
