@@ -55,6 +55,9 @@ func (t *Tracker) reportBlind(out []amigate.CallEvent, c *call, dialled string, 
 	case dialled == "":
 	case dialled == dialledNumber:
 		x.ToNumber = b.to
+		if t.cfg.Numbers != nil {
+			x.ToE164 = t.cfg.Numbers.E164(b.to)
+		}
 	default:
 		x.ToExtension = dialled
 		c.addExt(dialled)

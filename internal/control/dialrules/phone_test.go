@@ -181,7 +181,7 @@ func TestE164(t *testing.T) {
 		{"DE", "030123456", "+4930123456"},
 		{"DE", "004930123456", "+4930123456"},
 		{"", "+79005550001", "+79005550001"},
-		{"", "79005550001", ""}, // no home region: cannot tell
+		{"", "79005550001", ""},           // no home region: cannot tell
 		{"GB", "+44 (0)00 0000 0000", ""}, // +440000000000 would read back as +44000000000: no E.164 to match by
 	}
 	for _, tt := range tests {
