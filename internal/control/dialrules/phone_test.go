@@ -209,3 +209,27 @@ func BenchmarkE164(b *testing.B) {
 		}
 	}
 }
+
+// TestMetadataLoadsOnce: reading a number allocates what one parse does,
+// not libphonenumber's metadata (tens of thousands of allocations), which
+// loads once per process.
+func TestMetadataLoadsOnce(t *testing.T) {
+	r, err := Compile(Config{Region: "RU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Check("+7 (900) 123-45-67"); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := r.Check("+7 (900) 123-45-67"); err != nil {
+			t.Fatal(err)
+		}
+		if r.E164("8 (900) 555-00-01") == "" {
+			t.Fatal("no E.164")
+		}
+	})
+	if allocs > 400 {
+		t.Fatalf("Check and E164 allocate %.0f times: is the metadata loaded per call?", allocs)
+	}
+}
