@@ -66,6 +66,12 @@ func (t *Tracker) reportBlind(out []amigate.CallEvent, c *call, dialled string, 
 	return t.emit(out, c, amigate.EventCallTransferred, b.chanID, amigate.TransferBlind+"\x00"+b.to, "", x, b.at, readAt)
 }
 
+// fullNumber reports whether s reads as a full phone number in the home
+// region (it has an E.164 form), which no agent extension is.
+func (t *Tracker) fullNumber(s string) bool {
+	return t.cfg.Numbers != nil && t.cfg.Numbers.E164(s) != ""
+}
+
 // dialledNumber is reportBlind's dialled for a target that is no agent's.
 const dialledNumber = "\x00number"
 
