@@ -33,7 +33,8 @@ func TestStartupErrors(t *testing.T) {
 	}{
 		{name: "no pbx", env: []string{"AMIGATE_JWT_SECRET=" + testSecret}, want: "AMIGATE_AMI_ADDR: required unless --demo"},
 		{name: "no jwt key", env: []string{"AMIGATE_AMI_ADDR=127.0.0.1:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s"}, want: "AMIGATE_JWT_SECRET: required"},
-		{name: "bad file", args: []string{"--config", "/nonexistent.yaml"}, want: "AMIGATE_CONFIG: open /nonexistent.yaml"},
+		{name: "bad file", args: []string{"--config", "/nonexistent.yaml"}, want: "--config: open /nonexistent.yaml"},
+		{name: "bad file from the environment", env: []string{"AMIGATE_CONFIG=/nonexistent.yaml"}, want: "AMIGATE_CONFIG: open /nonexistent.yaml"},
 		{name: "serve with bad duration", args: []string{"serve", "--demo"}, env: []string{"AMIGATE_AMI_PING_INTERVAL=often"}, want: "AMIGATE_AMI_PING_INTERVAL"},
 		{name: "bad listen address", args: []string{"--demo"}, env: []string{"AMIGATE_HTTP_ADDR=256.0.0.1:0"}, want: "AMIGATE_HTTP_ADDR:"},
 		{name: "bad public key", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_PUBLIC_KEY_FILE=main_test.go"}, want: "AMIGATE_JWT_*: auth: public key not usable"},
@@ -60,7 +61,7 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"help"}, nil, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout.String(), "api token --sub NAME") {
+	if !strings.Contains(stdout.String(), "amigate token --sub NAME") {
 		t.Errorf("usage lacks the token command: %s", stdout.String())
 	}
 	err := run(context.Background(), []string{"token", "-h"}, nil, &stdout, &stderr)
