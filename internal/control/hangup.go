@@ -26,7 +26,7 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 		return amigate.Call{}, err
 	}
 	if c.State == amigate.StateEnded {
-		return amigate.Call{}, fmt.Errorf("call %q has ended: %w", id, amigate.ErrConflict)
+		return amigate.Call{}, amigate.Errorf(amigate.ErrCallEnded, "call %q has ended", id)
 	}
 	live := liveChannels(c)
 	var names []string
@@ -58,7 +58,7 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 		}
 	}
 	if hung == 0 {
-		return amigate.Call{}, fmt.Errorf("call %q has no live channel left: %w", id, amigate.ErrConflict)
+		return amigate.Call{}, amigate.Errorf(amigate.ErrCallEnded, "call %q has no live channel left", id)
 	}
 	return c, nil
 }

@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/amiclient"
@@ -47,7 +46,7 @@ func (s *Service) Transfer(ctx context.Context, id string, r amigate.TransferReq
 		return amigate.Call{}, err
 	}
 	if c.State != amigate.StateAnswered && c.State != amigate.StateOnHold {
-		return amigate.Call{}, fmt.Errorf("call %q is %s, not answered: %w", id, c.State, amigate.ErrConflict)
+		return amigate.Call{}, amigate.Errorf(amigate.ErrNotAnswered, "call %q is %s, not answered", id, c.State)
 	}
 	if err := s.transfer(ctx, c, mode, r.To); err != nil {
 		return amigate.Call{}, err
@@ -61,7 +60,7 @@ func (s *Service) transfer(ctx context.Context, c amigate.Call, mode, to string)
 	t := amiclient.TransferParams{Channel: agent, Context: s.cfg.TransferContext, Exten: to}
 	if mode == amigate.TransferAttended {
 		if !haveAgent {
-			return fmt.Errorf("call %q has no agent channel to start an attended transfer from: %w", c.ID, amigate.ErrConflict)
+			return amigate.Errorf(amigate.ErrConflict, "call %q has no agent channel to start an attended transfer from", c.ID)
 		}
 		if err := pbxError("Atxfer", s.ami.Atxfer(ctx, t), atxferHint); err != nil {
 			return err
@@ -76,7 +75,7 @@ func (s *Service) transfer(ctx context.Context, c amigate.Call, mode, to string)
 	}
 	customer, ok := s.customerChannel(c)
 	if !ok {
-		return fmt.Errorf("call %q has no customer channel to transfer: %w", c.ID, amigate.ErrConflict)
+		return amigate.Errorf(amigate.ErrConflict, "call %q has no customer channel to transfer", c.ID)
 	}
 	r := amiclient.RedirectParams{Channel: customer, Context: s.cfg.TransferContext, Exten: to, Priority: 1}
 	return pbxError("Redirect", s.ami.Redirect(ctx, r), "")

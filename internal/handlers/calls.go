@@ -43,7 +43,7 @@ func (s *server) dial(c echo.Context) error {
 	key := c.Request().Header.Get("Idempotency-Key")
 	cl := claimsOf(c)
 	if cl.Ext != "" && req.From != cl.Ext {
-		return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may only place calls from it")
+		return &httpError{status: http.StatusForbidden, kind: kindExtension, detail: "the token of extension " + cl.Ext + " may only place calls from it"}
 	}
 	ctx, cancel := s.call(c)
 	defer cancel()

@@ -2,10 +2,14 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	echoSwagger "github.com/swaggo/echo-swagger"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/amigate/amigate/api"
 )
@@ -39,7 +43,7 @@ func (s *server) readyz(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), s.o.ReadyTimeout)
 		defer cancel()
 		if err := s.d.Ready(ctx); err != nil {
-			return &httpError{status: http.StatusServiceUnavailable, detail: "not ready: " + err.Error(), err: err}
+			return &httpError{status: http.StatusServiceUnavailable, kind: kindNotReady, detail: "not ready: " + err.Error(), err: err}
 		}
 	}
 	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, Status{Status: "ready"})
@@ -48,7 +52,7 @@ func (s *server) readyz(c echo.Context) error {
 
 // openAPI serves the generated spec.
 //
-//	@Summary	The OpenAPI (Swagger 2.0) spec of this API
+//	@Summary	The OpenAPI 3.1 spec of this API
 //	@Tags		operations
 //	@Produce	application/yaml
 //	@Success	200	{string}	string			"api/openapi.yaml"
@@ -58,6 +62,31 @@ func (s *server) openAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", api.Spec)
 }
 
+// openAPIJSON serves the same spec as JSON, for tools that read no YAML.
+//
+//	@Summary	The OpenAPI 3.1 spec of this API, as JSON
+//	@Tags		operations
+//	@Produce	json
+//	@Success	200	{object}	map[string]any	"api/openapi.yaml as JSON"
+//	@Header		all	{string}	X-Request-ID	"the request's id, as in the log and in problem bodies"
+//	@Router		/openapi.json [get]
+func (s *server) openAPIJSON(c echo.Context) error {
+	b, err := specJSON()
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/json; charset=utf-8", b)
+}
+
+// specJSON converts the embedded spec once.
+var specJSON = sync.OnceValues(func() ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(api.Spec, &doc); err != nil {
+		return nil, fmt.Errorf("handlers: the embedded spec: %w", err)
+	}
+	return json.Marshal(doc)
+})
+
 func (s *server) swaggerRedirect(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html")
 }
@@ -66,8 +95,9 @@ func (s *server) specRedirect(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, "/openapi.yaml")
 }
 
-// swaggerUI serves Swagger UI on /openapi.yaml. The UI's Authorize button
-// takes "Bearer <token>" and keeps it across reloads.
+// swaggerUI serves Swagger UI on /openapi.yaml. The spec's bearer scheme
+// makes the UI's Authorize button take the bare token, which it keeps
+// across reloads.
 func swaggerUI() echo.HandlerFunc {
 	return echoSwagger.EchoWrapHandler(
 		func(cfg *echoSwagger.Config) { cfg.URLs = []string{"/openapi.yaml"} },

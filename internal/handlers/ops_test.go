@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,8 @@ func TestOperationsRoutes(t *testing.T) {
 	}{
 		{"/healthz", 200, "application/json; charset=utf-8", `{"status":"ok"}`},
 		{"/metrics", 200, "text/plain; version=0.0.4", "amigate_ami_connected 1"},
-		{"/openapi.yaml", 200, "application/yaml; charset=utf-8", "swagger: \"2.0\""},
+		{"/openapi.yaml", 200, "application/yaml; charset=utf-8", "openapi: 3.1.0"},
+		{"/openapi.json", 200, "application/json; charset=utf-8", `"openapi":"3.1.0"`},
 		{"/swagger/index.html", 200, "text/html; charset=utf-8", `url: "\/openapi.yaml"`},
 		{"/swagger", 301, "", ""},
 		{"/swagger/doc.json", 301, "", ""},
@@ -202,5 +204,47 @@ func TestObserve(t *testing.T) {
 		if !strings.Contains(log, good) {
 			t.Fatalf("the log lacks %s:\n%s", good, log)
 		}
+	}
+}
+
+// TestSpecProblemExamples: every error response of the spec is
+// problem+json with an example whose type is a kind the handlers answer
+// and whose status is the response's.
+func TestSpecProblemExamples(t *testing.T) {
+	type media struct {
+		Example *Problem `yaml:"example"`
+	}
+	var spec struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Content map[string]media `yaml:"content"`
+			} `yaml:"responses"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(api.Spec, &spec); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for p, ops := range spec.Paths {
+		for m, op := range ops {
+			for code, r := range op.Responses {
+				if code < "400" || r.Content == nil {
+					continue
+				}
+				mt, ok := r.Content["application/problem+json"]
+				if !ok || len(r.Content) != 1 || mt.Example == nil {
+					t.Errorf("%s %s %s: content %v, want one problem+json with an example", m, p, code, r.Content)
+					continue
+				}
+				kind, ok := strings.CutPrefix(mt.Example.Type, ProblemTypeBase)
+				if !ok || !slices.Contains(ProblemKinds, kind) || strconv.Itoa(mt.Example.Status) != code {
+					t.Errorf("%s %s %s: example type %q status %d", m, p, code, mt.Example.Type, mt.Example.Status)
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no error responses in the spec")
 	}
 }
