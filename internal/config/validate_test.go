@@ -58,7 +58,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{name: "webhook short secret", env: []string{"AMIGATE_WEBHOOK_URL=https://crm.example/h", "AMIGATE_WEBHOOK_SECRET=whsec_c2hvcnQ="}, want: "AMIGATE_WEBHOOK_SECRET: want whsec_"},
 		{name: "webhook events", env: []string{"AMIGATE_WEBHOOK_URL=https://crm.example/h", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "AMIGATE_WEBHOOK_EVENTS=call.rang"}, want: "AMIGATE_WEBHOOK_EVENTS: \"call.rang\""},
 		{name: "nats url", env: []string{"AMIGATE_NATS_URL=nats"}, want: "AMIGATE_NATS_URL: not a URL"},
-		{name: "missing file", args: []string{"--config", "/nonexistent/amigate.yaml"}, want: "AMIGATE_CONFIG: open /nonexistent/amigate.yaml"},
+		{name: "missing file", args: []string{"--config", "/nonexistent/amigate.yaml"}, want: "--config: open /nonexistent/amigate.yaml"},
 		{name: "unknown flag", args: []string{"--verbose"}, want: "config: flag provided but not defined: -verbose"},
 		{name: "extra argument", args: []string{"serve"}, want: "config: unexpected argument \"serve\""},
 		{name: "file unknown key", file: "ami:\n  adr: x:1\n", want: "line 2: ami.adr: unknown key"},

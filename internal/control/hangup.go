@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/amiclient"
 )
 
@@ -31,7 +32,7 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 	live := liveChannels(c)
 	var names []string
 	for _, ch := range live {
-		if localHalf(ch.Name) == 2 && hasChannel(live, ch.Name[:len(ch.Name)-1]+"1") {
+		if agent.LocalHalf(ch.Name) == 2 && hasChannel(live, ch.Name[:len(ch.Name)-1]+"1") {
 			continue // goes with its ;1 half
 		}
 		names = append(names, ch.Name)

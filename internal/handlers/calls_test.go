@@ -83,7 +83,9 @@ func TestValidation(t *testing.T) {
 		{"reserved variable", "/v1/calls", `{` + good + `,"variables":{"amigate_call_id":"y"}}`, nil, 422,
 			[]ProblemField{{Field: "variables[amigate_call_id]", Message: ruleMessages["varname"]}}},
 		{"transfer to a context", "/v1/calls/c1/transfer", `{"to":"102@admin"}`, nil, 422,
-			[]ProblemField{{Field: "to", Message: ruleMessages["ext"]}}},
+			[]ProblemField{{Field: "to", Message: ruleMessages["ext|phone"]}}},
+		{"transfer to a number with a letter", "/v1/calls/c1/transfer", `{"to":"+7 (900) 123-45-6x"}`, nil, 422,
+			[]ProblemField{{Field: "to", Message: ruleMessages["ext|phone"]}}},
 		{"webhook url", "/v1/webhooks", `{"url":"ftp://x"}`, nil, 422,
 			[]ProblemField{{Field: "url", Message: ruleMessages["http_url"]}}},
 		{"webhook event", "/v1/webhooks", `{"url":"https://crm.example/h","events":["call.ringing","call.exploded"]}`, nil, 422,
@@ -264,11 +266,13 @@ func TestActionsWithoutExt(t *testing.T) {
 	for _, r := range []request{
 		{Method: "POST", Path: "/v1/calls/1700000000.12/hangup", Token: tok},
 		{Method: "POST", Path: "/v1/calls/c-2/transfer", Body: `{"to":"102","mode":"attended"}`, Token: tok},
+		// An outside number goes as typed: call control reads it.
+		{Method: "POST", Path: "/v1/calls/c-3/transfer", Body: `{"to":"+7 (900) 123-45-67"}`, Token: tok},
 		{Method: "POST", Path: "/v1/calls/c%0Ax/hangup", Token: tok}, // never reaches the service
 	} {
 		f.do(t, r)
 	}
-	want := []string{"hangup 1700000000.12", "transfer c-2 102 attended"}
+	want := []string{"hangup 1700000000.12", "transfer c-2 102 attended", "transfer c-3 +7 (900) 123-45-67 "}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("service calls (-want +got):\n%s", d)
 	}

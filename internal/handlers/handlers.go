@@ -164,6 +164,7 @@ type server struct {
 	o       Options
 	log     *slog.Logger
 	streams *streams // open /v1/events streams
+	ready   readiness
 	tickets *tickets // unredeemed stream tickets
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 
@@ -42,12 +43,41 @@ func (s *server) readyz(c echo.Context) error {
 	if s.d.Ready != nil {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), s.o.ReadyTimeout)
 		defer cancel()
-		if err := s.d.Ready(ctx); err != nil {
+		err := s.d.Ready(ctx)
+		s.logReadiness(c.Request().Context(), err)
+		if err != nil {
 			return &httpError{status: http.StatusServiceUnavailable, kind: kindNotReady, detail: "not ready: " + err.Error(), err: err}
 		}
 	}
 	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, Status{Status: "ready"})
 	return nil
+}
+
+// readiness remembers the last readiness answer, so that a probe every few
+// seconds logs only when the answer changes, not each time.
+type readiness struct {
+	mu   sync.Mutex
+	last string // "" before the first probe, "ready", or the reason
+}
+
+// logReadiness logs a change of readiness: WARN with the reason when the
+// service stops being ready, INFO when it is ready again.
+func (s *server) logReadiness(ctx context.Context, err error) {
+	now := "ready"
+	if err != nil {
+		now = err.Error()
+	}
+	s.ready.mu.Lock()
+	prev := s.ready.last
+	s.ready.last = now
+	s.ready.mu.Unlock()
+	switch {
+	case now == prev, now == "ready" && prev == "":
+	case err != nil:
+		s.log.LogAttrs(ctx, slog.LevelWarn, "not ready", slog.String("reason", now))
+	default:
+		s.log.LogAttrs(ctx, slog.LevelInfo, "ready")
+	}
 }
 
 // openAPI serves the generated spec.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +47,47 @@ func TestReadyz(t *testing.T) {
 				t.Fatalf("detail %q, want %q", p.Detail, tt.wantDetail)
 			}
 		})
+	}
+}
+
+// TestReadyzLogsChanges: a probe every few seconds logs when readiness
+// changes, not once per probe, and never as a failed request.
+func TestReadyzLogsChanges(t *testing.T) {
+	var down atomic.Bool
+	f := newFixture(t, Options{}, func(d *Deps) {
+		d.Ready = func(context.Context) error {
+			if down.Load() {
+				return errors.New("ami: authentication failed")
+			}
+			return nil
+		}
+	})
+	probe := func(want int) {
+		t.Helper()
+		if rec := f.do(t, request{Method: "GET", Path: "/readyz"}); rec.Code != want {
+			t.Fatalf("got %d, want %d", rec.Code, want)
+		}
+	}
+	probe(200)
+	down.Store(true)
+	probe(503)
+	probe(503)
+	probe(503)
+	down.Store(false)
+	probe(200)
+	probe(200)
+	log := f.log.String()
+	if n := strings.Count(log, `"msg":"not ready"`); n != 1 {
+		t.Errorf("%d not-ready lines, want 1:\n%s", n, log)
+	}
+	if !strings.Contains(log, `"reason":"ami: authentication failed"`) {
+		t.Errorf("the log lacks the reason:\n%s", log)
+	}
+	if n := strings.Count(log, `"msg":"ready"`); n != 1 {
+		t.Errorf("%d ready lines, want 1 (when it came back):\n%s", n, log)
+	}
+	if strings.Contains(log, "request failed") {
+		t.Errorf("a readiness probe logged as a failed request:\n%s", log)
 	}
 }
 

@@ -90,7 +90,8 @@ func (s *server) handleError(err error, c echo.Context) {
 		p.Title = "Client Closed Request"
 	}
 	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
-	if p.Status >= 500 {
+	// Readiness failures are logged by readyz when they change, not per probe.
+	if p.Status >= 500 && p.Type != ProblemTypeBase+kindNotReady {
 		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "request failed",
 			slog.String("request_id", p.RequestID), slog.String("route", c.Path()),
 			slog.Int("status", p.Status), slog.String("error", err.Error()))
