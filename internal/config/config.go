@@ -12,6 +12,7 @@ import (
 
 	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/chanvar"
+	"github.com/amigate/amigate/internal/control"
 )
 
 // Config is the whole configuration. Every field is documented with its
@@ -110,14 +111,8 @@ type Dial struct {
 	MaxDigits        int
 	DefaultTimeout   time.Duration
 	MaxTimeout       time.Duration
-	BlindTransfer    string // BlindTransferAction or BlindRedirect
+	BlindTransfer    string // control.BlindTransferAction or control.BlindRedirect
 }
-
-// Blind transfer methods.
-const (
-	BlindTransferAction = "blindtransfer"
-	BlindRedirect       = "redirect"
-)
 
 // Rewrite replaces a number's leading Prefix with Replace ("+7" → "8").
 type Rewrite struct {
@@ -223,7 +218,7 @@ func Defaults() Config {
 			MaxDigits:        20,
 			DefaultTimeout:   30 * time.Second,
 			MaxTimeout:       2 * time.Minute,
-			BlindTransfer:    BlindTransferAction,
+			BlindTransfer:    control.BlindTransferAction,
 		},
 		Phone: Phone{
 			DialFormat:     "national",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/chanvar"
+	"github.com/amigate/amigate/internal/control"
 )
 
 // minJWTSecret is RFC 7518 §3.2's minimum for HS256, as package auth
@@ -20,8 +21,6 @@ import (
 const minJWTSecret = 32
 
 var (
-	// contextName is a dialplan context name; it goes into AMI headers.
-	contextName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}$`)
 	// numberPrefix is a dial rule prefix: digits with an optional "+".
 	numberPrefix = regexp.MustCompile(`^\+?[0-9]*$`)
 	algorithms   = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -149,10 +148,10 @@ func (c *Config) resolve(p purpose) error {
 	} else if _, err := agent.New(c.Dial.AgentChannels, ""); err != nil {
 		bad("AMIGATE_DIAL_AGENT_CHANNEL", "%v", err)
 	}
-	if !contextName.MatchString(c.Dial.Context) {
+	if !control.ValidContext(c.Dial.Context) {
 		bad("AMIGATE_DIAL_CONTEXT", "%q is not a dialplan context name", c.Dial.Context)
 	}
-	if !contextName.MatchString(c.Dial.TransferContext) {
+	if !control.ValidContext(c.Dial.TransferContext) {
 		bad("AMIGATE_TRANSFER_CONTEXT", "%q is not a dialplan context name", c.Dial.TransferContext)
 	}
 	if _, err := agent.New(nil, c.Dial.ExtensionPattern); err != nil || c.Dial.ExtensionPattern == "" {
@@ -182,11 +181,11 @@ func (c *Config) resolve(p purpose) error {
 	if c.Dial.MinDigits < 1 || c.Dial.MaxDigits < c.Dial.MinDigits {
 		bad("AMIGATE_DIAL_MIN_DIGITS/AMIGATE_DIAL_MAX_DIGITS", "%d..%d is not a range", c.Dial.MinDigits, c.Dial.MaxDigits)
 	}
-	if c.Dial.DefaultTimeout < 5*time.Second || c.Dial.DefaultTimeout > c.Dial.MaxTimeout {
-		bad("AMIGATE_DIAL_TIMEOUT", "%v: want 5s to AMIGATE_DIAL_MAX_TIMEOUT (%v)", c.Dial.DefaultTimeout, c.Dial.MaxTimeout)
+	if c.Dial.DefaultTimeout < control.MinTimeout || c.Dial.DefaultTimeout > c.Dial.MaxTimeout {
+		bad("AMIGATE_DIAL_TIMEOUT", "%v: want %v to AMIGATE_DIAL_MAX_TIMEOUT (%v)", c.Dial.DefaultTimeout, control.MinTimeout, c.Dial.MaxTimeout)
 	}
-	if c.Dial.BlindTransfer != BlindTransferAction && c.Dial.BlindTransfer != BlindRedirect {
-		bad("AMIGATE_BLIND_TRANSFER", "%q: want %s or %s", c.Dial.BlindTransfer, BlindTransferAction, BlindRedirect)
+	if c.Dial.BlindTransfer != control.BlindTransferAction && c.Dial.BlindTransfer != control.BlindRedirect {
+		bad("AMIGATE_BLIND_TRANSFER", "%q: want %s or %s", c.Dial.BlindTransfer, control.BlindTransferAction, control.BlindRedirect)
 	}
 
 	// Phone: the region, types and countries are checked against
@@ -206,7 +205,7 @@ func (c *Config) resolve(p purpose) error {
 		bad("AMIGATE_TRUNK_CONTEXTS", "want at least one context")
 	}
 	for _, t := range c.Calls.TrunkContexts {
-		if !contextName.MatchString(t) {
+		if !control.ValidContext(t) {
 			bad("AMIGATE_TRUNK_CONTEXTS", "%q is not a dialplan context name", t)
 		}
 	}

@@ -117,6 +117,11 @@ func (c *Config) setDefaults() {
 // configuration value, but it still goes into AMI headers.
 var contextName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}$`)
 
+// ValidContext reports whether name may be used as a dialplan context
+// (AMIGATE_DIAL_CONTEXT, AMIGATE_TRANSFER_CONTEXT, AMIGATE_TRUNK_CONTEXTS):
+// the one rule, which configuration checks use too.
+func ValidContext(name string) bool { return contextName.MatchString(name) }
+
 // compiled is the part of the configuration that needs checking once.
 type compiled struct {
 	rules *dialrules.Rules
