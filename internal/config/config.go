@@ -101,6 +101,7 @@ type Dial struct {
 	AgentChannels    []string // device templates; see package agent
 	Context          string
 	TransferContext  string
+	CampaignContext  string // where a campaign's answered customer reaches its target queue
 	ExtensionPattern string
 	VariablePattern  string   // RE2 pattern a request's channel variable name must match whole; see package chanvar
 	Allow            []string // RE2 patterns a rewritten number must match as a whole
@@ -216,6 +217,7 @@ func Defaults() Config {
 		Dial: Dial{
 			AgentChannels:    []string{agent.DefaultTemplate},
 			Context:          "from-internal",
+			CampaignContext:  "amigate-campaign",
 			ExtensionPattern: agent.DefaultPattern,
 			VariablePattern:  chanvar.DefaultPattern,
 			Deny:             []string{"00", "810", "8809"},
@@ -256,6 +258,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("dial_agent_channel", strings.Join(c.Dial.AgentChannels, ",")),
 		slog.String("dial_context", c.Dial.Context),
 		slog.String("transfer_context", c.Dial.TransferContext),
+		slog.String("campaign_context", c.Dial.CampaignContext),
 		slog.String("phone_region", c.Phone.Region),
 		slog.String("phone_dial_format", c.Phone.DialFormat),
 		slog.Int("webhook_subscriptions", len(c.Webhooks.All())),

@@ -155,6 +155,9 @@ func (c *Config) resolve(p purpose) error {
 	if !contextName.MatchString(c.Dial.TransferContext) {
 		bad("AMIGATE_TRANSFER_CONTEXT", "%q is not a dialplan context name", c.Dial.TransferContext)
 	}
+	if !contextName.MatchString(c.Dial.CampaignContext) {
+		bad("AMIGATE_CAMPAIGN_CONTEXT", "%q is not a dialplan context name", c.Dial.CampaignContext)
+	}
 	if _, err := agent.New(nil, c.Dial.ExtensionPattern); err != nil || c.Dial.ExtensionPattern == "" {
 		bad("AMIGATE_DIAL_EXTENSION_PATTERN", "%q is not a regular expression", c.Dial.ExtensionPattern)
 	}
