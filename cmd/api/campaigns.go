@@ -8,6 +8,7 @@ import (
 
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/campaign"
+	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
 	"github.com/amigate/amigate/internal/pipeline"
 	"github.com/amigate/amigate/internal/webhooks"
@@ -21,7 +22,7 @@ var (
 // startCampaigns opens the campaigns in the event store's JetStream and
 // starts the dialer, which dials only while the PBX is logged in and the
 // calls are resynced; add registers its stop.
-func startCampaigns(ctx context.Context, store *webhooks.Dispatcher, svc *control.Service, calls callsAPI,
+func startCampaigns(ctx context.Context, cfg config.Campaign, store *webhooks.Dispatcher, svc *control.Service, calls callsAPI,
 	client *amiclient.Client, loop *pipeline.Loop, log *slog.Logger, add func(string, func(context.Context) error)) (*campaign.Service, error) {
 	kv, err := campaign.NewKV(ctx, store.JetStream())
 	if err != nil {
@@ -29,8 +30,10 @@ func startCampaigns(ctx context.Context, store *webhooks.Dispatcher, svc *contro
 	}
 	dialer, err := campaign.New(ctx, campaign.Config{
 		KV: kv, Dialer: svc, Calls: calls,
-		Ready:  func() bool { return client.State() == amiclient.Ready && loop.Ready() == nil },
-		Logger: log.With("component", "campaign"),
+		Ready:        func() bool { return client.State() == amiclient.Ready && loop.Ready() == nil },
+		Tick:         cfg.Tick,
+		ResolveAfter: cfg.ResolveTimeout,
+		Logger:       log.With("component", "campaign"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("campaigns: %w", err)

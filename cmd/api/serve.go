@@ -171,7 +171,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 
 	svc := control.New(controlCfg, client, tracker)
 	calls := callsAPI{Service: svc, history: history.NewService(tracker, histDB, customerNormalizer(cfg))}
-	dialer, err := startCampaigns(ctx, store, svc, calls, client, loop, log, add)
+	dialer, err := startCampaigns(ctx, cfg.Campaign, store, svc, calls, client, loop, log, add)
 	if err != nil {
 		ln.Close()
 		return err

@@ -36,6 +36,7 @@ type Config struct {
 	Webhooks Webhooks
 	Store    Store
 	History  History
+	Campaign Campaign
 }
 
 // HTTP is the API server.
@@ -182,6 +183,16 @@ type History struct {
 	Retention time.Duration
 }
 
+// Campaign is the outbound dialer's timing.
+type Campaign struct {
+	// Tick is how often the dialer collects outcomes and starts calls.
+	Tick time.Duration
+	// ResolveTimeout is how long an attempt that neither the PBX nor the
+	// call history knows is looked for (while connected) before it ends
+	// as unknown, never dialled again.
+	ResolveTimeout time.Duration
+}
+
 // Store is where call events wait for delivery.
 type Store struct {
 	DataDir string
@@ -239,6 +250,7 @@ func Defaults() Config {
 		Webhooks: Webhooks{Timeout: 10 * time.Second},
 		Store:    Store{DataDir: "./data"},
 		History:  History{Retention: 30 * 24 * time.Hour},
+		Campaign: Campaign{Tick: time.Second, ResolveTimeout: 2 * time.Minute},
 	}
 }
 

@@ -85,6 +85,9 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_NATS_URL", Path: "store.nats_url", val: (*stringValue)(&c.Store.NATSURL), secret: true},
 
 		{Env: "AMIGATE_HISTORY_RETENTION", Path: "history.retention", val: (*durationValue)(&c.History.Retention)},
+
+		{Env: "AMIGATE_CAMPAIGN_TICK", Path: "campaign.tick", val: (*durationValue)(&c.Campaign.Tick)},
+		{Env: "AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT", Path: "campaign.resolve_timeout", val: (*durationValue)(&c.Campaign.ResolveTimeout)},
 	}
 }
 

@@ -217,6 +217,12 @@ func (c *Config) resolve(p purpose) error {
 		bad("AMIGATE_CALLS_RETENTION", "%v: ended calls stay readable at least 15m", c.Calls.Retention)
 	}
 
+	if c.Campaign.Tick < 10*time.Millisecond || c.Campaign.Tick > time.Minute {
+		bad("AMIGATE_CAMPAIGN_TICK", "%v: between 10ms and 1m", c.Campaign.Tick)
+	}
+	if c.Campaign.ResolveTimeout < time.Second {
+		bad("AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT", "%v: at least 1s", c.Campaign.ResolveTimeout)
+	}
 	if c.History.Retention < time.Hour {
 		bad("AMIGATE_HISTORY_RETENTION", "%v: the call history keeps calls at least 1h", c.History.Retention)
 	}
