@@ -201,3 +201,49 @@ func TestCampaignKillAndRestart(t *testing.T) {
 	}
 	t.Logf("outcomes after the restart: %v", got.Counts.Outcomes)
 }
+
+// TestCampaignAMIDrop: the AMI connection drops in the middle of a
+// campaign; the dialler starts nothing while Asterisk is away, goes on
+// after the login and resync, and dials nobody twice.
+func TestCampaignAMIDrop(t *testing.T) {
+	t.Parallel()
+	e := start(t, campaignOffice(), "AMIGATE_CAMPAIGN_TICK=50ms", "AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT=2s")
+	a := newAPI(t, e.svc.URL, token(t, campaignScopes, ""))
+	var contacts []map[string]any
+	for i := range 40 {
+		contacts = append(contacts, map[string]any{"number": fmt.Sprintf("+7900%07d", i)})
+	}
+	c := createCampaign(t, a, map[string]any{
+		"name": "drop", "contacts": contacts, "target": map[string]string{"queue": "support"},
+		"pacing": map[string]int{"max_concurrent": 2, "per_minute": 6000},
+	})
+	eventually(t, 60*time.Second, "a quarter of the campaign done", func() bool { return a.campaign(c.ID).Counts.Done >= 10 })
+	e.pbx.gate.setShut(true)
+	e.pbx.DropConnections()
+	eventually(t, wait, "not ready while Asterisk is away", func() bool { return a.readyz() != http.StatusOK })
+	before := a.campaign(c.ID).Counts.Attempts
+	// A few ticks with Asterisk away: no attempt is started.
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if got := a.campaign(c.ID).Counts.Attempts; got != before {
+			t.Fatalf("%d attempts started while Asterisk was away", got-before)
+		}
+	}
+	e.pbx.gate.setShut(false)
+	eventually(t, 90*time.Second, "the campaign completed after the reconnect", func() bool { return a.campaign(c.ID).State == "completed" })
+	unknown := 0
+	for _, k := range a.contacts(c.ID) {
+		n := e.pbx.Originates("Local/" + strings.TrimPrefix(k.Number, "+") + "@from-internal")
+		switch {
+		case n > 1:
+			t.Errorf("%s dialled %d times", k.Number, n)
+		case k.Outcome == "unknown":
+			unknown++
+		case n != 1 || len(k.Attempts) != 1:
+			t.Errorf("%s: dialled %d times, %d attempts; want once", k.Number, n, len(k.Attempts))
+		}
+	}
+	if unknown > 2 {
+		t.Errorf("%d unknown outcomes, more than the 2 calls in flight at the drop", unknown)
+	}
+}
