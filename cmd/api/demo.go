@@ -43,7 +43,11 @@ type demoPBX struct {
 // loopback).
 func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	d := &demoPBX{log: log.With("component", "demo")}
-	d.pbx = pbxsim.New(pbxsim.Config{Logger: log.With("component", "pbxsim")})
+	// Campaign customers: 8901… answer busy, 8902… never answer, the
+	// rest answer (the README's campaign walk-through).
+	office := pbxsim.DefaultOffice()
+	office.BusyPrefix, office.NoAnswerPrefix = "8901", "8902"
+	d.pbx = pbxsim.New(pbxsim.Config{Office: office, Logger: log.With("component", "pbxsim")})
 	addr, err := d.pbx.Start("127.0.0.1:0")
 	if err != nil {
 		d.pbx.Close()
