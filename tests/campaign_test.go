@@ -113,9 +113,9 @@ func TestCampaignMixedOutcomes(t *testing.T) {
 	contacts, want := campaignNumbers(200)
 	c := createCampaign(t, a, map[string]any{
 		"name": "mixed", "mode": "progressive", "contacts": contacts,
-		"target": map[string]string{"queue": "support"},
-		"pacing": map[string]int{"max_concurrent": 8, "per_minute": 6000},
-		"retry":  map[string]any{"busy": map[string]int{"attempts": 1, "delay_seconds": 0}},
+		"target":               map[string]string{"queue": "support"},
+		"pacing":               map[string]int{"max_concurrent": 8, "per_minute": 6000},
+		"retry":                map[string]any{"busy": map[string]int{"attempts": 1, "delay_seconds": 0}},
 		"ring_timeout_seconds": 5,
 	})
 	eventually(t, 90*time.Second, "the campaign completed", func() bool { return a.campaign(c.ID).State == "completed" })
