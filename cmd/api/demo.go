@@ -104,9 +104,21 @@ func (d *demoPBX) token(cfg config.Config) (string, error) {
 // /demo/pbx/drop cuts the AMI connections, GET /demo/pbx/ shows its state.
 const demoPBXPath = "/demo/pbx"
 
-// routes adds the demo's endpoints to the API: the webhook inspector and
-// the simulated PBX's control API.
-func (d *demoPBX) routes(e *echo.Echo) {
+// demoTokenPath hands the demo's token to the operator panel, which signs
+// in by itself in the demo. Only the demo serves it: its PBX is simulated
+// and its token is printed on start anyway.
+const demoTokenPath = "/demo/token"
+
+// routes adds the demo's endpoints to the API: the webhook inspector, the
+// panel's token and the simulated PBX's control API.
+func (d *demoPBX) routes(e *echo.Echo, token string) {
+	e.GET(demoTokenPath, func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		if token == "" {
+			return c.JSON(http.StatusNotFound, map[string]string{"detail": "tokens come from the configured issuer: sign in with one"})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"token": token})
+	})
 	e.POST(inspectorPath, d.inspector.receive)
 	e.GET(inspectorPath, d.inspector.list)
 	e.Any(demoPBXPath+"/*", echo.WrapHandler(http.StripPrefix(demoPBXPath, d.pbx.Handler())))
@@ -119,6 +131,7 @@ amigate demo: a simulated Asterisk runs in-process (agents 101-105; 198 busy; 19
 DIDs 5550100 queue support (101+102, ring-all), 5550101 agent 101, 5550102 queue sales,
 5550103 queue nobody (callers abandon), 5550111 agent 101 with the attended-transfer feature).
 
+  Operator panel:    %[1]s/panel   (signed in by itself)
   Swagger UI:        %[1]s/swagger/index.html   (Authorize: type "Bearer " and the token below)
   Webhooks received: %[1]s/demo/webhooks
   Metrics:           %[1]s/metrics

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/calls"
 	"github.com/amigate/amigate/internal/config"
@@ -17,6 +19,7 @@ import (
 	"github.com/amigate/amigate/internal/handlers"
 	"github.com/amigate/amigate/internal/history"
 	"github.com/amigate/amigate/internal/metrics"
+	"github.com/amigate/amigate/internal/panel"
 	"github.com/amigate/amigate/internal/pipeline"
 	"github.com/amigate/amigate/internal/presence"
 	"github.com/amigate/amigate/internal/webhooks"
@@ -196,8 +199,17 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		MaxStreams:           cfg.HTTP.MaxStreams,
 		MaxStreamsPerSubject: cfg.HTTP.MaxStreamsPerSubject,
 	})
+	// The operator panel: a page of static files that signs in with a
+	// token and uses the API like any other client.
+	e.GET(panel.Path, echo.WrapHandler(panel.Handler()))
+	e.GET(panel.Path+"/*", echo.WrapHandler(panel.Handler()))
+	info := started{URL: base}
 	if demo != nil {
-		demo.routes(e)
+		if info.Token, err = demo.token(cfg); err != nil {
+			ln.Close()
+			return err
+		}
+		demo.routes(e, info.Token)
 	}
 	srv := &http.Server{
 		Handler:           e,
@@ -220,11 +232,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	})
 
 	log.Info("serving", "url", base, "swagger_ui", base+"/swagger/index.html")
-	info := started{URL: base}
 	if demo != nil {
-		if info.Token, err = demo.token(cfg); err != nil {
-			return err
-		}
 		demo.welcome(stdout, info)
 	}
 	if onStart != nil {

@@ -25,15 +25,16 @@ const sseWriteTimeout = 30 * time.Second
 // events streams call events as Server-Sent Events.
 //
 //	@Summary		Stream call events (Server-Sent Events)
-//	@Description	Every call event as it happens: `id` is the event id, `event` its type, `data` the event as JSON (the webhook body). A client that reconnects with `Last-Event-ID` (browsers do it by themselves) resumes after that event; when that event is no longer retained, a `gap` event says so and the stream goes on with live events. A comment line is sent when idle, to keep proxies from closing the stream. With an `ext` claim, only the events of calls that extension takes part in.
+//	@Description	Every call event as it happens: `id` is the event id, `event` its type, `data` the event as JSON (the webhook body). A client that reconnects with `Last-Event-ID` (browsers do it by themselves) resumes after that event; when that event is no longer retained, a `gap` event says so and the stream goes on with live events. A comment line is sent when idle, to keep proxies from closing the stream. With an `ext` claim, only the events of calls that extension takes part in. Browsers, whose EventSource cannot send an Authorization header, open the stream with a ticket from POST /v1/events/tickets instead.
 //	@Tags			calls
 //	@Produce		text/event-stream,application/problem+json
 //	@Security		BearerAuth
 //	@Param			Last-Event-ID	header		string				false	"resume after this event id"
+//	@Param			ticket			query		string				false	"a single-use stream ticket from POST /v1/events/tickets, in place of the Authorization header (for browsers' EventSource)"
 //	@Param			last_event_id	query		string				false	"the same, for clients that cannot set headers"
 //	@Param			events			query		string				false	"comma-separated event types; default * (every call event); agent events (agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused) only when named, and only with scope agents:read or queues:read"
 //	@Success		200				{object}	amigate.CallEvent	"a stream of events, each data line one of these"
-//	@Failure		401				{object}	Problem				"missing or invalid token"
+//	@Failure		401				{object}	Problem				"missing or invalid token, or an unknown, used or expired ticket"
 //	@Failure		403				{object}	Problem				"missing scope calls:read, or agent events without agents:read or queues:read"
 //	@Failure		422				{object}	Problem				"malformed Last-Event-ID, or an unknown event type"
 //	@Failure		429				{object}	Problem				"this token's subject has as many open streams as allowed (AMIGATE_SSE_MAX_STREAMS_PER_SUBJECT); Retry-After"

@@ -172,6 +172,7 @@ type server struct {
 	o       Options
 	log     *slog.Logger
 	streams *streams // open /v1/events streams
+	tickets *tickets // unredeemed stream tickets
 }
 
 // New returns the API as an echo instance, ready to be served by an
@@ -186,7 +187,8 @@ func New(d Deps, o Options) *echo.Echo {
 		d.Verifier = newTokenCache(d.Verifier, o.TokenCache, time.Now)
 	}
 	s := &server{d: d, o: o, log: d.Logger,
-		streams: newStreams(o.MaxStreams, o.MaxStreamsPerSubject, int((o.SSERetry+999e6)/1e9))}
+		streams: newStreams(o.MaxStreams, o.MaxStreamsPerSubject, int((o.SSERetry+999e6)/1e9)),
+		tickets: newTickets(time.Now)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -221,7 +223,10 @@ func New(d Deps, o Options) *echo.Echo {
 	v1(http.MethodGet, "/calls/:id", auth.ScopeCallsRead, s.getCall)
 	v1(http.MethodPost, "/calls/:id/transfer", auth.ScopeCallsWrite, s.transfer)
 	v1(http.MethodPost, "/calls/:id/hangup", auth.ScopeCallsWrite, s.hangup)
-	v1(http.MethodGet, "/events", auth.ScopeCallsRead, s.events)
+	v1(http.MethodPost, "/events/tickets", auth.ScopeCallsRead, s.createTicket)
+	// A browser's EventSource cannot send a header: the stream also takes
+	// a ticket from POST /v1/events/tickets.
+	e.GET("/v1/events", s.events, s.authenticateStream, requireScope(auth.ScopeCallsRead))
 
 	v1(http.MethodGet, "/queues", auth.ScopeQueuesRead, s.listQueues)
 	v1(http.MethodGet, "/queues/:name", auth.ScopeQueuesRead, s.getQueue)

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"iter"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// updateScreenshot rewrites the README's picture of the panel:
+// go test ./cmd/api -run TestPanelInBrowser -update-screenshot
+var updateScreenshot = flag.Bool("update-screenshot", false, "write docs/panel.png from the browser test")
+
+// chromium finds Debian's chromium (or another Chrome) on PATH.
+func chromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser is a headless Chromium tab with its console watched.
+type browser struct {
+	t        *testing.T
+	ctx      context.Context
+	shotsDir string
+	shots    []string
+
+	mu       sync.Mutex
+	problems []string // console errors and uncaught exceptions
+}
+
+// watchConsole collects the page's console errors and warnings, uncaught
+// exceptions and browser log errors until the tab closes; done is closed
+// when it has stopped.
+func (b *browser) watchConsole(messages iter.Seq2[chromedp.ConsoleMessage, error], done chan<- struct{}) {
+	defer close(done)
+	for m, err := range messages {
+		if err != nil {
+			return
+		}
+		switch m.Type {
+		case chromedp.ConsoleError, chromedp.ConsoleWarning, chromedp.ConsoleException:
+			b.mu.Lock()
+			b.problems = append(b.problems, m.String()+" "+m.URL)
+			b.mu.Unlock()
+		}
+	}
+}
+
+func newBrowser(t *testing.T) *browser {
+	exe := chromium()
+	if exe == "" {
+		t.Skip("browser tests skipped: no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 768),
+		// A closed network: nothing of Chromium's own may try to go out.
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	// Screenshots outlive a failed test, for a person to look at.
+	shots, err := os.MkdirTemp("", "amigate-panel-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &browser{t: t, ctx: ctx, shotsDir: shots}
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc() // waits for the browser process to exit
+		if !t.Failed() {
+			os.RemoveAll(shots)
+			return
+		}
+		for _, s := range b.shots {
+			t.Logf("screenshot: %s", s)
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		t.Logf("browser console:\n%s", strings.Join(b.problems, "\n"))
+	})
+	if err := chromedp.Do(ctx); err != nil { // starts the browser and its tab
+		t.Fatalf("start chromium (%s): %v", exe, err)
+	}
+	watching := make(chan struct{})
+	// Subscribed before the page loads; the goroutine stops when the tab
+	// closes and is waited for below.
+	go b.watchConsole(chromedp.Console(ctx), watching)
+	t.Cleanup(func() {
+		cancelTab()
+		<-watching
+	})
+	return b
+}
+
+// run runs actions with a deadline, failing the test with what was waited for.
+func (b *browser) run(what string, d time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// until waits for a JavaScript condition to hold, within d.
+func (b *browser) until(what string, d time.Duration, cond string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d+5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(d))); err != nil {
+		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		msg, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('#message').textContent`))
+		b.t.Fatalf("%s: not within %v: %v (panel message: %q)", what, d, err, msg)
+	}
+}
+
+// eval evaluates a JavaScript expression.
+func eval[T any](b *browser, what, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// shot saves a screenshot of the page and remembers its path.
+func (b *browser) shot(name string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, the whole page
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return ""
+	}
+	p := filepath.Join(b.shotsDir, fmt.Sprintf("%02d-%s.png", len(b.shots)+1, name))
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return ""
+	}
+	b.shots = append(b.shots, p)
+	return p
+}
+
+// startDemo runs the service in demo mode on a free port until the test ends.
+func startDemoService(t *testing.T) started {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	startedc := make(chan started, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_JWT_SECRET=" + testSecret},
+			&stdout, &stderr, func(s started) { startedc <- s })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop within 30s")
+		}
+	})
+	select {
+	case s := <-startedc:
+		return s
+	case err := <-done:
+		t.Fatalf("serve returned before starting: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("not started within 30s\n%s", stderr.String())
+	}
+	panic("unreachable")
+}
+
+// incoming places a customer call through the simulated PBX.
+func incoming(t *testing.T, base, body string) {
+	t.Helper()
+	resp, err := http.Post(base+demoPBXPath+"/calls", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s/calls: %d", demoPBXPath, resp.StatusCode)
+	}
+}
+
+// TestPanelInBrowser drives the operator panel in headless Chromium against
+// the demo: it signs in by itself, shows a queue call ringing two agents
+// and then answered, a waiting time that ticks, a click-to-call placed from
+// the panel, an agent paused with a reason, and no console errors.
+func TestPanelInBrowser(t *testing.T) {
+	b := newBrowser(t)
+	s := startDemoService(t)
+	const long = 20 * time.Second
+
+	b.run("open the panel", long, chromedp.Navigate(s.URL+"/panel"))
+	b.until("signed in and live", long, `document.querySelector('#status').dataset.state === 'live'`)
+	b.until("the office's queue agents listed", long, `['101','102','103','199'].every(e => document.querySelector('#agents tr[data-key="'+e+'"]'))`)
+	b.until("queues listed", long, `['support','sales','nobody'].every(q => document.querySelector('#queues [data-key="'+q+'"]'))`)
+	b.shot("signed-in")
+
+	// Record every state each agent row shows: a ring lasts 2 s, so the
+	// test looks at the DOM's history rather than hope to catch it.
+	eval[bool](b, "watch agent rows", `
+		window.seen = {};
+		const rec = (tr) => { const k = tr.dataset.key; (window.seen[k] ||= []).push(tr.dataset.state); };
+		document.querySelectorAll('#agents tbody tr').forEach(rec);
+		new MutationObserver((ms) => ms.forEach((m) => m.target.matches && m.target.matches('#agents tbody tr') && rec(m.target)))
+			.observe(document.querySelector('#agents tbody'), {subtree: true, attributes: true, attributeFilter: ['data-state']});
+		true`)
+
+	incoming(t, s.URL, `{"did": "5550100", "from": "79005550001", "name": "Ivan Petrov"}`)
+	b.until("the queue call rings 101 and 102", long, `(window.seen['101']||[]).includes('ringing') && (window.seen['102']||[]).includes('ringing')`)
+	b.until("the call is answered", long, `[...document.querySelectorAll('#calls tbody tr')].some(tr =>
+		tr.dataset.state === 'answered' && tr.textContent.includes('Ivan Petrov') && tr.querySelector('.c-queue').textContent === 'support')`)
+	b.until("an agent is in the call", long, `['101','102'].some(e => document.querySelector('#agents tr[data-key="'+e+'"]').dataset.state === 'in_call' &&
+		document.querySelector('#agents tr[data-key="'+e+'"] .c-with').textContent.includes('Ivan Petrov'))`)
+	b.shot("queue-call-answered")
+
+	// Queue "nobody" rings an extension that never answers: the caller waits.
+	incoming(t, s.URL, `{"did": "5550103", "from": "79005550002", "name": "Olga Smirnova", "hangup_after_seconds": 30}`)
+	waitText := `(() => { const li = [...document.querySelectorAll('#queues [data-key="nobody"] .waiting li')].find(li => li.textContent.includes('Olga Smirnova'));
+		return li ? li.querySelector('.wait').textContent : ''; })()`
+	b.until("the caller waits in queue nobody", long, waitText+` !== ''`)
+	first := eval[string](b, "read the waiting time", waitText)
+	b.until("the waiting time ticks", long, waitText+` > `+jsString(first))
+	b.shot("caller-waiting")
+
+	// Pause agent 103 with a reason.
+	b.run("open the pause dialog", long, chromedp.Click(chromedp.CSS(`#agents tr[data-key="103"] button.pause`)))
+	b.run("give a reason", long,
+		chromedp.WaitVisible(chromedp.CSS(`#pause-reason`)),
+		chromedp.SendKeys(chromedp.CSS(`#pause-reason`), "lunch"),
+		chromedp.Click(chromedp.CSS(`#pause-ok`)))
+	b.until("agent 103 paused for lunch", long, `(() => { const tr = document.querySelector('#agents tr[data-key="103"]');
+		return tr.dataset.state === 'paused' && tr.querySelector('.c-state').textContent.includes('lunch') && tr.querySelector('button.pause').textContent === 'Unpause'; })()`)
+	b.until("the message area stays empty", long, `document.querySelector('#message').hidden`)
+	b.shot("agent-paused")
+
+	// Click-to-call from the panel: agent 103 calls a customer (a queue pause
+	// holds back queue calls only).
+	b.run("place a call", long,
+		chromedp.SetValue(chromedp.CSS(`#dial-from`), "103"),
+		chromedp.SendKeys(chromedp.CSS(`#dial-to`), "+7 (900) 123-45-67"),
+		chromedp.Click(chromedp.CSS(`#dial-submit`)))
+	b.until("the click-to-call appears", long, `[...document.querySelectorAll('#calls tbody tr')].some(tr =>
+		tr.querySelector('.c-agent').textContent.startsWith('103') && tr.querySelector('.c-dir').textContent === 'outbound' && tr.textContent.includes('89001234567'))`)
+	p := b.shot("click-to-call")
+
+	if *updateScreenshot && p != "" {
+		png, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "panel.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.problems) > 0 {
+		t.Errorf("browser console errors:\n%s", strings.Join(b.problems, "\n"))
+	}
+}
+
+// jsString quotes s for a JavaScript expression.
+func jsString(s string) string { return fmt.Sprintf("%q", s) }
