@@ -134,7 +134,7 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 	if _, err := s.ami.Originate(ctx, o); err != nil {
 		if !definite(err) {
 			// Asterisk may be dialling: the correlator follows the call.
-			return fmt.Errorf("Originate: outcome unknown: %w: %w", amigate.ErrTimeout, err)
+			return fmt.Errorf("originate: outcome unknown: %w: %w", amigate.ErrTimeout, err)
 		}
 		if u, ok := s.calls.(Unexpecter); ok {
 			u.Unexpect(d.ID)
@@ -143,7 +143,7 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 		if errors.As(err, &r) {
 			return pbxError("Originate", err, "")
 		}
-		return fmt.Errorf("Originate not sent: %w: %w", amigate.ErrUnavailable, err)
+		return fmt.Errorf("originate not sent: %w: %w", amigate.ErrUnavailable, err)
 	}
 	return nil
 }
