@@ -4,19 +4,24 @@
 #   docker run --rm -p 8080:8080 amigate --demo      # no Asterisk needed
 # With an Asterisk: see deploy/compose.yaml.
 
-FROM golang:1.26 AS build
+# The base images are build arguments so that the same file builds from stand-ins
+# where a registry cannot be reached (tests/container_test.go does exactly that).
+ARG BUILDER_IMAGE=golang:1.26
+ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
+
+FROM ${BUILDER_IMAGE} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/api ./cmd/api && \
+    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/amigate ./cmd/api && \
     CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" -o /out/healthcheck ./deploy/healthcheck && \
     mkdir -p /out/data
 
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/api /out/healthcheck /usr/local/bin/
+FROM ${RUNTIME_IMAGE}
+COPY --from=build /out/amigate /out/healthcheck /usr/local/bin/
 # The embedded event store (AMIGATE_DATA_DIR) must be writable by nonroot (65532).
 COPY --from=build --chown=65532:65532 /out/data /data
 ENV AMIGATE_HTTP_ADDR=:8080 \
@@ -25,5 +30,5 @@ VOLUME ["/data"]
 EXPOSE 8080
 USER nonroot:nonroot
 HEALTHCHECK --interval=10s --timeout=4s --start-period=10s --retries=3 CMD ["/usr/local/bin/healthcheck"]
-ENTRYPOINT ["/usr/local/bin/api"]
+ENTRYPOINT ["/usr/local/bin/amigate"]
 CMD ["serve"]

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"html"
 	"io"
 	"net/http"
 	"strings"
@@ -77,8 +76,8 @@ func (in *inspector) receive(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// list returns the received webhooks, newest first: JSON, or a small page
-// that refreshes itself when a browser asks.
+// list returns the received webhooks, newest first: JSON, or a page of
+// them grouped by call when a browser asks.
 func (in *inspector) list(c echo.Context) error {
 	in.mu.Lock()
 	out := make([]receivedWebhook, len(in.received))
@@ -89,24 +88,5 @@ func (in *inspector) list(c echo.Context) error {
 	if !strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
 		return c.JSON(http.StatusOK, out)
 	}
-	var b strings.Builder
-	b.WriteString(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>amigate demo: webhooks</title>`)
-	b.WriteString(`<style>body{font:14px system-ui;margin:2em}pre{background:#f4f4f4;padding:.5em;overflow:auto}</style>`)
-	b.WriteString(`<h1>Webhooks received</h1><p>Newest first; this page refreshes every 2 s. JSON: <code>curl ` + inspectorPath + `</code></p>`)
-	if len(out) == 0 {
-		b.WriteString(`<p>None yet: place a call with POST /v1/calls, or call in with POST /demo/pbx/calls.</p>`)
-	}
-	for _, r := range out {
-		verdict := "signature verified"
-		if !r.Verified {
-			verdict = "signature REJECTED: " + r.Error
-		}
-		pretty, err := json.MarshalIndent(r.Body, "", "  ")
-		if err != nil {
-			pretty = r.Body
-		}
-		b.WriteString("<h3>" + html.EscapeString(r.Type) + " <small>" + html.EscapeString(r.ReceivedAt.Format(time.RFC3339Nano)) +
-			" · " + html.EscapeString(r.ID) + " · " + html.EscapeString(verdict) + "</small></h3><pre>" + html.EscapeString(string(pretty)) + "</pre>")
-	}
-	return c.HTML(http.StatusOK, b.String())
+	return c.HTML(http.StatusOK, inspectorPage(out))
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/amigate/amigate/internal/auth"
 )
 
 // updateScreenshot rewrites the README's picture of the panel:
@@ -271,6 +273,35 @@ func TestPanelInBrowser(t *testing.T) {
 	b.until("the click-to-call appears", long, `[...document.querySelectorAll('#calls tbody tr')].some(tr =>
 		tr.querySelector('.c-agent').textContent.startsWith('103') && tr.querySelector('.c-dir').textContent === 'outbound' && tr.textContent.includes('89001234567'))`)
 	p := b.shot("click-to-call")
+
+	// An agent's own view: sign out, paste a token tied to extension 101.
+	// It sees the calls 101 takes part in (Ivan Petrov's queue call rang
+	// it too) and not queue sales' call for 103.
+	agentToken, err := auth.Mint([]byte(testSecret), auth.MintParams{Subject: "agent-101",
+		Scopes: []string{auth.ScopeCallsRead, auth.ScopeCallsWrite, auth.ScopeAgentsRead}, Ext: "101", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.run("sign out", long, chromedp.Click(chromedp.CSS(`#signout`)), chromedp.WaitVisible(chromedp.CSS(`#signin-token`)))
+	b.run("paste a token", long,
+		chromedp.SendKeys(chromedp.CSS(`#signin-token`), agentToken),
+		chromedp.Click(chromedp.CSS(`#signin button[type=submit]`)))
+	b.until("signed in as agent 101", long, `document.querySelector('#status').dataset.state === 'live' &&
+		sessionStorage.getItem('amigate.panel.token') === `+jsString(agentToken))
+	b.until("only agent 101 is shown", long, `(() => { const rows = [...document.querySelectorAll('#agents tbody tr')].map(tr => tr.dataset.key);
+		return rows.length === 1 && rows[0] === '101'; })()`)
+	if shown := eval[bool](b, "queues hidden", `!document.querySelector('#queues-section').hidden ||
+		[...document.querySelectorAll('#dial-from option')].map(o => o.value).join() !== '101'`); shown {
+		t.Error("an agent's token without queues:read sees the queues, or may dial from another agent")
+	}
+	incoming(t, s.URL, `{"did": "5550102", "from": "79005550003", "name": "Sales Caller"}`)
+	incoming(t, s.URL, `{"did": "5550101", "from": "79005550004", "name": "Direct Caller"}`)
+	b.until("the agent's own call appears", long, `[...document.querySelectorAll('#calls tbody tr')].some(tr => tr.textContent.includes('Direct Caller'))`)
+	if other := eval[bool](b, "other calls hidden", `[...document.querySelectorAll('#calls tbody tr, #ended tbody tr')].some(tr =>
+		tr.textContent.includes('Sales Caller'))`); other {
+		t.Error("agent 101's view shows another agent's call")
+	}
+	b.shot("agent-view")
 
 	if *updateScreenshot && p != "" {
 		png, err := os.ReadFile(p)

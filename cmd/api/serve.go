@@ -201,16 +201,21 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	})
 	// The operator panel: a page of static files that signs in with a
 	// token and uses the API like any other client.
-	e.GET(panel.Path, echo.WrapHandler(panel.Handler()))
-	e.GET(panel.Path+"/*", echo.WrapHandler(panel.Handler()))
 	info := started{URL: base}
+	var panelOpts panel.Options
 	if demo != nil {
 		if info.Token, err = demo.token(cfg); err != nil {
 			ln.Close()
 			return err
 		}
 		demo.routes(e, info.Token)
+		if info.Token != "" {
+			panelOpts.DemoTokenPath = demoTokenPath
+		}
 	}
+	ph := echo.WrapHandler(panel.Handler(panelOpts))
+	e.GET(panel.Path, ph)
+	e.GET(panel.Path+"/*", ph)
 	srv := &http.Server{
 		Handler:           e,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,

@@ -121,3 +121,24 @@ func BenchmarkNaiveReadString(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkReadFrame is ReadMessage's work split in two as a client that
+// routes events does it: ReadFrame in the reader, ParseFrame where the
+// event is consumed. One op is one message.
+func BenchmarkReadFrame(b *testing.B) {
+	data, msgs, events := recordedStream(b)
+	r := NewReader(&loopReader{data: data}, 0)
+	b.SetBytes(int64(len(data) / msgs))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f, _, err := r.ReadFrame()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if f != nil {
+			ParseFrame(f)
+		}
+	}
+	b.ReportMetric(float64(b.N)*float64(events)/float64(msgs)/b.Elapsed().Seconds(), "events/s")
+}

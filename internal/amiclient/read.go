@@ -1,6 +1,7 @@
 package amiclient
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,9 +21,15 @@ func (cn *conn) readLoop() {
 	defer close(cn.done)
 	c := cn.c
 	batch := make([]Event, 0, maxBatch)
+	var text []byte // the raw events of the batch, back to back
+	flush := func() {
+		c.deliver(cn, batch)
+		clear(batch)
+		batch, text = batch[:0], text[:0]
+	}
 	var now time.Time
 	for {
-		m, err := cn.r.ReadMessage()
+		f, m, err := cn.r.ReadFrame()
 		if err != nil {
 			if errors.Is(err, ami.ErrMessageTooLarge) {
 				c.log.Error("amiclient: message over the size bound skipped", "max", c.cfg.MaxMessageSize, "err", err)
@@ -36,22 +43,36 @@ func (cn *conn) readLoop() {
 		if len(batch) == 0 {
 			now = c.cfg.Now()
 		}
-		if m.IsResponse() {
+		if f != nil && (cn.lists.Load() > 0 || fullyBooted(f)) {
+			// The reader needs what is in it: an answer to a list, or
+			// the boot.
+			m, f = ami.ParseFrame(f), nil
+		}
+		switch {
+		case f != nil:
+			// An event goes to the subscribers unparsed: each consumer
+			// parses it in its own goroutine (see Subscription.Next).
+			if cn.connected.Load() {
+				off := len(text)
+				text = append(text, f...)
+				batch = append(batch, Event{Kind: KindEvent, ReadAt: now, raw: text[off:len(text):len(text)]})
+			}
+		case m.IsResponse():
 			// Events read before a response reach the subscribers before
 			// the caller gets the response.
-			c.deliver(cn, batch)
-			clear(batch)
-			batch = batch[:0]
+			flush()
 			if cn.answer(m) {
 				batch = append(batch, Event{Kind: KindConnected, ReadAt: now})
 			}
-		} else if claimed, done := cn.claim(m); claimed {
-			if done != nil && done.kind == streamListCall {
-				// The list takes its place in the stream: after every
-				// event read before its last one, before every event after.
-				batch = append(batch, Event{Kind: KindList, Message: m, List: done.events, ReadAt: now})
+		default:
+			if claimed, done := cn.claim(m); claimed {
+				if done != nil && done.kind == streamListCall {
+					// The list takes its place in the stream: after every
+					// event read before its last one, before every event after.
+					batch = append(batch, Event{Kind: KindList, Message: m, List: done.events, ReadAt: now})
+				}
+				break
 			}
-		} else {
 			if cn.connected.Load() {
 				batch = append(batch, Event{Kind: KindEvent, Message: m, ReadAt: now})
 			}
@@ -60,11 +81,19 @@ func (cn *conn) readLoop() {
 			}
 		}
 		if len(batch) >= maxBatch || cn.r.Buffered() == 0 {
-			c.deliver(cn, batch)
-			clear(batch)
-			batch = batch[:0]
+			flush()
 		}
 	}
+}
+
+// fullyBooted tells an event frame whose first field is "Event:
+// FullyBooted" (ReadFrame returns only frames whose first field is Event).
+func fullyBooted(f []byte) bool {
+	line, _, _ := bytes.Cut(f, []byte("\n"))
+	_, v, _ := bytes.Cut(line, []byte(":"))
+	v = bytes.TrimSuffix(v, []byte("\r"))
+	v = bytes.TrimPrefix(v, []byte(" "))
+	return string(v) == "FullyBooted"
 }
 
 // answer completes the call a response belongs to. It reports whether the

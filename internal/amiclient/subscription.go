@@ -1,6 +1,7 @@
 package amiclient
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,13 @@ type Event struct {
 	Message ami.Message   // the AMI event (KindEvent), the list's completing event (KindList)
 	List    []ami.Message // the list's events (KindList only)
 	ReadAt  time.Time     // when it was read off the socket
+
+	// raw is an event's text as read, not yet parsed into Message: a
+	// lossless subscription queues events so, and Next parses them in
+	// the consumer's goroutine. The queue then holds no pointers for the
+	// garbage collector to trace, and the reader goroutine does little
+	// more than split frames.
+	raw []byte
 }
 
 // DropPolicy says which events a bounded subscription loses when full.
@@ -69,6 +77,14 @@ const dropLogInterval = time.Second
 // maxSpare bounds the queue array a subscription keeps for reuse after a
 // burst has been drained.
 const maxSpare = 4096
+
+// textChunk is the size of the blocks a lossless subscription copies the
+// raw events it queues into; maxSpareText bounds how many drained blocks
+// it keeps for reuse.
+const (
+	textChunk    = 256 << 10
+	maxSpareText = 4
+)
 
 // DefaultMaxBuffer bounds a lossless subscription's backlog.
 const DefaultMaxBuffer = 1_000_000
@@ -113,11 +129,14 @@ type Subscription struct {
 	met  Metrics
 
 	mu       sync.Mutex
-	q        []Event // queued by the reader
-	qBytes   int     // what q's messages hold (lossless only)
-	spare    []Event // the consumer's previous batch, reused as q
-	dropped  int64   // events lost, in total
-	unlogged int64   // events lost since the last log line
+	q        []Event  // queued by the reader
+	qBytes   int      // what q's messages hold (lossless only)
+	spare    []Event  // the consumer's previous batch, reused as q
+	qText    [][]byte // the blocks q's raw events are in
+	outText  [][]byte // the blocks out's raw events are in
+	spareTxt [][]byte // drained blocks, for reuse
+	dropped  int64    // events lost, in total
+	unlogged int64    // events lost since the last log line
 	lastLog  time.Time
 	closed   bool // Close was called: Next fails at once
 	ended    bool // the client closed: Next drains, then fails
@@ -187,15 +206,25 @@ func (s *Subscription) push(evs []Event) {
 	var lost int
 	switch {
 	case s.opts.Lossless:
+		n := len(s.q)
 		s.q = append(s.q, evs...)
-		for i := range evs {
-			s.qBytes += evs[i].Message.Size()
+		for i := n; i < len(s.q); i++ {
+			ev := &s.q[i]
+			if ev.raw == nil {
+				s.qBytes += ev.Message.Size()
+				continue
+			}
+			// Counted as the parsed message will count (names, values,
+			// FieldCost per field), and then some: the line ends.
+			s.qBytes += len(ev.raw) + ami.FieldCost*(bytes.Count(ev.raw, newline)-1)
+			ev.raw = s.keep(ev.raw)
 		}
 		if len(s.q) > s.opts.MaxBuffer || s.qBytes > s.opts.MaxBufferBytes {
 			lost = len(s.q)
 			clear(s.q)
 			s.q = append(s.q[:0], Event{Kind: KindOverflow, ReadAt: evs[len(evs)-1].ReadAt})
 			s.qBytes = 0
+			s.recycle(&s.qText)
 		}
 	case s.opts.Policy == DropNewest:
 		room := s.opts.Buffer - len(s.q)
@@ -203,9 +232,9 @@ func (s *Subscription) push(evs []Event) {
 			lost = len(evs) - max(room, 0)
 			evs = evs[:max(room, 0)]
 		}
-		s.q = append(s.q, evs...)
+		s.q = appendParsed(s.q, evs)
 	default: // DropOldest
-		s.q = append(s.q, evs...)
+		s.q = appendParsed(s.q, evs)
 		if n := len(s.q) - s.opts.Buffer; n > 0 {
 			lost = n
 			copy(s.q, s.q[n:])
@@ -238,6 +267,56 @@ func (s *Subscription) push(evs []Event) {
 	}
 }
 
+var newline = []byte("\n")
+
+// appendParsed appends events to a bounded subscription's queue, parsing
+// raw ones: what such a queue holds is bounded by count, and events
+// dropped from its middle must not leave their text behind.
+func appendParsed(q, evs []Event) []Event {
+	n := len(q)
+	q = append(q, evs...)
+	for i := n; i < len(q); i++ {
+		if q[i].raw != nil {
+			q[i].Message, q[i].raw = ami.ParseFrame(q[i].raw), nil
+		}
+	}
+	return q
+}
+
+// keep copies a raw event (the reader reuses its buffer) into the blocks
+// of the queue's text. Blocks are filled, never grown: a queued event's
+// text stays where it is until Next has parsed it.
+func (s *Subscription) keep(raw []byte) []byte {
+	if n := len(s.qText); n > 0 {
+		if b := s.qText[n-1]; cap(b)-len(b) >= len(raw) {
+			off := len(b)
+			b = append(b, raw...)
+			s.qText[n-1] = b
+			return b[off:len(b):len(b)]
+		}
+	}
+	var b []byte
+	if n := len(s.spareTxt); n > 0 && cap(s.spareTxt[n-1]) >= len(raw) {
+		b, s.spareTxt = s.spareTxt[n-1][:0], s.spareTxt[:n-1]
+	} else {
+		b = make([]byte, 0, max(textChunk, len(raw)))
+	}
+	b = append(b, raw...)
+	s.qText = append(s.qText, b)
+	return b[:len(raw):len(raw)]
+}
+
+// recycle moves blocks no queued event refers to any more to the spares.
+func (s *Subscription) recycle(blocks *[][]byte) {
+	for _, b := range *blocks {
+		if len(s.spareTxt) < maxSpareText && cap(b) == textChunk {
+			s.spareTxt = append(s.spareTxt, b)
+		}
+	}
+	clear(*blocks)
+	*blocks = (*blocks)[:0]
+}
+
 // end marks the subscription as finished by the client: Next returns what
 // is queued, then ErrClosed.
 func (s *Subscription) end() {
@@ -254,6 +333,22 @@ func (s *Subscription) end() {
 // Close, or once the client is closed and the queue drained, it returns
 // ErrClosed.
 func (s *Subscription) Next(ctx context.Context) (Event, error) {
+	ev, _, err := s.next(ctx, true)
+	return ev, err
+}
+
+// NextFrame is Next for a consumer that reads events in place: a KindEvent
+// of a lossless subscription comes with an empty Message and its raw text
+// in frame, which is borrowed — valid until the next call of Next or
+// NextFrame; copy what you keep (frame.Message() parses it into a Message
+// of its own). Reading an event so allocates nothing. Any other item, and
+// every item of a bounded subscription, comes as from Next with a nil
+// frame.
+func (s *Subscription) NextFrame(ctx context.Context) (Event, ami.Frame, error) {
+	return s.next(ctx, false)
+}
+
+func (s *Subscription) next(ctx context.Context, parse bool) (Event, ami.Frame, error) {
 	s.nmu.Lock()
 	defer s.nmu.Unlock()
 	for {
@@ -261,12 +356,17 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 			ev := s.out[s.outi]
 			s.out[s.outi] = Event{}
 			s.outi++
-			return ev, nil
+			frame := ami.Frame(ev.raw)
+			ev.raw = nil
+			if frame != nil && parse {
+				ev.Message, frame = frame.Message(), nil
+			}
+			return ev, frame, nil
 		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			return Event{}, ErrClosed
+			return Event{}, nil, ErrClosed
 		}
 		if s.out != nil {
 			// out is drained: give its array back for the reader to reuse,
@@ -275,22 +375,26 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 				s.spare = s.out[:0]
 			}
 			s.out, s.outi = nil, 0
+			// Every event of out is handed out, and the frame lent last
+			// is given back by this call: its text blocks are free.
+			s.recycle(&s.outText)
 		}
 		if len(s.q) > 0 {
 			s.out, s.q, s.qBytes = s.q, nil, 0
+			s.outText, s.qText = s.qText, s.outText
 			s.mu.Unlock()
 			continue
 		}
 		ended := s.ended
 		s.mu.Unlock()
 		if ended {
-			return Event{}, ErrClosed
+			return Event{}, nil, ErrClosed
 		}
 		select {
 		case <-s.wake:
 		case <-s.closedCh:
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return Event{}, nil, ctx.Err()
 		}
 	}
 }
@@ -305,6 +409,7 @@ func (s *Subscription) Close() {
 	}
 	s.closed = true
 	s.q, s.spare = nil, nil
+	s.qText, s.outText, s.spareTxt = nil, nil, nil
 	close(s.closedCh)
 	s.mu.Unlock()
 	c := s.c

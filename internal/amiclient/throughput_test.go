@@ -135,7 +135,8 @@ func TestFloodLossless(t *testing.T) {
 	t.Logf("%d events in %v: %.0f events/s", n, d, float64(n)/d.Seconds())
 }
 
-// BenchmarkEventsE2E is the acceptance benchmark: the recorded Asterisk
+// BenchmarkEventsE2E is bench/amiflood in one process (the acceptance
+// measurement runs the server in another process): the recorded Asterisk
 // event stream over loopback TCP, through the client's public API, to a
 // lossless subscriber that only counts. One op is one event.
 func BenchmarkEventsE2E(b *testing.B) {
@@ -262,5 +263,90 @@ func TestConsumerStalls(t *testing.T) {
 	}
 	if d := sub.Dropped(); d != 0 {
 		t.Fatalf("dropped %d", d)
+	}
+}
+
+// TestFloodFrames: the same flood read with NextFrame: every event in
+// order, lent in place, its repeated keys there; a frame parsed with
+// Message is the event Next would have given.
+func TestFloodFrames(t *testing.T) {
+	payload, names := recordedEvents(t)
+	const rounds = 5
+	srv := floodServer(t, payload)
+	cfg := testConfig(t, srv.Addr())
+	cfg.Events, cfg.Logger = "off", discardLogger
+	c := start(t, cfg)
+	waitReady(t, c)
+	sub := c.Subscribe(SubscribeOptions{Name: "frames", Lossless: true})
+	defer sub.Close()
+	ctx := ctxT(t, time.Minute)
+	if ev, frame, err := sub.NextFrame(ctx); err != nil || ev.Kind != KindConnected || frame != nil {
+		t.Fatalf("first item: %v %q %v", ev.Kind, frame, err)
+	}
+	if _, err := c.Send(ctx, ami.NewAction("Flood").Add("Rounds", strconv.Itoa(rounds))); err != nil {
+		t.Fatal(err)
+	}
+	parsed := 0
+	for i := range rounds * len(names) {
+		ev, frame, err := sub.NextFrame(ctx)
+		if err != nil || ev.Kind != KindEvent {
+			t.Fatalf("event %d: %v %v", i, ev.Kind, err)
+		}
+		m := ev.Message
+		if frame != nil {
+			if len(ev.Message.Fields) != 0 {
+				t.Fatalf("event %d: both a frame and a message", i)
+			}
+			m = frame.Message()
+		} else if m.Event() != "FullyBooted" {
+			parsed++ // the reader needs to parse only the boot
+		}
+		if m.Event() != names[i%len(names)] {
+			t.Fatalf("event %d: got %q, want %q", i, m.Event(), names[i%len(names)])
+		}
+		if i%len(names) == len(names)-1 {
+			n := 0
+			for name := range frame.All() {
+				if string(name) == "ChanVariable" {
+					n++
+				}
+			}
+			if n != 3 || len(m.Values("ChanVariable")) != 3 {
+				t.Fatalf("event %d: %d repeated keys in the frame, %d parsed, want 3", i, n, len(m.Values("ChanVariable")))
+			}
+		}
+	}
+	if parsed > 0 {
+		t.Errorf("%d events came parsed", parsed)
+	}
+}
+
+// TestNextFrameBounded: a bounded subscription lends no frames, its
+// events come parsed.
+func TestNextFrameBounded(t *testing.T) {
+	payload, names := recordedEvents(t)
+	srv := floodServer(t, payload)
+	cfg := testConfig(t, srv.Addr())
+	cfg.Events, cfg.Logger = "off", discardLogger
+	c := start(t, cfg)
+	waitReady(t, c)
+	sub := c.Subscribe(SubscribeOptions{Name: "bounded", Buffer: 1 << 20})
+	defer sub.Close()
+	ctx := ctxT(t, time.Minute)
+	if _, err := c.Send(ctx, ami.NewAction("Flood").Add("Rounds", "1")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(names); {
+		ev, frame, err := sub.NextFrame(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind != KindEvent {
+			continue
+		}
+		if frame != nil || ev.Message.Event() != names[i] {
+			t.Fatalf("event %d: frame %q, message %q, want %q parsed", i, frame, ev.Message.Event(), names[i])
+		}
+		i++
 	}
 }

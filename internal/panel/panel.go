@@ -5,7 +5,9 @@
 package panel
 
 import (
+	"bytes"
 	"embed"
+	"html"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -17,15 +19,31 @@ var static embed.FS
 // Path is where the panel is served.
 const Path = "/panel"
 
+// Options tune the panel.
+type Options struct {
+	// DemoTokenPath, when set, is where the page fetches a token to sign in
+	// by itself (the demo's); otherwise a person pastes one.
+	DemoTokenPath string
+}
+
 // Handler serves the panel: the page at /panel and /panel/, its script and
 // style below /panel/. The page loads nothing from elsewhere, which its
 // Content-Security-Policy enforces, so that a script injected through a
 // caller's name (the page never builds HTML from data) would not run.
-func Handler() http.Handler {
+func Handler(o Options) http.Handler {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
+	page, err := static.ReadFile("static/index.html")
+	if err != nil {
+		panic(err)
+	}
+	// The page learns of the demo from an attribute: no inline script,
+	// which the Content-Security-Policy forbids, and no request to a path
+	// that does not exist outside the demo.
+	page = bytes.Replace(page, []byte(`data-demo-token=""`),
+		[]byte(`data-demo-token="`+html.EscapeString(o.DemoTokenPath)+`"`), 1)
 	files := http.StripPrefix(Path, http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -35,13 +53,8 @@ func Handler() http.Handler {
 		// Short-lived: a new release's page must not meet an old script.
 		h.Set("Cache-Control", "no-cache")
 		if r.URL.Path == Path || r.URL.Path == Path+"/" || r.URL.Path == Path+"/index.html" {
-			b, err := static.ReadFile("static/index.html")
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
 			h.Set("Content-Type", "text/html; charset=utf-8")
-			_, _ = w.Write(b)
+			_, _ = w.Write(page)
 			return
 		}
 		if !strings.HasPrefix(r.URL.Path, Path+"/") {

@@ -8,13 +8,13 @@ import (
 )
 
 func TestHandler(t *testing.T) {
-	h := Handler()
+	h := Handler(Options{DemoTokenPath: "/demo/token"})
 	for _, tt := range []struct {
 		path, wantType, wantBody string
 		status                   int
 	}{
 		{"/panel", "text/html; charset=utf-8", `<script src="/panel/panel.js"`, 200},
-		{"/panel/", "text/html; charset=utf-8", `<script src="/panel/panel.js"`, 200},
+		{"/panel/", "text/html; charset=utf-8", `data-demo-token="/demo/token"`, 200},
 		{"/panel/panel.js", "text/javascript; charset=utf-8", "EventSource", 200},
 		{"/panel/panel.css", "text/css; charset=utf-8", ":root", 200},
 		{"/panel/nope.js", "", "", 404},

@@ -1,0 +1,150 @@
+package ami
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// readFrames reads every message with ReadFrame, parsing the frames, and
+// counts how many came as frames.
+func readFrames(r *Reader, n int) (out []Message, frames int, err error) {
+	for i := 0; i <= n+1; i++ {
+		f, m, err := r.ReadFrame()
+		if errors.Is(err, ErrMessageTooLarge) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			continue
+		}
+		if err == io.EOF {
+			return out, frames, nil
+		}
+		if err != nil {
+			return out, frames, err
+		}
+		if f != nil {
+			frames++
+			m = ParseFrame(f)
+		}
+		out = append(out, m)
+	}
+	return out, frames, errors.New("reader did not progress")
+}
+
+// TestFramesRecorded: over every recorded stream, ReadFrame + ParseFrame
+// give exactly ReadMessage's messages, and most events come as frames.
+func TestFramesRecorded(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/ami/raw/*.in")
+	if len(files) < 20 {
+		t.Fatalf("only %d recorded streams", len(files))
+	}
+	total, framed := 0, 0
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := bytes.Cut(data, []byte("\n"))
+		want, err := readBounded(NewReader(bytes.NewReader(rest), 0), len(rest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, frames, err := readFrames(NewReader(bytes.NewReader(rest), 0), len(rest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%s: frames differ from messages (-want +got):\n%s", path, diff)
+		}
+		for _, m := range want {
+			if m.IsEvent() {
+				total++
+			}
+		}
+		framed += frames
+	}
+	// The 64 KiB buffer holds many messages: only those split by a read
+	// boundary take the slow path.
+	if framed < total*9/10 {
+		t.Errorf("%d of %d events came as frames", framed, total)
+	}
+}
+
+func TestReadFrameKinds(t *testing.T) {
+	in := "\r\nEvent: A\r\nX: 1\r\n\r\nResponse: Success\r\nActionID: 1\r\n\r\nEvent : B\nnocolon\n:v\n\n"
+	r := NewReader(bytes.NewReader([]byte(in)), 0)
+	if _, err := r.br.Peek(1); err != nil { // nothing comes as a frame before the first read
+		t.Fatal(err)
+	}
+	f, _, err := r.ReadFrame()
+	if err != nil || string(f) != "Event: A\r\nX: 1\r\n\r\n" {
+		t.Fatalf("first: %q %v", f, err)
+	}
+	if d := cmp.Diff(Message{Fields: fields("Event", "A", "X", "1")}, ParseFrame(f)); d != "" {
+		t.Fatal(d)
+	}
+	f, m, err := r.ReadFrame()
+	if err != nil || f != nil || m.Response() != "Success" {
+		t.Fatalf("a response must come parsed: %q %v %v", f, m, err)
+	}
+	f, _, err = r.ReadFrame()
+	if err != nil || f == nil {
+		t.Fatalf("third: %q %v", f, err)
+	}
+	want := Message{Fields: []Field{{"Event", "B"}, {"", "nocolon"}, {"", ":v"}}}
+	if d := cmp.Diff(want, ParseFrame(f)); d != "" {
+		t.Fatal(d)
+	}
+	if _, _, err := r.ReadFrame(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
+}
+
+// FuzzFrames: ReadFrame + ParseFrame give exactly what ReadMessage gives,
+// read in one go or one byte at a time, within the same bound.
+func FuzzFrames(f *testing.F) {
+	addRecordedSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, werr := readBounded(NewReader(bytes.NewReader(data), fuzzMax), len(data))
+		for _, r := range []io.Reader{bytes.NewReader(data), iotest.OneByteReader(bytes.NewReader(data))} {
+			got, _, err := readFrames(NewReader(r, fuzzMax), len(data))
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("frames differ from messages (-want +got):\n%s", diff)
+			}
+			if (werr == nil) != (err == nil) || (werr != nil && werr.Error() != err.Error()) {
+				t.Fatalf("errors differ: %v / %v", werr, err)
+			}
+		}
+	})
+}
+
+// TestFrameFields: a Frame's fields are ParseFrame's, read in place.
+func TestFrameFields(t *testing.T) {
+	f := Frame("Event: VarSet\r\nChanVariable: A=1\r\nChanVariable : B=2\r\nnocolon\r\nX:  two spaces\r\n\r\n")
+	var got []Field
+	for n, v := range f.All() {
+		got = append(got, Field{Name: string(n), Value: string(v)})
+	}
+	if d := cmp.Diff(f.Message().Fields, got); d != "" {
+		t.Fatalf("(-ParseFrame +All):\n%s", d)
+	}
+	if len(got) != 5 {
+		t.Fatalf("%d fields", len(got))
+	}
+	if v, ok := f.Lookup("chanvariable"); !ok || string(v) != "A=1" {
+		t.Fatalf("Lookup: %q %v", v, ok)
+	}
+	if _, ok := f.Lookup("Missing"); ok {
+		t.Fatal("Lookup of a missing field")
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for range f.All() {
+		}
+	}); n != 0 {
+		t.Fatalf("All allocates %v times", n)
+	}
+}
