@@ -183,14 +183,29 @@ type History struct {
 	Retention time.Duration
 }
 
-// Campaign is the outbound dialer's timing.
+// Campaign is the outbound dialer.
 type Campaign struct {
+	// Enabled is "auto" (on with the embedded store, off with
+	// AMIGATE_NATS_URL: instances sharing one NATS would each dial the
+	// same campaigns), "true" or "false".
+	Enabled string
 	// Tick is how often the dialer collects outcomes and starts calls.
 	Tick time.Duration
 	// ResolveTimeout is how long an attempt that neither the PBX nor the
 	// call history knows is looked for (while connected) before it ends
 	// as unknown, never dialled again.
 	ResolveTimeout time.Duration
+}
+
+// CampaignsOn reports whether this instance runs the outbound dialer.
+func (c Config) CampaignsOn() bool {
+	switch c.Campaign.Enabled {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return c.Store.NATSURL == ""
 }
 
 // Store is where call events wait for delivery.
@@ -250,7 +265,7 @@ func Defaults() Config {
 		Webhooks: Webhooks{Timeout: 10 * time.Second},
 		Store:    Store{DataDir: "./data"},
 		History:  History{Retention: 30 * 24 * time.Hour},
-		Campaign: Campaign{Tick: time.Second, ResolveTimeout: 2 * time.Minute},
+		Campaign: Campaign{Enabled: "auto", Tick: time.Second, ResolveTimeout: 2 * time.Minute},
 	}
 }
 

@@ -86,6 +86,7 @@ func keys(c *Config) []key {
 
 		{Env: "AMIGATE_HISTORY_RETENTION", Path: "history.retention", val: (*durationValue)(&c.History.Retention)},
 
+		{Env: "AMIGATE_CAMPAIGNS", Path: "campaign.enabled", val: (*stringValue)(&c.Campaign.Enabled)},
 		{Env: "AMIGATE_CAMPAIGN_TICK", Path: "campaign.tick", val: (*durationValue)(&c.Campaign.Tick)},
 		{Env: "AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT", Path: "campaign.resolve_timeout", val: (*durationValue)(&c.Campaign.ResolveTimeout)},
 	}

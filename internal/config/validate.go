@@ -217,6 +217,9 @@ func (c *Config) resolve(p purpose) error {
 		bad("AMIGATE_CALLS_RETENTION", "%v: ended calls stay readable at least 15m", c.Calls.Retention)
 	}
 
+	if e := c.Campaign.Enabled; e != "auto" && e != "true" && e != "false" {
+		bad("AMIGATE_CAMPAIGNS", "%q: auto, true or false", e)
+	}
 	if c.Campaign.Tick < 10*time.Millisecond || c.Campaign.Tick > time.Minute {
 		bad("AMIGATE_CAMPAIGN_TICK", "%v: between 10ms and 1m", c.Campaign.Tick)
 	}
