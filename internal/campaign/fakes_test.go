@@ -92,7 +92,7 @@ func (f *fakePBX) DialCampaign(_ context.Context, d amigate.CampaignDial) error 
 	}
 	f.dials = append(f.dials, d)
 	f.byNum[d.Number]++
-	f.calls[d.ID] = amigate.Call{ID: d.ID, State: amigate.StateDialing}
+	f.calls[d.ID] = amigate.Call{ID: d.ID, State: amigate.StateRinging, Channels: []amigate.Channel{{Name: "Local/" + d.Number + "@from-internal-1;1"}}}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -54,6 +55,11 @@ func (s *Service) follow(ctx context.Context, c *campaign, now time.Time) {
 		k := &c.contacts[i]
 		a := &k.p.Attempts[len(k.p.Attempts)-1]
 		call, err := s.cfg.Calls.Get(ctx, a.CallID)
+		if err == nil && call.State == amigate.StateDialing && len(call.Channels) == 0 {
+			// Expected by the calls but never seen on the PBX: an
+			// Originate whose answer was lost with the connection.
+			err = fmt.Errorf("call %s has no channel: %w", a.CallID, amigate.ErrNotFound)
+		}
 		switch {
 		case err == nil && call.State == amigate.StateEnded:
 			end := now.UTC()

@@ -294,3 +294,29 @@ func TestCreateValidates(t *testing.T) {
 		t.Fatalf("refused requests stored %d keys", len(h.kv.m))
 	}
 }
+
+// TestLostOriginate: an attempt whose call the calls expect but never saw
+// on the PBX (the Originate's answer was lost with the connection) ends as
+// unknown once the PBX has been connected ResolveAfter, and is not retried.
+func TestLostOriginate(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	c := h.create(amigate.CampaignRequest{Contacts: contacts(1), Retry: amigate.CampaignRetry{Failed: amigate.RetryRule{Attempts: 3}}})
+	h.svc.Step(ctx)
+	id := h.pbx.dials[0].ID
+	h.pbx.mu.Lock()
+	h.pbx.calls[id] = amigate.Call{ID: id, State: amigate.StateDialing}
+	h.pbx.mu.Unlock()
+	h.clk.Add(time.Minute)
+	h.svc.Step(ctx)
+	if got := h.get(c.ID); got.Counts.Dialing != 1 {
+		t.Fatalf("given up before ResolveAfter: %+v", got.Counts)
+	}
+	h.clk.Add(time.Minute)
+	h.svc.Step(ctx)
+	h.clk.Add(time.Hour)
+	h.svc.Step(ctx)
+	if got := h.get(c.ID); got.Counts.Outcomes[amigate.OutcomeUnknown] != 1 || h.pbx.count() != 1 || got.State != amigate.CampaignCompleted {
+		t.Fatalf("%d dials, %s %+v; want 1 dial, completed, unknown", h.pbx.count(), got.State, got.Counts)
+	}
+}
