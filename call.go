@@ -46,20 +46,26 @@ type Call struct {
 	Agent     *Agent `json:"agent,omitempty"`
 	// Caller is the agent who placed an internal call (direction internal):
 	// such a call has no customer, Agent is the agent called.
-	Caller          *Agent          `json:"caller,omitempty"`
-	Extensions      []string        `json:"extensions,omitempty"` // every agent extension that took part
-	Queue           string          `json:"queue,omitempty"`
-	DID             string          `json:"did,omitempty"`
-	StartedAt       time.Time       `json:"started_at" format:"date-time"`
-	AnsweredAt      *time.Time      `json:"answered_at,omitempty" format:"date-time"`
-	EndedAt         *time.Time      `json:"ended_at,omitempty" format:"date-time"`
-	DurationSeconds float64         `json:"duration_seconds"`
-	TalkSeconds     float64         `json:"talk_seconds"`
-	HangupCause     *int            `json:"hangup_cause,omitempty"`
-	HangupCauseText string          `json:"hangup_cause_text,omitempty"`
-	Disposition     string          `json:"disposition,omitempty" enums:"answered,no_answer,busy,failed,canceled,abandoned"`
-	Channels        []Channel       `json:"channels"`
-	Metadata        json.RawMessage `json:"metadata,omitempty" swaggertype:"object"`
+	Caller          *Agent     `json:"caller,omitempty"`
+	Extensions      []string   `json:"extensions,omitempty"` // every agent extension that took part
+	Queue           string     `json:"queue,omitempty"`
+	DID             string     `json:"did,omitempty"`
+	StartedAt       time.Time  `json:"started_at" format:"date-time"`
+	AnsweredAt      *time.Time `json:"answered_at,omitempty" format:"date-time"`
+	EndedAt         *time.Time `json:"ended_at,omitempty" format:"date-time"`
+	DurationSeconds float64    `json:"duration_seconds"`
+	TalkSeconds     float64    `json:"talk_seconds"`
+	HangupCause     *int       `json:"hangup_cause,omitempty"`
+	HangupCauseText string     `json:"hangup_cause_text,omitempty"`
+	Disposition     string     `json:"disposition,omitempty" enums:"answered,no_answer,busy,failed,canceled,abandoned"`
+	// EndInferred is true on a call.ended the service did not see happen:
+	// the call's channels were gone when it next listed the PBX's channels
+	// (after an AMI reconnect, an Asterisk restart, or its own restart).
+	// EndedAt is then when it learnt of the end, and the disposition is
+	// what it knew by then.
+	EndInferred bool            `json:"end_inferred,omitempty"`
+	Channels    []Channel       `json:"channels"`
+	Metadata    json.RawMessage `json:"metadata,omitempty" swaggertype:"object"`
 	// Campaign is the id of the campaign that placed the call, and
 	// Contact the index of its contact (GET /v1/campaigns/{id}/contacts).
 	Campaign string `json:"campaign,omitempty"`

@@ -157,6 +157,7 @@ type call struct {
 	HangupCause *int       `json:"hangup_cause"`
 	AnsweredAt  *time.Time `json:"answered_at"`
 	EndedAt     *time.Time `json:"ended_at"`
+	EndInferred bool       `json:"end_inferred"`
 	Channels    []channel  `json:"channels"`
 	Metadata    json.RawMessage
 }

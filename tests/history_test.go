@@ -53,7 +53,9 @@ func TestCallHistoryOnTwoInstances(t *testing.T) {
 	// Three incoming calls from two customers, one after the other.
 	var linkedids []string
 	for _, from := range []string{"79005550001", "79005550002", "79005550001"} {
-		linkedids = append(linkedids, p.incoming(t, pbxsim.Incoming{DID: "5550101", From: from, Name: "Ivan Petrov", HangupAfter: 200 * time.Millisecond}))
+		linkedid := p.incoming(t, pbxsim.Incoming{DID: "5550101", From: from, Name: "Ivan Petrov"})
+		p.hangupOnceAnswered(t, a, linkedid)
+		linkedids = append(linkedids, linkedid)
 		p.waitIdle(t)
 	}
 	ended := "/v1/calls?state=ended&since=" + url.QueryEscape(since)

@@ -19,8 +19,12 @@ import (
 func TestManyCallsAtOnce(t *testing.T) {
 	t.Parallel()
 	o := office()
-	o.CustomerTalk = 300 * time.Millisecond // click-to-calls end by the customer
-	o.AgentTalk = 300 * time.Millisecond    // trunk calls end by the agent
+	// Click-to-calls end by the customer, once connected. An agent's own
+	// hangup timer would count from the agent's answer and race the
+	// customer's ringing (under load the agent hung up first: a right
+	// "canceled", not the call this test places), so agents stay on and
+	// the test hangs trunk calls up once they are answered.
+	o.CustomerTalk = 300 * time.Millisecond
 	e := start(t, o)
 
 	type placed struct{ id, linkedid, agent, number string }
@@ -67,6 +71,8 @@ func TestManyCallsAtOnce(t *testing.T) {
 	for i, p := range calls {
 		if p.linkedid != "" {
 			calls[i].id = e.callByLinkedid(t, p.linkedid)
+			e.rcv.waitEvent(wait, calls[i].id, "call.answered")
+			e.hangup(t, calls[i].id)
 		}
 	}
 	for _, p := range calls {

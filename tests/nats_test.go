@@ -65,7 +65,8 @@ func TestTwoInstancesOneNATS(t *testing.T) {
 	checkSteps(t, c.ID, evs, step{"call.ringing", "101"}, step{"call.answered", "101"}, step{"call.ended", ""})
 
 	// An incoming call that neither instance placed.
-	linkedid := p.incoming(t, pbxsim.Incoming{DID: "5550101", From: "79005550001", Name: "Ivan Petrov", HangupAfter: 300 * time.Millisecond})
+	linkedid := p.incoming(t, pbxsim.Incoming{DID: "5550101", From: "79005550001", Name: "Ivan Petrov"})
+	p.hangupOnceAnswered(t, a, linkedid)
 	var id string
 	rcv.wait(wait, "call.ended of the incoming call", func(ds []delivery) bool {
 		for _, d := range ds {

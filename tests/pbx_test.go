@@ -124,6 +124,18 @@ func (p *pbx) incoming(t testing.TB, in pbxsim.Incoming) string {
 	return id
 }
 
+// hangupOnceAnswered hangs the customer of an incoming call up once the
+// service reports the call answered: the conversation ends by cause, not
+// by a timer racing the agent's answer on a busy machine.
+func (p *pbx) hangupOnceAnswered(t testing.TB, a *api, linkedid string) {
+	t.Helper()
+	id := a.findCall(linkedid)
+	eventually(t, 30*time.Second, "call "+id+" answered", func() bool { return a.getCall(id).AnsweredAt != nil })
+	if err := p.HangupCall(linkedid); err != nil {
+		t.Fatalf("hang up the customer of %s: %v", linkedid, err)
+	}
+}
+
 // waitIdle waits until every call in the PBX has ended.
 func (p *pbx) waitIdle(t testing.TB) {
 	t.Helper()

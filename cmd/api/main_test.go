@@ -37,7 +37,8 @@ func TestStartupErrors(t *testing.T) {
 		{name: "serve with bad duration", args: []string{"serve", "--demo"}, env: []string{"AMIGATE_AMI_PING_INTERVAL=often"}, want: "AMIGATE_AMI_PING_INTERVAL"},
 		{name: "bad listen address", args: []string{"--demo"}, env: []string{"AMIGATE_HTTP_ADDR=256.0.0.1:0"}, want: "AMIGATE_HTTP_ADDR:"},
 		{name: "bad public key", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_PUBLIC_KEY_FILE=main_test.go"}, want: "AMIGATE_JWT_*: auth: public key not usable"},
-		{name: "webhook to a private address", env: []string{"AMIGATE_AMI_ADDR=127.0.0.1:1", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s", "AMIGATE_JWT_SECRET=" + testSecret,
+		// Its own port: the default :8080 may be taken by anything else on the machine.
+		{name: "webhook to a private address", env: []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_AMI_ADDR=127.0.0.1:1", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s", "AMIGATE_JWT_SECRET=" + testSecret,
 			"AMIGATE_DATA_DIR=" + t.TempDir(), "AMIGATE_WEBHOOK_URL=http://10.1.2.3/hooks", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
 			want: "AMIGATE_WEBHOOK_ALLOW_PRIVATE=true"},
 	}

@@ -142,6 +142,17 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		return fmt.Errorf("event store (AMIGATE_DATA_DIR / AMIGATE_NATS_URL): %w", err)
 	}
 	add("webhooks", store.Close)
+	// The calls an earlier process reported and did not end: the first
+	// resync follows them on or ends them.
+	open, err := store.OpenCalls(ctx)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("event store: %w", err)
+	}
+	tracker.Restore(open)
+	if len(open) > 0 {
+		log.Info("calls left open by an earlier run; the first resync settles them", "calls", len(open))
+	}
 
 	// The call history: a local database fed from the store's stream of
 	// ended calls; stopped before the store it reads.

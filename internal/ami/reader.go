@@ -244,46 +244,98 @@ func (r *Reader) readLine(size *int, follows bool) (line []byte, eol int, err er
 // Follows" answer (follows) at its "--END COMMAND--" line, since its output
 // may hold blank lines. atLineStart says whether the stream stands at the
 // start of a line (or in the middle of a long one). Nothing is kept.
+//
+// It searches what is buffered for the end rather than reading line by
+// line: a hostile peer's megabytes of blank lines cost a few searches per
+// buffer, not a call per line.
 func (r *Reader) skipRest(atLineStart, follows bool) error {
 	r.buf = r.buf[:0]
 	r.offs = r.offs[:0]
-	tail := make([]byte, 0, len(endCommand)) // the end of a line split over reads
+	if atLineStart && !follows {
+		// The blank line may be the very next one.
+		b, err := r.br.Peek(2)
+		switch {
+		case len(b) >= 1 && b[0] == '\n':
+			_, _ = r.br.Discard(1)
+			return r.skipped()
+		case len(b) == 2 && b[0] == '\r' && b[1] == '\n':
+			_, _ = r.br.Discard(2)
+			return r.skipped()
+		case len(b) < 2 && err != nil:
+			return r.skipFailed(err)
+		}
+	}
+	keep := 0 // bytes left buffered that a match may start in
 	for {
-		line, err := r.br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			atLineStart = false
-			tail = keepTail(tail, line)
-			continue
+		if _, err := r.br.Peek(keep + 1); err != nil { // waits for more than what was searched
+			return r.skipFailed(err)
 		}
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return fmt.Errorf("%w (skipping it: %w)", ErrMessageTooLarge, err)
-		}
+		b, _ := r.br.Peek(r.br.Buffered())
+		var end int
 		if follows {
-			tail = keepTail(tail, trimEOL(line))
-			if bytes.HasSuffix(tail, endCommand) {
-				return fmt.Errorf("%w: over %d bytes", ErrMessageTooLarge, r.max)
-			}
-		} else if atLineStart && len(trimEOL(line)) == 0 {
-			return fmt.Errorf("%w: over %d bytes", ErrMessageTooLarge, r.max)
+			end, keep = commandEnd(b)
+		} else {
+			end, keep = blankLineEnd(b)
 		}
-		tail = tail[:0]
-		atLineStart = true
+		if end >= 0 {
+			_, _ = r.br.Discard(end)
+			return r.skipped()
+		}
+		_, _ = r.br.Discard(len(b) - keep)
 	}
 }
 
-// keepTail appends b to tail, keeping only as many last bytes as
-// "--END COMMAND--" has.
-func keepTail(tail, b []byte) []byte {
-	if len(b) >= cap(tail) {
-		return append(tail[:0], b[len(b)-cap(tail):]...)
+func (r *Reader) skipped() error { return fmt.Errorf("%w: over %d bytes", ErrMessageTooLarge, r.max) }
+
+func (r *Reader) skipFailed(err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
 	}
-	if over := len(tail) + len(b) - cap(tail); over > 0 {
-		tail = append(tail[:0], tail[over:]...)
+	return fmt.Errorf("%w (skipping it: %w)", ErrMessageTooLarge, err)
+}
+
+// commandEnd finds the end of a "--END COMMAND--" line in b: the index
+// past its line end, or -1 and how many of b's last bytes may begin one
+// that more bytes would complete.
+func commandEnd(b []byte) (end, keep int) {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], endCommand)
+		if i < 0 {
+			return -1, min(len(b)-off, len(endCommand)-1)
+		}
+		j := off + i + len(endCommand)
+		switch {
+		case j < len(b) && b[j] == '\n':
+			return j + 1, 0
+		case j+1 < len(b) && b[j] == '\r' && b[j+1] == '\n':
+			return j + 2, 0
+		case j == len(b) || j+1 == len(b) && b[j] == '\r':
+			return -1, len(b) - (off + i)
+		}
+		off += i + 1
 	}
-	return append(tail, b...)
+}
+
+// blankLineEnd finds the end of the first blank line in b that follows a
+// line end in b: the index past it, or -1 and how many of b's last bytes
+// may begin one.
+func blankLineEnd(b []byte) (end, keep int) {
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '\n')
+		if i < 0 {
+			return -1, 0
+		}
+		j := off + i + 1 // the start of the next line
+		switch {
+		case j < len(b) && b[j] == '\n':
+			return j + 1, 0
+		case j+1 < len(b) && b[j] == '\r' && b[j+1] == '\n':
+			return j + 2, 0
+		case j == len(b) || j+1 == len(b) && b[j] == '\r':
+			return -1, len(b) - (off + i)
+		}
+		off = j
+	}
 }
 
 func (r *Reader) addField(name, value []byte) {

@@ -69,6 +69,20 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 	return ctx
 }
 
+// ctxLiveness bounds a wait whose speed the test does not assert, only
+// that it ends (no deadlock): CPU-bound work such as parsing megabytes
+// under -race on a loaded machine takes what it takes. It ends shortly
+// before the test binary's -timeout, so that the failure names the step.
+func ctxLiveness(t *testing.T) context.Context {
+	dl, ok := t.Deadline()
+	if !ok {
+		return ctxT(t, 10*time.Minute)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), dl.Add(-10*time.Second))
+	t.Cleanup(cancel)
+	return ctx
+}
+
 func waitReady(t testing.TB, c *Client) {
 	t.Helper()
 	if err := c.WaitReady(ctxT(t, 10*time.Second)); err != nil {

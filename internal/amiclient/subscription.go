@@ -98,17 +98,19 @@ type SubscribeOptions struct {
 	// Name identifies the subscription in logs. Default "subscription".
 	Name string
 	// Lossless queues every event in an elastic buffer, up to MaxBuffer
-	// events and MaxBufferBytes bytes; past either the backlog is
-	// discarded, KindOverflow is delivered next, and the loss is logged
-	// and counted. Otherwise (the default) the subscription is bounded by
+	// events and MaxBufferBytes bytes, counting the batch Next is handing
+	// out until it is drained; past either the queued events are
+	// discarded, KindOverflow is delivered after that batch, and the loss
+	// is logged and counted. Otherwise (the default) the subscription is bounded by
 	// Buffer with Policy.
 	Lossless bool
 	// MaxBuffer bounds a lossless backlog in events. Default
 	// DefaultMaxBuffer.
 	MaxBuffer int
 	// MaxBufferBytes bounds a lossless backlog in bytes (each message as
-	// ami.Message.Size counts it): events differ in size, and what a peer
-	// can make the service hold is memory. Default DefaultMaxBufferBytes.
+	// ami.Message.Size counts it; an event queued unparsed counts its raw
+	// text and ami.FieldCost per line, what parsing it will take): events
+	// differ in size, and what a peer can make the service hold is memory. Default DefaultMaxBufferBytes.
 	MaxBufferBytes int
 	// Buffer is a bounded subscription's capacity (events queued and not
 	// yet taken by Next). Default 1024.
@@ -131,6 +133,8 @@ type Subscription struct {
 	mu       sync.Mutex
 	q        []Event  // queued by the reader
 	qBytes   int      // what q's messages hold (lossless only)
+	outN     int      // events of the batch Next hands out, until drained
+	outBytes int      // what they hold: they count against the bounds too
 	spare    []Event  // the consumer's previous batch, reused as q
 	qText    [][]byte // the blocks q's raw events are in
 	outText  [][]byte // the blocks out's raw events are in
@@ -219,7 +223,9 @@ func (s *Subscription) push(evs []Event) {
 			s.qBytes += len(ev.raw) + ami.FieldCost*(bytes.Count(ev.raw, newline)-1)
 			ev.raw = s.keep(ev.raw)
 		}
-		if len(s.q) > s.opts.MaxBuffer || s.qBytes > s.opts.MaxBufferBytes {
+		// The batch Next is handing out counts too: without it a slow
+		// consumer would hold a second backlog in its hands.
+		if len(s.q)+s.outN > s.opts.MaxBuffer || s.qBytes+s.outBytes > s.opts.MaxBufferBytes {
 			lost = len(s.q)
 			clear(s.q)
 			s.q = append(s.q[:0], Event{Kind: KindOverflow, ReadAt: evs[len(evs)-1].ReadAt})
@@ -374,13 +380,13 @@ func (s *Subscription) next(ctx context.Context, parse bool) (Event, ami.Frame, 
 			if cap(s.out) <= maxSpare {
 				s.spare = s.out[:0]
 			}
-			s.out, s.outi = nil, 0
+			s.out, s.outi, s.outN, s.outBytes = nil, 0, 0, 0
 			// Every event of out is handed out, and the frame lent last
 			// is given back by this call: its text blocks are free.
 			s.recycle(&s.outText)
 		}
 		if len(s.q) > 0 {
-			s.out, s.q, s.qBytes = s.q, nil, 0
+			s.out, s.q, s.outN, s.outBytes, s.qBytes = s.q, nil, len(s.q), s.qBytes, 0
 			s.outText, s.qText = s.qText, s.outText
 			s.mu.Unlock()
 			continue

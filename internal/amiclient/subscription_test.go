@@ -116,6 +116,29 @@ func TestSubscriptionBytesTaken(t *testing.T) {
 	}
 }
 
+// TestSubscriptionBytesInHand: the batch Next is handing out counts
+// against the byte bound until it is drained, so a consumer that falls
+// behind does not hold a second backlog; that batch is still delivered
+// whole, the overflow after it.
+func TestSubscriptionBytesInHand(t *testing.T) {
+	const size = len("Event") + len("0") + ami.FieldCost
+	c := idleClient(t, nil)
+	s := c.Subscribe(SubscribeOptions{Lossless: true, MaxBufferBytes: 4 * size})
+	s.push(evs(0, 3))
+	ctx := ctxT(t, 5*time.Second)
+	if ev, err := s.Next(ctx); err != nil || ev.Message.Event() != "0" {
+		t.Fatalf("first: %v %v", ev.Message.Event(), err)
+	}
+	s.push(evs(3, 2)) // 2 queued + 3 in hand > 4
+	if got := take(t, s); fmt.Sprint(got) != "[1 2 overflow]" || s.Dropped() != 2 {
+		t.Fatalf("took %v with %d dropped, want [1 2 overflow] and 2", got, s.Dropped())
+	}
+	s.push(evs(5, 4)) // drained: the whole bound is free again
+	if got := take(t, s); fmt.Sprint(got) != "[5 6 7 8]" || s.Dropped() != 2 {
+		t.Fatalf("took %v with %d dropped, want [5 6 7 8] and still 2", got, s.Dropped())
+	}
+}
+
 // TestSubscriptionInterleaved: pushes while the consumer holds a batch
 // keep the order, and the consumer's drained arrays are reused.
 func TestSubscriptionInterleaved(t *testing.T) {

@@ -240,7 +240,9 @@ func TestConsumerStalls(t *testing.T) {
 	waitReady(t, c)
 	// The whole flood stays queued: bound it above what it holds.
 	sub := c.Subscribe(SubscribeOptions{Lossless: true, MaxBufferBytes: 1 << 30})
-	ctx := ctxT(t, 30*time.Second)
+	// 14 MB parsed, queued and read back: under -race on a loaded 2-core
+	// machine that took over 30 s. Only that it ends is asserted.
+	ctx := ctxLiveness(t)
 	if _, err := c.Send(ctx, ami.NewAction("Flood")); err != nil {
 		t.Fatal(err)
 	}

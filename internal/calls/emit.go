@@ -177,6 +177,7 @@ func (t *Tracker) end(out []amigate.CallEvent, c *call, at, readAt time.Time) []
 	end := at
 	snap.EndedAt = &end
 	snap.Disposition = disp
+	snap.EndInferred = c.endInferred
 	if c.agent == "" && len(c.exts) == 1 {
 		snap.Agent = &amigate.Agent{Extension: c.exts[0]}
 	}

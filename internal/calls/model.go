@@ -90,7 +90,12 @@ type call struct {
 	actionID   string         // the Originate's ActionID of an expected call
 	expected   bool
 	fixedCust  bool // the customer came from Expect and is not guessed again
-	sent       lifecycle
+	// restored: the call was known from the store of open calls (Restore)
+	// and not yet seen in a channel list; endInferred: its end was not
+	// seen but learnt from a channel list.
+	restored    bool
+	endInferred bool
+	sent        lifecycle
 }
 
 // next counts one more event of the call and returns its sequence.

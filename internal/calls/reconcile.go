@@ -25,7 +25,10 @@ import (
 // see unexpectedCallID), its bridged channels note where they stand in the
 // dialplan so that a later hangup is not taken for a Redirect, and its
 // events are numbered from now's clock in milliseconds (see adoptedAt), so
-// that they come after any an earlier process sent for it.
+// that they come after any an earlier process sent for it. A call the
+// tracker knows from Restore is followed on under its id, or ended.
+//
+// Every call.ended of a Reconcile has end_inferred: the end was not seen.
 func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.CallEvent {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -53,6 +56,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 	slices.SortFunc(emptied, func(a, b *call) int { return strings.Compare(a.id, b.id) })
 	for _, c := range emptied {
 		if len(c.channels) == 0 {
+			c.endInferred = true
 			out = t.end(out, c, now, now)
 		}
 	}
@@ -89,7 +93,7 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		// before the tracker knew it (a channel of it seen live between a
 		// restart's login and this list): an earlier process may have sent
 		// events of it, its numbering goes above them.
-		if c := ch.call; created || started.Before(c.started) && !c.expected {
+		if c := ch.call; created || started.Before(c.started) && !c.expected && !c.restored {
 			c.adoptedAt(now)
 		}
 		if c := ch.call; started.Before(c.started) && !c.expected {
@@ -100,6 +104,8 @@ func (t *Tracker) Reconcile(channels []ami.Message, now time.Time) []amigate.Cal
 		}
 	}
 	pairLocals(fresh, t.channels)
+	// Calls known from before a restart that nothing listed belongs to.
+	out = t.endRestored(out, now)
 	for _, c := range picked {
 		t.guessRoles(c, live)
 	}

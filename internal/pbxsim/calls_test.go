@@ -57,34 +57,55 @@ func callEvents(ms []ami.Message, linkedid, actionID string) []string {
 	return out
 }
 
+// TestIncomingCalls follows customer calls through the simulated office.
+// Where the customer hangs up mid-call, the test does it once the event
+// that marks the moment has been seen (hangupOn), in an office whose agents
+// neither answer nor hang up on their own meanwhile: the order of what the
+// PBX emits is then decided by causes, not by how busy the machine is.
 func TestIncomingCalls(t *testing.T) {
+	ringForever := func(o *Office) { o.AgentRing, o.DialTimeout = time.Hour, time.Hour }
 	tests := []struct {
-		name string
-		in   Incoming
-		want []string
+		name     string
+		in       Incoming
+		office   func(*Office)
+		hangupOn []string // event name and fields; the customer hangs up when it comes
+		want     []string
 	}{
-		{"direct to agent, customer hangs up", Incoming{DID: "5550101", HangupAfter: 150 * time.Millisecond}, []string{
+		{"direct to agent, customer hangs up", Incoming{DID: "5550101"}, nil, []string{"BridgeEnter"}, []string{
 			"Newchannel", "Newchannel", "DialBegin", "DialBegin", "DialState DialStatus=RINGING", "DialEnd DialStatus=ANSWER",
-			"BridgeEnter", "BridgeEnter", "Hangup Cause=0", "BridgeLeave", "Hangup", "Hangup"}},
-		{"direct, agent hangs up first", Incoming{DID: "5550101"}, []string{
+			"BridgeEnter", "BridgeEnter", "HangupRequest Cause=16", "BridgeLeave", "Hangup", "Hangup"}},
+		{"direct, agent hangs up first", Incoming{DID: "5550101"}, nil, nil, []string{
 			"DialBegin", "DialEnd DialStatus=ANSWER", "BridgeEnter", "Newexten", "SoftHangupRequest", "Hangup Cause=16"}},
-		{"direct, caller gives up while ringing", Incoming{DID: "5550101", HangupAfter: 10 * time.Millisecond}, []string{
-			"DialBegin", "DialState DialStatus=RINGING", "HangupRequest Cause=19", "Hangup Cause=19", "DialEnd DialStatus=CANCEL"}},
-		{"ring-all queue", Incoming{DID: "5550100", HangupAfter: 150 * time.Millisecond}, []string{
+		{"direct, caller gives up while ringing", Incoming{DID: "5550101"}, ringForever, []string{"DialState", "DialStatus", "RINGING"}, []string{
+			"DialBegin", "DialState DialStatus=RINGING", "HangupRequest", "Hangup", "DialEnd DialStatus=CANCEL"}},
+		{"ring-all queue", Incoming{DID: "5550100"}, nil, []string{"AgentConnect"}, []string{
 			"QueueCallerJoin Queue=support", "MusicOnHoldStart", "AgentCalled Queue=support", "AgentCalled Queue=support",
 			"DialEnd DialStatus=ANSWER", "DialEnd DialStatus=CANCEL", "MusicOnHoldStop", "QueueCallerLeave",
 			"AgentConnect", "BridgeEnter", "BridgeEnter", "AgentComplete"}},
-		{"abandoned in queue", Incoming{DID: "5550103", HangupAfter: 60 * time.Millisecond}, []string{
+		{"abandoned in queue", Incoming{DID: "5550103"}, nil, []string{"AgentCalled"}, []string{
 			"QueueCallerJoin Queue=nobody", "AgentCalled", "DialEnd DialStatus=CANCEL", "QueueCallerAbandon", "QueueCallerLeave"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, addr := startPBX(t)
+			o := DefaultOffice().Scaled(scale)
+			if tt.hangupOn != nil {
+				o.AgentTalk = time.Hour // the customer, not the agent, ends the call
+			}
+			if tt.office != nil {
+				tt.office(&o)
+			}
+			p, addr := startOffice(t, o)
 			c := login(t, addr, "crm", "crmsecret", "on")
 			id, err := p.IncomingCall(context.Background(), tt.in)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.hangupOn != nil {
+				c.mustEvent(waitLong, tt.hangupOn[0], append(tt.hangupOn[1:], "Linkedid", id)...)
+				if err := p.HangupCall(id); err != nil {
+					t.Fatal(err)
+				}
 			}
 			waitIdle(t, p)
 			c.sync()

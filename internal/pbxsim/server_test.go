@@ -19,7 +19,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // startPBX runs a PBX at 1/100 of the recorded delays on a free port.
 func startPBX(t testing.TB) (*PBX, string) {
 	t.Helper()
-	p := New(Config{Office: DefaultOffice().Scaled(scale)})
+	return startOffice(t, DefaultOffice().Scaled(scale))
+}
+
+// startOffice is startPBX with an office of the test's own.
+func startOffice(t testing.TB, o Office) (*PBX, string) {
+	t.Helper()
+	p := New(Config{Office: o})
 	t.Cleanup(func() { p.Close() })
 	addr, err := p.Start("127.0.0.1:0")
 	if err != nil {

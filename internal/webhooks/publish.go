@@ -15,7 +15,8 @@ import (
 )
 
 // Publish stores call events; they are durable when it returns nil (every
-// one acknowledged by JetStream). An event whose id was stored within the
+// one acknowledged by JetStream, and the calls they leave open recorded:
+// OpenCalls). An event whose id was stored within the
 // dedup window is dropped by the store, so two instances watching one
 // Asterisk send each webhook once.
 func (d *Dispatcher) Publish(ctx context.Context, evs []amigate.CallEvent) error {
@@ -44,14 +45,19 @@ func (d *Dispatcher) Publish(ctx context.Context, evs []amigate.CallEvent) error
 		}
 		futures = append(futures, f)
 	}
+	var last uint64 // the highest stream sequence of the batch
 	for _, f := range futures {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			last = max(last, ack.Sequence)
 		case err := <-f.Err():
 			return d.publishFailed(fmt.Errorf("webhooks: publish %s: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err))
 		case <-ctx.Done():
 			return fmt.Errorf("webhooks: publish: %w", ctx.Err())
 		}
+	}
+	if err := d.noteOpen(ctx, evs, last); err != nil {
+		return d.publishFailed(err)
 	}
 	d.storeErr.Store(nil)
 	return nil

@@ -24,6 +24,7 @@ const (
 	subjectPrefix    = "amigate.events"
 	subsBucket       = "amigate_subscriptions"
 	deliveriesBucket = "amigate_deliveries"
+	openCallsBucket  = "amigate_open_calls"
 	priorityGroup    = "amigate"
 
 	hdrCallID = "Amigate-Call-Id"
@@ -46,6 +47,7 @@ type store struct {
 	stream     jetstream.Stream
 	subs       jetstream.KeyValue
 	deliveries jetstream.KeyValue
+	openCalls  jetstream.KeyValue
 }
 
 // openStore starts the embedded server (or connects to cfg.NATSURL) and
@@ -109,6 +111,14 @@ func openStore(ctx context.Context, cfg Config) (_ *store, err error) {
 		TTL:         cfg.Retention,
 	}); err != nil {
 		return nil, fmt.Errorf("webhooks: create deliveries bucket: %w", err)
+	}
+	if s.openCalls, err = s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      openCallsBucket,
+		Description: "amigate calls reported and not ended (OpenCalls)",
+		Storage:     jetstream.FileStorage,
+		TTL:         cfg.Retention,
+	}); err != nil {
+		return nil, fmt.Errorf("webhooks: create open calls bucket: %w", err)
 	}
 	return s, nil
 }
