@@ -184,20 +184,22 @@ func TestCampaignKillAndRestart(t *testing.T) {
 	// (it ended while no process watched, or its Originate never left)
 	// ends as unknown and is not dialled again; every other contact was
 	// dialled exactly once.
+	// A call picked up after the restart may have lost its agent (the
+	// resync adopts it without the queue's history): abandoned.
 	unknown := 0
 	for _, k := range a.contacts(c.ID) {
 		n := e.pbx.Originates("Local/" + strings.TrimPrefix(k.Number, "+") + "@from-internal")
 		switch {
 		case n > 1:
 			t.Errorf("%s dialled %d times", k.Number, n)
-		case k.Outcome == "unknown":
+		case k.Outcome == "unknown" || k.Outcome == "abandoned" && n == 1 && len(k.Attempts) == 1:
 			unknown++
 		case n != 1 || k.Outcome != "answered" || len(k.Attempts) != 1:
 			t.Errorf("%s: dialled %d times, outcome %q after %d attempts; want once, answered", k.Number, n, k.Outcome, len(k.Attempts))
 		}
 	}
 	if unknown > 3 {
-		t.Errorf("%d unknown outcomes, more than the 3 calls in flight at the kill", unknown)
+		t.Errorf("%d unknown or abandoned outcomes, more than the 3 calls in flight at the kill", unknown)
 	}
 	t.Logf("outcomes after the restart: %v", got.Counts.Outcomes)
 }
