@@ -2,6 +2,7 @@
 # amigate: static binary in a distroless image, running as non-root.
 #   docker build -t amigate .
 #   docker run --rm -p 8080:8080 amigate --demo      # no Asterisk needed
+#   docker build --build-arg TAGS=nodemo -t amigate .  # without the simulated PBX (no --demo)
 # With an Asterisk: see deploy/compose.yaml.
 
 # The base images are build arguments so that the same file builds from stand-ins
@@ -15,8 +16,9 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 ARG VERSION=dev
+ARG TAGS=
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/amigate ./cmd/api && \
+    CGO_ENABLED=0 GOOS=linux go build -trimpath -tags "${TAGS}" -ldflags "-s -w -X main.version=${VERSION}" -o /out/amigate ./cmd/api && \
     CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" -o /out/healthcheck ./deploy/healthcheck && \
     mkdir -p /out/data
 

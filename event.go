@@ -93,7 +93,10 @@ type Transfer struct {
 	ToExtension string `json:"to_extension,omitempty"`
 	// ToNumber is set when a blind transfer's target dialled something that
 	// is no agent's device: an outside number.
-	ToNumber string `json:"to_number,omitempty"`
+	ToNumber string `json:"to_number,omitempty" example:"89001234567"`
+	// ToE164 is ToNumber read in the home region (AMIGATE_PHONE_REGION),
+	// as customer.e164 is; absent when it cannot be told.
+	ToE164 string `json:"to_e164,omitempty" example:"+79001234567"`
 	// To is the target as the transfer named it (the dialplan extension),
 	// whatever it turned out to be; with neither ToExtension nor ToNumber
 	// the service could not tell (the target dialled nothing).

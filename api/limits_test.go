@@ -11,21 +11,25 @@ import (
 	"github.com/amigate/amigate/internal/control"
 )
 
-// spec is the part of the served Swagger 2.0 document the limits test reads.
+// spec is the part of the served OpenAPI document the limits test reads.
 type spec struct {
-	Definitions map[string]struct {
-		Properties map[string]struct {
-			Description string   `yaml:"description"`
-			MaxLength   *int     `yaml:"maxLength"`
-			Minimum     *float64 `yaml:"minimum"`
-			Maximum     *float64 `yaml:"maximum"`
-		} `yaml:"properties"`
-	} `yaml:"definitions"`
+	Components struct {
+		Schemas map[string]struct {
+			Properties map[string]struct {
+				Description string   `yaml:"description"`
+				MaxLength   *int     `yaml:"maxLength"`
+				Minimum     *float64 `yaml:"minimum"`
+				Maximum     *float64 `yaml:"maximum"`
+			} `yaml:"properties"`
+		} `yaml:"schemas"`
+	} `yaml:"components"`
 	Paths map[string]map[string]struct {
 		Parameters []struct {
-			Name      string `yaml:"name"`
-			In        string `yaml:"in"`
-			MaxLength *int   `yaml:"maxLength"`
+			Name   string `yaml:"name"`
+			In     string `yaml:"in"`
+			Schema struct {
+				MaxLength *int `yaml:"maxLength"`
+			} `yaml:"schema"`
 		} `yaml:"parameters"`
 	} `yaml:"paths"`
 }
@@ -51,12 +55,12 @@ func TestSpecLimits(t *testing.T) {
 		return strconv.Itoa(*p)
 	}
 	secs := func(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
-	call := s.Definitions["CreateCallRequest"].Properties
-	pause := s.Definitions["PauseMemberRequest"].Properties
+	call := s.Components.Schemas["CreateCallRequest"].Properties
+	pause := s.Components.Schemas["PauseMemberRequest"].Properties
 	var key *int
 	for _, p := range s.Paths["/v1/calls"]["post"].Parameters {
 		if p.In == "header" && p.Name == "Idempotency-Key" {
-			key = p.MaxLength
+			key = p.Schema.MaxLength
 		}
 	}
 	tests := []struct{ what, spec, code string }{
@@ -72,7 +76,7 @@ func TestSpecLimits(t *testing.T) {
 			t.Errorf("%s: the spec says %s, the service enforces %s", tt.what, tt.spec, tt.code)
 		}
 	}
-	// Bounds that JSON Schema 2.0 cannot express on these types are stated
+	// Bounds that the schema does not express on these types are stated
 	// in the descriptions.
 	for _, d := range []struct{ field, want string }{
 		{"variables", "at most " + strconv.Itoa(control.MaxVariables) + " of them"},

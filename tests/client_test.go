@@ -164,6 +164,7 @@ type call struct {
 
 type party struct {
 	Number string `json:"number"`
+	E164   string `json:"e164"`
 	Name   string `json:"name"`
 }
 

@@ -29,6 +29,8 @@ type event struct {
 type transfer struct {
 	FromExtension string `json:"from_extension"`
 	ToExtension   string `json:"to_extension"`
+	ToNumber      string `json:"to_number"`
+	ToE164        string `json:"to_e164"`
 	Mode          string `json:"mode"`
 }
 

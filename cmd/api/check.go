@@ -11,7 +11,7 @@ import (
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
-// runCheck is `api check`: the configuration checks of start-up (the
+// runCheck is `amigate check`: the configuration checks of start-up (the
 // settings, the JWT keys, the dial rules, the webhook URLs against the
 // address guard, resolving their hosts) without connecting to anything,
 // for deployment pipelines. It prints the configuration as the start-up

@@ -16,7 +16,6 @@ import (
 
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/config"
-	"github.com/amigate/amigate/internal/pbxsim"
 )
 
 // Demo mode's PBX account: the least-privileged one of pbxsim's manager.conf.
@@ -30,7 +29,7 @@ const (
 // demoPBX is --demo: a simulated Asterisk in-process, a throw-away event
 // store, and a webhook inspector that receives the service's own webhooks.
 type demoPBX struct {
-	pbx       *pbxsim.PBX
+	pbx       simulatedPBX
 	dataDir   string // removed on close; empty with an external NATS
 	inspector *inspector
 	log       *slog.Logger
@@ -43,16 +42,11 @@ type demoPBX struct {
 // loopback).
 func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	d := &demoPBX{log: log.With("component", "demo")}
-	// Campaign customers: 8901… answer busy, 8902… never answer, the
-	// rest answer (the README's campaign walk-through).
-	office := pbxsim.DefaultOffice()
-	office.BusyPrefix, office.NoAnswerPrefix = "8901", "8902"
-	d.pbx = pbxsim.New(pbxsim.Config{Office: office, Logger: log.With("component", "pbxsim")})
-	addr, err := d.pbx.Start("127.0.0.1:0")
+	pbx, addr, err := startSimulatedPBX(log.With("component", "pbxsim"))
 	if err != nil {
-		d.pbx.Close()
 		return nil, fmt.Errorf("demo: start simulated pbx: %w", err)
 	}
+	d.pbx = pbx
 	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = addr, demoAMIUser, demoAMISecret
 	cfg.AMI.Auth, cfg.AMI.TLS = config.AuthMD5, false
 	cfg.Dial.AgentChannels = []string{demoAgentChannel}

@@ -3,9 +3,9 @@
 // (internal/pipeline) that turns the AMI event stream into calls and signed
 // webhooks. This package only wires the parts together.
 //
-//	api [--config FILE] [--demo]      serve (the default)
-//	api token --sub NAME --scope "calls:read calls:write" [--ext 101] [--ttl 24h]
-//	api check [--config FILE] [--demo]
+//	amigate [--config FILE] [--demo]      serve (the default)
+//	amigate token --sub NAME --scope "calls:read calls:write" [--ext 101] [--ttl 24h]
+//	amigate check [--config FILE] [--demo]
 //
 // Configuration comes from AMIGATE_* environment variables over an optional
 // YAML file (configs/amigate.example.yaml documents every key).
@@ -38,7 +38,7 @@ func main() {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(2)
 	case err != nil:
-		fmt.Fprintln(os.Stderr, "api:", err)
+		fmt.Fprintln(os.Stderr, "amigate:", err)
 		os.Exit(1)
 	}
 }
@@ -66,15 +66,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 }
 
 const usage = `Usage:
-  api [serve] [--config FILE] [--demo]
+  amigate [serve] [--config FILE] [--demo]
       Serve the REST API. --demo runs an in-process simulated Asterisk and
       prints a token and the Swagger UI address: no PBX needed.
-  api token --sub NAME --scope "calls:read calls:write" [--ext 101] [--ttl 24h] [--config FILE]
+  amigate token --sub NAME --scope "calls:read calls:write" [--ext 101] [--ttl 24h] [--config FILE]
       Print a token signed with AMIGATE_JWT_SECRET.
-  api check [--config FILE] [--demo]
+  amigate check [--config FILE] [--demo]
       Validate the configuration as start-up would and print it, secrets
       left out; exit status 1 with every problem named otherwise.
-  api version
+  amigate version
 
 Configuration: AMIGATE_* environment variables over an optional YAML file
 (--config or AMIGATE_CONFIG); configs/amigate.example.yaml documents every key.

@@ -22,6 +22,13 @@ func TestMain(m *testing.M) {
 
 const testSecret = "0123456789abcdef0123456789abcdef"
 
+// pbx is the configuration of a PBX nobody answers at, with a data
+// directory of the test's: what start-up needs to get past the AMI keys
+// without --demo (which a -tags nodemo build has not).
+func pbx(t *testing.T) []string {
+	return []string{"AMIGATE_AMI_ADDR=127.0.0.1:1", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s", "AMIGATE_DATA_DIR=" + t.TempDir()}
+}
+
 // TestStartupErrors checks that a bad configuration stops start-up at once
 // with a message naming the key, and that nothing is left running.
 func TestStartupErrors(t *testing.T) {
@@ -33,10 +40,11 @@ func TestStartupErrors(t *testing.T) {
 	}{
 		{name: "no pbx", env: []string{"AMIGATE_JWT_SECRET=" + testSecret}, want: "AMIGATE_AMI_ADDR: required unless --demo"},
 		{name: "no jwt key", env: []string{"AMIGATE_AMI_ADDR=127.0.0.1:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s"}, want: "AMIGATE_JWT_SECRET: required"},
-		{name: "bad file", args: []string{"--config", "/nonexistent.yaml"}, want: "AMIGATE_CONFIG: open /nonexistent.yaml"},
+		{name: "bad file", args: []string{"--config", "/nonexistent.yaml"}, want: "--config: open /nonexistent.yaml"},
+		{name: "bad file from the environment", env: []string{"AMIGATE_CONFIG=/nonexistent.yaml"}, want: "AMIGATE_CONFIG: open /nonexistent.yaml"},
 		{name: "serve with bad duration", args: []string{"serve", "--demo"}, env: []string{"AMIGATE_AMI_PING_INTERVAL=often"}, want: "AMIGATE_AMI_PING_INTERVAL"},
-		{name: "bad listen address", args: []string{"--demo"}, env: []string{"AMIGATE_HTTP_ADDR=256.0.0.1:0"}, want: "AMIGATE_HTTP_ADDR:"},
-		{name: "bad public key", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_PUBLIC_KEY_FILE=main_test.go"}, want: "AMIGATE_JWT_*: auth: public key not usable"},
+		{name: "bad listen address", env: append(pbx(t), "AMIGATE_JWT_SECRET="+testSecret, "AMIGATE_HTTP_ADDR=256.0.0.1:0"), want: "AMIGATE_HTTP_ADDR:"},
+		{name: "bad public key", env: append(pbx(t), "AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_JWT_PUBLIC_KEY_FILE=main_test.go"), want: "AMIGATE_JWT_*: auth: public key not usable"},
 		// Its own port: the default :8080 may be taken by anything else on the machine.
 		{name: "webhook to a private address", env: []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_AMI_ADDR=127.0.0.1:1", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=s", "AMIGATE_JWT_SECRET=" + testSecret,
 			"AMIGATE_DATA_DIR=" + t.TempDir(), "AMIGATE_WEBHOOK_URL=http://10.1.2.3/hooks", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
@@ -60,7 +68,7 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"help"}, nil, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout.String(), "api token --sub NAME") {
+	if !strings.Contains(stdout.String(), "amigate token --sub NAME") {
 		t.Errorf("usage lacks the token command: %s", stdout.String())
 	}
 	err := run(context.Background(), []string{"token", "-h"}, nil, &stdout, &stderr)

@@ -13,11 +13,11 @@ import (
 	"github.com/amigate/amigate/internal/config"
 )
 
-// runToken is `api token`: it mints a token with the configured HMAC secret
+// runToken is `amigate token`: it mints a token with the configured HMAC secret
 // (and issuer and audience, which the server would require) and checks that
 // this configuration's verifier accepts it before printing it.
 func runToken(args, environ []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("api token", flag.ContinueOnError)
+	fs := flag.NewFlagSet("amigate token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sub := fs.String("sub", "", "who the token is for: a CRM, an agent, an operator (required)")
 	scope := fs.String("scope", "", "space-separated scopes: "+strings.Join(auth.Scopes, " "))

@@ -127,8 +127,3 @@ func (m *matcher) agentExt(channel string) string {
 
 // isExtension reports whether s looks like an agent extension.
 func (m *matcher) isExtension(s string) bool { return m.devices.IsExtension(s) }
-
-// isLocal reports whether a channel is one half of a Local channel pair.
-func isLocal(channel string) bool {
-	return len(channel) > 6 && strings.EqualFold(channel[:6], "Local/")
-}

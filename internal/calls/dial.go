@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/ami"
 )
 
@@ -66,12 +67,14 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 	if c.blind != nil && caller != nil && caller.cust {
 		// The transferred customer dials the target: an agent's device,
 		// or a Local channel named after the extension that leads to one,
-		// or else an outside number.
+		// or else an outside number. A target that reads as a full number
+		// in the home region is one even when its digits fit the extension
+		// pattern (Local/89005556677@pstn), as call control decides.
 		to := dialledNumber
 		switch {
 		case dest.ext != "":
 			to = dest.ext
-		case isLocal(dest.name) && strings.HasPrefix(dest.name[len("Local/"):], c.blind.to+"@") && t.match.isExtension(c.blind.to):
+		case agent.IsLocal(dest.name) && strings.HasPrefix(dest.name[len("Local/"):], c.blind.to+"@") && t.match.isExtension(c.blind.to) && !t.fullNumber(c.blind.to):
 			to = c.blind.to
 		}
 		out = t.reportBlind(out, c, to, readAt)

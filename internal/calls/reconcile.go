@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/ami"
 )
 
@@ -222,7 +223,7 @@ func pairLocals(fresh []*ami.Message, channels map[string]*channel) {
 	halves := map[string]*channel{}
 	for _, m := range fresh {
 		ch := channels[m.Get("Uniqueid")]
-		if ch == nil || !isLocal(ch.name) || len(ch.name) < 3 || ch.name[len(ch.name)-2] != ';' {
+		if ch == nil || !agent.IsLocal(ch.name) || len(ch.name) < 3 || ch.name[len(ch.name)-2] != ';' {
 			continue
 		}
 		base := ch.name[:len(ch.name)-2]

@@ -55,12 +55,21 @@ func (t *Tracker) reportBlind(out []amigate.CallEvent, c *call, dialled string, 
 	case dialled == "":
 	case dialled == dialledNumber:
 		x.ToNumber = b.to
+		if t.cfg.Numbers != nil {
+			x.ToE164 = t.cfg.Numbers.E164(b.to)
+		}
 	default:
 		x.ToExtension = dialled
 		c.addExt(dialled)
 		c.agent = dialled // the customer now goes to the target
 	}
 	return t.emit(out, c, amigate.EventCallTransferred, b.chanID, amigate.TransferBlind+"\x00"+b.to, "", x, b.at, readAt)
+}
+
+// fullNumber reports whether s reads as a full phone number in the home
+// region (it has an E.164 form), which no agent extension is.
+func (t *Tracker) fullNumber(s string) bool {
+	return t.cfg.Numbers != nil && t.cfg.Numbers.E164(s) != ""
 }
 
 // dialledNumber is reportBlind's dialled for a target that is no agent's.

@@ -63,14 +63,15 @@ func load(args, environ []string, p purpose) (Config, error) {
 	c := Defaults()
 	c.Demo = *demo
 	c.File = *file
+	source := "--config" // which setting named the file, for its errors
 	if c.File == "" {
-		c.File = env[EnvConfig]
+		c.File, source = env[EnvConfig], EnvConfig
 	}
 	ks := keys(&c)
 	if c.File != "" {
 		data, err := readFile(c.File)
 		if err != nil {
-			return Config{}, fmt.Errorf("%s: %w", EnvConfig, err)
+			return Config{}, fmt.Errorf("%s: %w", source, err)
 		}
 		if err := applyYAML(data, ks); err != nil {
 			return Config{}, fmt.Errorf("%s: %w", c.File, err)

@@ -60,7 +60,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{name: "campaigns switch", env: []string{"AMIGATE_CAMPAIGNS=yes"}, want: `AMIGATE_CAMPAIGNS: "yes": auto, true or false`},
 		{name: "campaign tick", env: []string{"AMIGATE_CAMPAIGN_TICK=1ms"}, want: "AMIGATE_CAMPAIGN_TICK: 1ms: between 10ms and 1m"},
 		{name: "nats url", env: []string{"AMIGATE_NATS_URL=nats"}, want: "AMIGATE_NATS_URL: not a URL"},
-		{name: "missing file", args: []string{"--config", "/nonexistent/amigate.yaml"}, want: "AMIGATE_CONFIG: open /nonexistent/amigate.yaml"},
+		{name: "missing file", args: []string{"--config", "/nonexistent/amigate.yaml"}, want: "--config: open /nonexistent/amigate.yaml"},
 		{name: "unknown flag", args: []string{"--verbose"}, want: "config: flag provided but not defined: -verbose"},
 		{name: "extra argument", args: []string{"serve"}, want: "config: unexpected argument \"serve\""},
 		{name: "file unknown key", file: "ami:\n  adr: x:1\n", want: "line 2: ami.adr: unknown key"},

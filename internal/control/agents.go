@@ -36,7 +36,7 @@ func (a *Agents) Get(_ context.Context, ext string) (amigate.AgentPresence, erro
 	}
 	p, ok := a.p.Get(ext)
 	if !ok {
-		return p, fmt.Errorf("agent %s: %w", ext, amigate.ErrNotFound)
+		return p, amigate.Errorf(amigate.ErrNotFound, "agent %s not found", ext)
 	}
 	return p, nil
 }
@@ -74,9 +74,9 @@ func (a *Agents) Pause(ctx context.Context, ext string, paused bool, r amigate.P
 	}
 	switch {
 	case n == 0 && r.Queue != "":
-		return p, fmt.Errorf("agent %s is no member of queue %q: %w", ext, r.Queue, amigate.ErrNotFound)
+		return p, amigate.Errorf(amigate.ErrNotFound, "agent %s is no member of queue %q", ext, r.Queue)
 	case n == 0:
-		return p, fmt.Errorf("agent %s is in no queue: %w", ext, amigate.ErrNotFound)
+		return p, amigate.Errorf(amigate.ErrNotFound, "agent %s is in no queue", ext)
 	case len(errs) > 0:
 		return p, errs[0]
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/agent"
 )
 
 // Which channel of a call is the agent's and which the customer's is read
@@ -45,21 +46,6 @@ func (s *Service) agentExtension(name string) (string, bool) {
 	return s.cfg.Devices.Extension(name)
 }
 
-// localHalf returns 1 or 2 for the halves of a Local channel pair, 0 for any
-// other channel.
-func localHalf(name string) int {
-	if !strings.HasPrefix(name, "Local/") {
-		return 0
-	}
-	switch {
-	case strings.HasSuffix(name, ";1"):
-		return 1
-	case strings.HasSuffix(name, ";2"):
-		return 2
-	}
-	return 0
-}
-
 // agentChannel returns the agent's channel bridged with the customer: the
 // call's agent's (any agent's when the call has none) live channel that is
 // not the ;2 half of a Local pair.
@@ -79,7 +65,7 @@ func (s *Service) agentChannel(c amigate.Call) (string, bool) {
 		if !ok || c.Agent != nil && c.Agent.Extension != ext {
 			continue
 		}
-		if localHalf(ch.Name) != 2 {
+		if agent.LocalHalf(ch.Name) != 2 {
 			return ch.Name, true
 		}
 	}
@@ -104,7 +90,7 @@ func (s *Service) customerChannel(c amigate.Call) (string, bool) {
 		if _, agent := s.agentExtension(ch.Name); agent {
 			continue
 		}
-		if localHalf(ch.Name) != skip {
+		if agent.LocalHalf(ch.Name) != skip {
 			return ch.Name, true
 		}
 	}

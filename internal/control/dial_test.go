@@ -327,17 +327,32 @@ func TestNewUUID(t *testing.T) {
 	}
 }
 
+// BenchmarkDial is click-to-call's own work (checks, dial rules, the
+// Originate), with the customer number read by libphonenumber in the home
+// region, and as plain digits that no numbering plan reads (no region): the
+// difference is what phone number handling adds to POST /v1/calls.
 func BenchmarkDial(b *testing.B) {
-	fa := &fakeAMI{SendFunc: func(ctx context.Context, a *ami.Action) (ami.Message, error) { return ami.Message{}, nil }}
-	s := New(DefaultConfig(), fa, nopCalls{})
-	req := amigate.DialRequest{From: "101", To: "+7 (900) 123-45-67", Variables: map[string]string{"CRM_DEAL_ID": "42"}}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.Dial(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-		fa.sent = fa.sent[:0]
+	for _, bc := range []struct {
+		name, region, to string
+	}{
+		{"digits kept", "", "89001234567"},
+		{"region RU", "RU", "+7 (900) 123-45-67"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			fa := &fakeAMI{SendFunc: func(ctx context.Context, a *ami.Action) (ami.Message, error) { return ami.Message{}, nil }}
+			cfg := DefaultConfig()
+			cfg.Rules.Region = bc.region
+			s := New(cfg, fa, nopCalls{})
+			req := amigate.DialRequest{From: "101", To: bc.to, Variables: map[string]string{"CRM_DEAL_ID": "42"}}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Dial(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+				fa.sent = fa.sent[:0]
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/amiclient"
 )
 
@@ -26,12 +27,12 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 		return amigate.Call{}, err
 	}
 	if c.State == amigate.StateEnded {
-		return amigate.Call{}, fmt.Errorf("call %q has ended: %w", id, amigate.ErrConflict)
+		return amigate.Call{}, amigate.Errorf(amigate.ErrCallEnded, "call %q has ended", id)
 	}
 	live := liveChannels(c)
 	var names []string
 	for _, ch := range live {
-		if localHalf(ch.Name) == 2 && hasChannel(live, ch.Name[:len(ch.Name)-1]+"1") {
+		if agent.LocalHalf(ch.Name) == 2 && hasChannel(live, ch.Name[:len(ch.Name)-1]+"1") {
 			continue // goes with its ;1 half
 		}
 		names = append(names, ch.Name)
@@ -58,7 +59,7 @@ func (s *Service) Hangup(ctx context.Context, id string) (amigate.Call, error) {
 		}
 	}
 	if hung == 0 {
-		return amigate.Call{}, fmt.Errorf("call %q has no live channel left: %w", id, amigate.ErrConflict)
+		return amigate.Call{}, amigate.Errorf(amigate.ErrCallEnded, "call %q has no live channel left", id)
 	}
 	return c, nil
 }

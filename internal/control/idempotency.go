@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -57,7 +56,7 @@ func (s *idempotency) claim(ctx context.Context, key string, fp [32]byte) (owned
 		}
 		s.mu.Unlock()
 		if e.fp != fp {
-			return nil, amigate.Call{}, fmt.Errorf("idempotency key reused with another request: %w", amigate.ErrConflict)
+			return nil, amigate.Call{}, amigate.Errorf(amigate.ErrKeyReused, "the Idempotency-Key was used with another request")
 		}
 		select {
 		case <-e.done:

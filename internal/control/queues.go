@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +34,7 @@ func (s *Service) Queue(ctx context.Context, name string) (amigate.QueueStatus, 
 	}
 	q, ok := parseQueueStatus(name, events)
 	if !ok {
-		return amigate.QueueStatus{}, fmt.Errorf("queue %q: %w", name, amigate.ErrNotFound)
+		return amigate.QueueStatus{}, amigate.Errorf(amigate.ErrNotFound, "queue %q not found", name)
 	}
 	return q, nil
 }
@@ -55,7 +54,7 @@ func (s *Service) Pause(ctx context.Context, queue string, r amigate.QueuePauseR
 	p := amiclient.QueuePauseParams{Interface: r.Interface, Queue: queue, Paused: r.Paused, Reason: r.Reason}
 	if err := s.ami.QueuePause(ctx, p); err != nil {
 		if isRefusal(err, "Interface not found") {
-			return fmt.Errorf("member %q of queue %q: %w", r.Interface, queue, amigate.ErrNotFound)
+			return amigate.Errorf(amigate.ErrNotFound, "queue %q has no member %q", queue, r.Interface)
 		}
 		return pbxError("QueuePause", err, "")
 	}

@@ -105,7 +105,7 @@ func (s *Service) plan(r amigate.DialRequest) (dialPlan, error) {
 func numberErr(field string, err error) error {
 	var e *dialrules.Error
 	if errors.As(err, &e) {
-		return &amigate.FieldError{Field: field, Message: e.Reason}
+		return &amigate.FieldError{Field: field, Message: e.Reason, Rule: e.Rule}
 	}
 	return &amigate.FieldError{Field: field, Message: "is not a phone number"}
 }

@@ -92,7 +92,7 @@ func (s *Service) Get(ctx context.Context, id string) (amigate.Call, error) {
 	}
 	c, ok := s.calls.Get(id)
 	if !ok {
-		return amigate.Call{}, fmt.Errorf("call %q: %w", id, amigate.ErrNotFound)
+		return amigate.Call{}, amigate.Errorf(amigate.ErrNotFound, "call %q not found", id)
 	}
 	return c, nil
 }

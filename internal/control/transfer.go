@@ -2,10 +2,10 @@ package control
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
 // atxferHint is added to Asterisk's refusal of an Atxfer: the usual cause is
@@ -23,17 +23,13 @@ const atxferHint = "attended transfer needs the atxfer feature code in features.
 // an Atxfer even when the bridge has no transfer feature (the digits then
 // just go to the customer); only a refusal is reported.
 //
-// r.To must be an extension (Config.ExtensionPattern) and must not start
-// with a prefix the dial rules deny: the transfer context usually reaches
-// the outside world too.
+// r.To is an agent extension or an outside number (see transferTarget).
 //
 // Unknown call: ErrNotFound. Not answered (or on hold): ErrConflict.
 func (s *Service) Transfer(ctx context.Context, id string, r amigate.TransferRequest) (amigate.Call, error) {
-	if err := s.checkExtension("to", r.To); err != nil {
+	to, err := s.transferTarget(r.To)
+	if err != nil {
 		return amigate.Call{}, err
-	}
-	if s.c.rules.Denied(r.To) {
-		return amigate.Call{}, fieldErr("to", "the dial rules do not allow this number")
 	}
 	mode := r.Mode
 	if mode == "" {
@@ -47,12 +43,46 @@ func (s *Service) Transfer(ctx context.Context, id string, r amigate.TransferReq
 		return amigate.Call{}, err
 	}
 	if c.State != amigate.StateAnswered && c.State != amigate.StateOnHold {
-		return amigate.Call{}, fmt.Errorf("call %q is %s, not answered: %w", id, c.State, amigate.ErrConflict)
+		return amigate.Call{}, amigate.Errorf(amigate.ErrNotAnswered, "call %q is %s, not answered", id, c.State)
 	}
-	if err := s.transfer(ctx, c, mode, r.To); err != nil {
+	if err := s.transfer(ctx, c, mode, to); err != nil {
 		return amigate.Call{}, err
 	}
 	return c, nil
+}
+
+// transferTarget checks a transfer's target and returns the Exten to send.
+// An extension (Config.Devices' pattern) that is not a full number in the
+// home region goes as it is, unless it starts with a prefix the dial rules
+// deny: the transfer context usually reaches the outside world too.
+// Anything else is an outside number, read and checked by the dial rules as
+// a click-to-call's "to" is ("+7 (900) 123-45-67" is dialled 89001234567
+// in RU), so that a transfer cannot reach what a click-to-call may not.
+func (s *Service) transferTarget(to string) (string, error) {
+	if to == "" {
+		return "", fieldErr("to", "is required")
+	}
+	if s.cfg.Devices.IsExtension(to) && s.c.rules.E164(to) == "" {
+		if p := s.c.rules.Denied(to); p != "" {
+			return "", fieldErr("to", "starts with %q, a prefix the dial rules deny", p)
+		}
+		return to, nil
+	}
+	n, err := s.c.rules.Check(to)
+	if err != nil {
+		if !s.cfg.Devices.IsExtension(to) && !isNumberLike(to) {
+			return "", fieldErr("to", "is neither an extension (%s) nor a phone number", s.cfg.Devices.Pattern())
+		}
+		return "", numberErr("to", err)
+	}
+	return n.Dial, nil
+}
+
+// isNumberLike reports whether s has only what people type into phone
+// numbers: digits, a "+", spaces, dashes, dots and parentheses.
+func isNumberLike(s string) bool {
+	_, err := dialrules.Normalize(s)
+	return err == nil
 }
 
 // transfer chooses the action and the channel it names, and sends it.
@@ -61,7 +91,7 @@ func (s *Service) transfer(ctx context.Context, c amigate.Call, mode, to string)
 	t := amiclient.TransferParams{Channel: agent, Context: s.cfg.TransferContext, Exten: to}
 	if mode == amigate.TransferAttended {
 		if !haveAgent {
-			return fmt.Errorf("call %q has no agent channel to start an attended transfer from: %w", c.ID, amigate.ErrConflict)
+			return amigate.Errorf(amigate.ErrConflict, "call %q has no agent channel to start an attended transfer from", c.ID)
 		}
 		if err := pbxError("Atxfer", s.ami.Atxfer(ctx, t), atxferHint); err != nil {
 			return err
@@ -76,7 +106,7 @@ func (s *Service) transfer(ctx context.Context, c amigate.Call, mode, to string)
 	}
 	customer, ok := s.customerChannel(c)
 	if !ok {
-		return fmt.Errorf("call %q has no customer channel to transfer: %w", c.ID, amigate.ErrConflict)
+		return amigate.Errorf(amigate.ErrConflict, "call %q has no customer channel to transfer", c.ID)
 	}
 	r := amiclient.RedirectParams{Channel: customer, Context: s.cfg.TransferContext, Exten: to, Priority: 1}
 	return pbxError("Redirect", s.ami.Redirect(ctx, r), "")

@@ -13,6 +13,7 @@ import (
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
 // Calls shaped as the correlator reports them, with the channel names of the
@@ -242,5 +243,84 @@ func TestBridgedChannelsFromTracker(t *testing.T) {
 	// Without the tracker's marks, the name rule applies.
 	if got, _ := s.agentChannel(inboundLocal); got != inboundLocal.Channels[2].Name {
 		t.Errorf("agent channel by name: got %q, want %q", got, inboundLocal.Channels[2].Name)
+	}
+}
+
+// TestLocalHalvesAnyCase: the halves of a Local pair are told apart with the
+// technology in any case, as agent devices are recognised, so that a
+// transfer never names the ;2 half of the agent's pair nor the trunk side of
+// the customer's.
+func TestLocalHalvesAnyCase(t *testing.T) {
+	s := newTestService(t, Config{Devices: agent.MustNew([]string{"Local/{ext}@phones"}, "")}, &fakeAMI{}, newFakeCalls())
+	c := inboundLocal
+	c.Channels = []amigate.Channel{
+		{Name: "LOCAL/5550101@from-trunk-0000000e;1", Uniqueid: "1795331400.20", State: "Up"},
+		{Name: "LOCAL/5550101@from-trunk-0000000e;2", Uniqueid: "1795331400.21", State: "Up"},
+		{Name: "LOCAL/101@phones-0000000f;2", Uniqueid: "1795331400.23", State: "Up"},
+		{Name: "LOCAL/101@phones-0000000f;1", Uniqueid: "1795331400.22", State: "Up"},
+	}
+	if got, _ := s.agentChannel(c); got != c.Channels[3].Name {
+		t.Errorf("agent channel: got %q, want %q", got, c.Channels[3].Name)
+	}
+	if got, _ := s.customerChannel(c); got != c.Channels[1].Name {
+		t.Errorf("customer channel: got %q, want %q", got, c.Channels[1].Name)
+	}
+}
+
+// TestTransferTarget: an agent extension goes as it is; an outside number
+// is read, checked and written by the dial rules as a click-to-call's "to"
+// is, so that a transfer reaches nothing a click-to-call may not.
+func TestTransferTarget(t *testing.T) {
+	ru := dialrules.Config{Region: "RU", Deny: []string{"00", "810", "8809"}}
+	us := dialrules.Config{Region: "US", Format: dialrules.FormatE164Digits, Deny: []string{"011"}}
+	tests := []struct {
+		name  string
+		rules dialrules.Config
+		to    string
+		exten string // the Exten sent; "" when refused
+		why   string // a part of the refusal's message
+	}{
+		{name: "extension", rules: ru, to: "102", exten: "102"},
+		{name: "RU formatted", rules: ru, to: "+7 (900) 123-45-67", exten: "89001234567"},
+		{name: "RU digits a full number", rules: ru, to: "79001234567", exten: "89001234567"},
+		{name: "RU national", rules: ru, to: "8 900 123-45-67", exten: "89001234567"},
+		{name: "RU premium rate", rules: ru, to: "8 809 123 45 67", why: "premium-rate"},
+		{name: "RU foreign", rules: ru, to: "+44 20 7946 0018", why: "GB"},
+		{name: "RU too short", rules: ru, to: "+7 900 123", why: "too short"},
+		{name: "US e164 digits", rules: us, to: "(201) 555-0123", exten: "12015550123"},
+		{name: "US premium rate", rules: us, to: "1-900-234-5678", why: "premium-rate"},
+		{name: "no region, +", rules: DefaultConfig().Rules, to: "+7 (900) 123-45-67", exten: "79001234567"},
+		{name: "no region, digits kept", rules: DefaultConfig().Rules, to: "79001234567", exten: "79001234567"},
+		{name: "no region, denied prefix", rules: DefaultConfig().Rules, to: "88091234567", why: "8809"},
+		{name: "no region, premium rate with +", rules: DefaultConfig().Rules, to: "+7 809 123 45 67", why: "premium-rate"},
+		{name: "neither", rules: ru, to: "102@evil", why: "neither an extension"},
+		{name: "letters in a number", rules: ru, to: "+7 900 CALL-NOW", why: "neither an extension"},
+		{name: "CRLF", rules: ru, to: "+7 900\r\nAction: Command", why: "neither an extension"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fa, fc := &fakeAMI{}, newFakeCalls(inboundLocal)
+			cfg := DefaultConfig()
+			cfg.Rules = tt.rules
+			s := newTestService(t, cfg, fa, fc)
+			_, err := s.Transfer(context.Background(), inboundLocal.ID, amigate.TransferRequest{To: tt.to})
+			sent := fa.actions()
+			if tt.exten == "" {
+				var fe *amigate.FieldError
+				if !errors.As(err, &fe) || fe.Field != "to" || !strings.Contains(fe.Message, tt.why) {
+					t.Fatalf("Transfer to %q: %v; want a 422 on to that says %q", tt.to, err, tt.why)
+				}
+				if len(sent) != 0 {
+					t.Fatalf("refused, but sent %d actions", len(sent))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Transfer to %q: %v", tt.to, err)
+			}
+			if len(sent) != 1 || sent[0].Get("Exten") != tt.exten || sent[0].Get("Context") != "from-internal" {
+				t.Fatalf("sent %+v, want one action with Exten %s in from-internal", sent, tt.exten)
+			}
+		})
 	}
 }

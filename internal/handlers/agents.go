@@ -146,7 +146,7 @@ func (s *server) setPaused(c echo.Context, paused bool) error {
 // ownExtension refuses a token tied to another extension.
 func ownExtension(c echo.Context, ext string) error {
 	if own := claimsOf(c).Ext; own != "" && own != ext {
-		return errStatus(http.StatusForbidden, "the token of extension "+own+" may only see and pause that agent")
+		return &httpError{status: http.StatusForbidden, kind: kindExtension, detail: "the token of extension " + own + " may only see and pause that agent"}
 	}
 	return nil
 }

@@ -24,14 +24,19 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		token, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
 		if !ok {
-			return unauthorized(`Bearer realm="amigate"`, "a bearer token is required")
+			return unauthorized(kindTokenMissing, `Bearer realm="amigate"`,
+				"a bearer token is required: Authorization: Bearer <token>")
 		}
 		claims, err := s.d.Verifier.Verify(token)
 		if err != nil || claims == nil {
 			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "token refused",
 				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 				slog.Any("error", err))
-			return unauthorized(`Bearer realm="amigate", error="invalid_token"`, "the bearer token is invalid or expired")
+			why, kind := auth.Refusal(err), kindTokenInvalid
+			if auth.Expired(err) {
+				kind = kindTokenExpired
+			}
+			return unauthorized(kind, `Bearer realm="amigate", error="invalid_token", error_description="`+why+`"`, why)
 		}
 		c.Set(claimsKey, claims)
 		return next(c)
@@ -49,8 +54,8 @@ func bearer(h string) (string, bool) {
 	return token, token != ""
 }
 
-func unauthorized(challenge, detail string) error {
-	return &httpError{status: http.StatusUnauthorized, detail: detail,
+func unauthorized(kind, challenge, detail string) error {
+	return &httpError{status: http.StatusUnauthorized, kind: kind, detail: detail,
 		header: http.Header{echo.HeaderWWWAuthenticate: {challenge}}}
 }
 
@@ -65,11 +70,11 @@ func requireScope(scopes ...string) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			cl := claimsOf(c)
 			if !slices.ContainsFunc(scopes, cl.HasScope) {
-				return &httpError{status: http.StatusForbidden, detail: "the token lacks the scope " + want,
+				return &httpError{status: http.StatusForbidden, kind: kindScope, detail: "the token lacks the scope " + want,
 					header: http.Header{echo.HeaderWWWAuthenticate: {challenge}}}
 			}
 			if slices.Contains(scopes, auth.ScopeWebhooksAdmin) && cl.Ext != "" {
-				return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may not administer webhooks")
+				return &httpError{status: http.StatusForbidden, kind: kindExtension, detail: "the token of extension " + cl.Ext + " may not administer webhooks"}
 			}
 			return next(c)
 		}
@@ -91,5 +96,5 @@ func mayAccess(cl *auth.Claims, call *amigate.Call) error {
 	if cl.Ext == "" || call.HasExtension(cl.Ext) {
 		return nil
 	}
-	return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may not access this call")
+	return &httpError{status: http.StatusForbidden, kind: kindExtension, detail: "the token of extension " + cl.Ext + " may not access this call"}
 }

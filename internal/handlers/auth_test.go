@@ -68,10 +68,25 @@ func TestAuthentication(t *testing.T) {
 				}
 				return
 			}
-			problemOf(t, rec)
+			p := problemOf(t, rec)
 			wa := rec.Header().Get("WWW-Authenticate")
 			if !strings.HasPrefix(wa, "Bearer ") || !strings.Contains(wa, tt.wantError) {
 				t.Fatalf("WWW-Authenticate %q, want Bearer with %q", wa, tt.wantError)
+			}
+			// The problem type tells a missing token, an expired one and
+			// any other refusal apart; RFC 6750's error_description says why.
+			kind := kindTokenMissing
+			switch {
+			case tt.name == "expired":
+				kind = kindTokenExpired
+			case tt.wantError != "":
+				kind = kindTokenInvalid
+			}
+			if p.Type != ProblemTypeBase+kind {
+				t.Errorf("got type %q, want kind %s", p.Type, kind)
+			}
+			if tt.wantError != "" && !strings.Contains(wa, `error_description="`+p.Detail+`"`) {
+				t.Errorf("WWW-Authenticate %q lacks error_description of %q", wa, p.Detail)
 			}
 		})
 	}

@@ -12,7 +12,7 @@ import (
 // dial places a click-to-call.
 //
 //	@Summary		Click-to-call
-//	@Description	Rings the agent's phone (`from`), then dials the customer (`to`) from it. The number is normalised and checked against the dial rules (denied numbers are 422). With an `ext` claim, `from` must be the token's extension. The same `Idempotency-Key` from the same token subject with the same body within 24 h returns the first call and dials nothing; with another body it is 409.
+//	@Description	Rings the agent's phone (`from`), then dials the customer (`to`) from it. The number is read in the home region (AMIGATE_PHONE_REGION) whatever its formatting, checked by the dial rules (number type, country, prefixes: a refused number is 422 naming the rule and why) and dialled in the configured dial format (AMIGATE_PHONE_DIAL_FORMAT, by default as a phone in the home region dials it: no `+`). The call's `customer.number` is the number as dialled, `customer.e164` its E.164 form. With an `ext` claim, `from` must be the token's extension. The same `Idempotency-Key` from the same token subject with the same body within 24 h returns the first call and dials nothing; with another body it is 409.
 //	@Tags			calls
 //	@Accept			json
 //	@Produce		json,application/problem+json
@@ -43,7 +43,7 @@ func (s *server) dial(c echo.Context) error {
 	key := c.Request().Header.Get("Idempotency-Key")
 	cl := claimsOf(c)
 	if cl.Ext != "" && req.From != cl.Ext {
-		return errStatus(http.StatusForbidden, "the token of extension "+cl.Ext+" may only place calls from it")
+		return &httpError{status: http.StatusForbidden, kind: kindExtension, detail: "the token of extension " + cl.Ext + " may only place calls from it"}
 	}
 	ctx, cancel := s.call(c)
 	defer cancel()
@@ -171,7 +171,7 @@ func (s *server) actionable(c echo.Context) (string, error) {
 // transfer moves the customer of a call to another extension.
 //
 //	@Summary		Transfer a call
-//	@Description	Blind: the customer's channel is redirected to `to` in the transfer context. Attended: Atxfer on the agent's channel, which needs the `atxfer` feature code in Asterisk's features.conf (502 with Asterisk's message otherwise).
+//	@Description	`to` is an agent extension, or an outside number in any format, which is read and checked by the dial rules as `POST /v1/calls`' `to` is (422 naming the rule that refused it) and dialled in the dial format. Blind: the customer's channel is redirected to `to` in the transfer context. Attended: Atxfer on the agent's channel, which needs the `atxfer` feature code in Asterisk's features.conf (502 with Asterisk's message otherwise).
 //	@Tags			calls
 //	@Accept			json
 //	@Produce		json,application/problem+json
@@ -185,7 +185,7 @@ func (s *server) actionable(c echo.Context) (string, error) {
 //	@Failure		404		{object}	Problem				"unknown call"
 //	@Failure		409		{object}	Problem				"the call is not answered"
 //	@Failure		415		{object}	Problem				"body not application/json"
-//	@Failure		422		{object}	Problem				"invalid field"
+//	@Failure		422		{object}	Problem				"invalid field or number refused by the dial rules"
 //	@Failure		502		{object}	Problem				"Asterisk refused the transfer"
 //	@Failure		503		{object}	Problem				"Asterisk not connected"
 //	@Failure		504		{object}	Problem				"Asterisk did not answer in time"

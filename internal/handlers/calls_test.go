@@ -58,40 +58,42 @@ func TestValidation(t *testing.T) {
 		wantFields []ProblemField
 	}{
 		{"unknown field", "/v1/calls", `{` + good + `,"context":"admin"}`, nil, 400,
-			[]ProblemField{{"context", "unknown field"}}},
+			[]ProblemField{{Field: "context", Message: "unknown field"}}},
 		{"malformed", "/v1/calls", `{"from":"101",`, nil, 400, nil},
 		{"syntax error", "/v1/calls", `{"from" "101"}`, nil, 400, nil},
 		{"trailing data", "/v1/calls", `{` + good + `}{}`, nil, 400, nil},
 		{"empty body", "/v1/calls", ``, nil, 400, nil},
 		{"array body", "/v1/calls", `[]`, nil, 400, nil},
 		{"wrong type", "/v1/calls", `{` + good + `,"timeout_seconds":"30"}`, nil, 422,
-			[]ProblemField{{"timeout_seconds", "must be an integer"}}},
+			[]ProblemField{{Field: "timeout_seconds", Message: "must be an integer"}}},
 		{"missing fields", "/v1/calls", `{}`, nil, 422,
-			[]ProblemField{{"from", "is required"}, {"to", "is required"}}},
+			[]ProblemField{{Field: "from", Message: "is required"}, {Field: "to", Message: "is required"}}},
 		{"extension with a slash", "/v1/calls", `{"from":"101/x","to":"79001234567"}`, nil, 422,
-			[]ProblemField{{"from", ruleMessages["ext"]}}},
+			[]ProblemField{{Field: "from", Message: ruleMessages["ext"]}}},
 		{"letters in number", "/v1/calls", `{"from":"101","to":"7900abc"}`, nil, 422,
-			[]ProblemField{{"to", ruleMessages["phone"]}}},
+			[]ProblemField{{Field: "to", Message: ruleMessages["phone"]}}},
 		{"plus inside number", "/v1/calls", `{"from":"101","to":"79+001"}`, nil, 422,
-			[]ProblemField{{"to", ruleMessages["phone"]}}},
+			[]ProblemField{{Field: "to", Message: ruleMessages["phone"]}}},
 		{"CRLF in number", "/v1/calls", `{"from":"101","to":"7900\r\nAction: Command"}`, nil, 422,
-			[]ProblemField{{"to", ruleMessages["phone"]}}},
+			[]ProblemField{{Field: "to", Message: ruleMessages["phone"]}}},
 		{"function as variable", "/v1/calls", `{` + good + `,"variables":{"FILE(/etc/asterisk/x)":"y"}}`, nil, 422,
-			[]ProblemField{{"variables[FILE(/etc/asterisk/x)]", ruleMessages["varname"]}}},
+			[]ProblemField{{Field: "variables[FILE(/etc/asterisk/x)]", Message: ruleMessages["varname"]}}},
 		{"inherited variable", "/v1/calls", `{` + good + `,"variables":{"__MONITOR_EXEC":"/bin/sh"}}`, nil, 422,
-			[]ProblemField{{"variables[__MONITOR_EXEC]", ruleMessages["varname"]}}},
+			[]ProblemField{{Field: "variables[__MONITOR_EXEC]", Message: ruleMessages["varname"]}}},
 		{"reserved variable", "/v1/calls", `{` + good + `,"variables":{"amigate_call_id":"y"}}`, nil, 422,
-			[]ProblemField{{"variables[amigate_call_id]", ruleMessages["varname"]}}},
+			[]ProblemField{{Field: "variables[amigate_call_id]", Message: ruleMessages["varname"]}}},
 		{"transfer to a context", "/v1/calls/c1/transfer", `{"to":"102@admin"}`, nil, 422,
-			[]ProblemField{{"to", ruleMessages["ext"]}}},
+			[]ProblemField{{Field: "to", Message: ruleMessages["ext|phone"]}}},
+		{"transfer to a number with a letter", "/v1/calls/c1/transfer", `{"to":"+7 (900) 123-45-6x"}`, nil, 422,
+			[]ProblemField{{Field: "to", Message: ruleMessages["ext|phone"]}}},
 		{"webhook url", "/v1/webhooks", `{"url":"ftp://x"}`, nil, 422,
-			[]ProblemField{{"url", ruleMessages["http_url"]}}},
+			[]ProblemField{{Field: "url", Message: ruleMessages["http_url"]}}},
 		{"webhook event", "/v1/webhooks", `{"url":"https://crm.example/h","events":["call.ringing","call.exploded"]}`, nil, 422,
-			[]ProblemField{{"events[1]", "must be one of: *, call.ringing, call.answered, call.transferred, call.ended, agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused"}}},
+			[]ProblemField{{Field: "events[1]", Message: "must be one of: *, call.ringing, call.answered, call.transferred, call.ended, agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused"}}},
 		{"webhook secret", "/v1/webhooks", `{"url":"https://crm.example/h","secret":"hunter2"}`, nil, 422,
-			[]ProblemField{{"secret", "must start with whsec_"}}},
+			[]ProblemField{{Field: "secret", Message: "must start with whsec_"}}},
 		{"pause without paused", "/v1/queues/support/pause", `{"interface":"PJSIP/101"}`, nil, 422,
-			[]ProblemField{{"paused", "is required"}}},
+			[]ProblemField{{Field: "paused", Message: "is required"}}},
 	}
 	f := newFixture(t, Options{})
 	for _, tt := range tests {
@@ -264,11 +266,13 @@ func TestActionsWithoutExt(t *testing.T) {
 	for _, r := range []request{
 		{Method: "POST", Path: "/v1/calls/1700000000.12/hangup", Token: tok},
 		{Method: "POST", Path: "/v1/calls/c-2/transfer", Body: `{"to":"102","mode":"attended"}`, Token: tok},
+		// An outside number goes as typed: call control reads it.
+		{Method: "POST", Path: "/v1/calls/c-3/transfer", Body: `{"to":"+7 (900) 123-45-67"}`, Token: tok},
 		{Method: "POST", Path: "/v1/calls/c%0Ax/hangup", Token: tok}, // never reaches the service
 	} {
 		f.do(t, r)
 	}
-	want := []string{"hangup 1700000000.12", "transfer c-2 102 attended"}
+	want := []string{"hangup 1700000000.12", "transfer c-2 102 attended", "transfer c-3 +7 (900) 123-45-67 "}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("service calls (-want +got):\n%s", d)
 	}

@@ -8,11 +8,7 @@
 //	@version					1.0
 //	@description				Click-to-call, transfer, hangup, queue status and signed call-event webhooks for an Asterisk PBX, over its Manager Interface (AMI).
 //	@description				Every /v1 route takes `Authorization: Bearer <JWT>`; errors are application/problem+json (RFC 9457).
-//	@BasePath					/
-//	@securityDefinitions.apikey	BearerAuth
-//	@in							header
-//	@name						Authorization
-//	@description				Type "Bearer" and a space, then the token (for example from `amigate api token --sub me --scope "calls:read calls:write queues:read"`).
+//	@servers.url				/
 //	@tag.name					calls
 //	@tag.description			Click-to-call, transfer, hangup, and the live call list and event stream.
 //	@tag.name					queues
@@ -21,4 +17,8 @@
 //	@tag.description			Subscriptions to signed call-event webhooks and their deliveries.
 //	@tag.name					operations
 //	@tag.description			Health, readiness and the spec (no token).
+//
+//	@securityDefinitions.bearerauth	BearerAuth
+//	@bearerFormat					JWT
+//	@description					A JWT signed with the configured key: paste the bare token (for example from `amigate token --sub me --scope "calls:read calls:write queues:read"`), without "Bearer ".
 package handlers

@@ -172,6 +172,7 @@ type server struct {
 	o       Options
 	log     *slog.Logger
 	streams *streams // open /v1/events streams
+	ready   readiness
 	tickets *tickets // unredeemed stream tickets
 }
 
@@ -207,6 +208,7 @@ func New(d Deps, o Options) *echo.Echo {
 		e.GET("/metrics", echo.WrapHandler(d.Metrics))
 	}
 	e.GET("/openapi.yaml", s.openAPI)
+	e.GET("/openapi.json", s.openAPIJSON)
 	e.GET("/swagger", s.swaggerRedirect)
 	// The UI reads /openapi.yaml; its default doc.json would need swag's
 	// global registry, which this service does not fill.

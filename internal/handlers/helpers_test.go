@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -143,7 +144,8 @@ func problemOf(t testing.TB, rec *httptest.ResponseRecorder) Problem {
 	if err := dec.Decode(&p); err != nil {
 		t.Fatalf("problem body %s: %v", rec.Body, err)
 	}
-	if p.Status != rec.Code || p.Type != "about:blank" || p.Title == "" || p.RequestID == "" {
+	kind, ok := strings.CutPrefix(p.Type, ProblemTypeBase)
+	if p.Status != rec.Code || !ok || !slices.Contains(ProblemKinds, kind) || p.Title == "" || p.RequestID == "" {
 		t.Fatalf("problem %+v does not match status %d or lacks type/title/request_id", p, rec.Code)
 	}
 	return p

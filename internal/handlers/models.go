@@ -17,8 +17,10 @@ import (
 type CreateCallRequest struct {
 	// From is the agent's extension: its phone rings first.
 	From string `json:"from" validate:"required,max=32,ext" example:"101"`
-	// To is the customer's number; punctuation is stripped and the dial
-	// rules decide whether and how it is dialled.
+	// To is the customer's number in any format ("+7 (900) 123-45-67",
+	// "8 900 123 45 67"), read in the home region (AMIGATE_PHONE_REGION);
+	// the dial rules decide whether (number type, country, prefixes) and
+	// how (AMIGATE_PHONE_DIAL_FORMAT) it is dialled.
 	To string `json:"to" validate:"required,max=32,phone" example:"+7 (900) 123-45-67"`
 	// CallerID is shown on the agent's phone instead of the customer number.
 	CallerID string `json:"caller_id,omitempty" maxLength:"80" example:"Deal 42"`
@@ -53,8 +55,11 @@ func (r *CreateCallRequest) domain(key, caller string) amigate.DialRequest {
 
 // TransferCallRequest is the body of POST /v1/calls/{id}/transfer.
 type TransferCallRequest struct {
-	// To is the extension the customer goes to.
-	To string `json:"to" validate:"required,max=32,ext" example:"102"`
+	// To is where the customer goes: an agent extension ("102"), or an
+	// outside number in any format ("+7 (900) 123-45-67"), which the dial
+	// rules read and check as a click-to-call's "to" (422 naming the rule
+	// that refused it) and which is dialled in the dial format.
+	To string `json:"to" validate:"required,max=32,ext|phone" example:"102"`
 	// Mode is blind (default) or attended (needs the atxfer feature code).
 	Mode string `json:"mode,omitempty" enums:"blind,attended" example:"blind"`
 } //	@name	TransferCallRequest

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +50,47 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
+// TestReadyzLogsChanges: a probe every few seconds logs when readiness
+// changes, not once per probe, and never as a failed request.
+func TestReadyzLogsChanges(t *testing.T) {
+	var down atomic.Bool
+	f := newFixture(t, Options{}, func(d *Deps) {
+		d.Ready = func(context.Context) error {
+			if down.Load() {
+				return errors.New("ami: authentication failed")
+			}
+			return nil
+		}
+	})
+	probe := func(want int) {
+		t.Helper()
+		if rec := f.do(t, request{Method: "GET", Path: "/readyz"}); rec.Code != want {
+			t.Fatalf("got %d, want %d", rec.Code, want)
+		}
+	}
+	probe(200)
+	down.Store(true)
+	probe(503)
+	probe(503)
+	probe(503)
+	down.Store(false)
+	probe(200)
+	probe(200)
+	log := f.log.String()
+	if n := strings.Count(log, `"msg":"not ready"`); n != 1 {
+		t.Errorf("%d not-ready lines, want 1:\n%s", n, log)
+	}
+	if !strings.Contains(log, `"reason":"ami: authentication failed"`) {
+		t.Errorf("the log lacks the reason:\n%s", log)
+	}
+	if n := strings.Count(log, `"msg":"ready"`); n != 1 {
+		t.Errorf("%d ready lines, want 1 (when it came back):\n%s", n, log)
+	}
+	if strings.Contains(log, "request failed") {
+		t.Errorf("a readiness probe logged as a failed request:\n%s", log)
+	}
+}
+
 func TestOperationsRoutes(t *testing.T) {
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
@@ -62,7 +105,8 @@ func TestOperationsRoutes(t *testing.T) {
 	}{
 		{"/healthz", 200, "application/json; charset=utf-8", `{"status":"ok"}`},
 		{"/metrics", 200, "text/plain; version=0.0.4", "amigate_ami_connected 1"},
-		{"/openapi.yaml", 200, "application/yaml; charset=utf-8", "swagger: \"2.0\""},
+		{"/openapi.yaml", 200, "application/yaml; charset=utf-8", "openapi: 3.1.0"},
+		{"/openapi.json", 200, "application/json; charset=utf-8", `"openapi":"3.1.0"`},
 		{"/swagger/index.html", 200, "text/html; charset=utf-8", `url: "\/openapi.yaml"`},
 		{"/swagger", 301, "", ""},
 		{"/swagger/doc.json", 301, "", ""},
@@ -202,5 +246,47 @@ func TestObserve(t *testing.T) {
 		if !strings.Contains(log, good) {
 			t.Fatalf("the log lacks %s:\n%s", good, log)
 		}
+	}
+}
+
+// TestSpecProblemExamples: every error response of the spec is
+// problem+json with an example whose type is a kind the handlers answer
+// and whose status is the response's.
+func TestSpecProblemExamples(t *testing.T) {
+	type media struct {
+		Example *Problem `yaml:"example"`
+	}
+	var spec struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Content map[string]media `yaml:"content"`
+			} `yaml:"responses"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(api.Spec, &spec); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for p, ops := range spec.Paths {
+		for m, op := range ops {
+			for code, r := range op.Responses {
+				if code < "400" || r.Content == nil {
+					continue
+				}
+				mt, ok := r.Content["application/problem+json"]
+				if !ok || len(r.Content) != 1 || mt.Example == nil {
+					t.Errorf("%s %s %s: content %v, want one problem+json with an example", m, p, code, r.Content)
+					continue
+				}
+				kind, ok := strings.CutPrefix(mt.Example.Type, ProblemTypeBase)
+				if !ok || !slices.Contains(ProblemKinds, kind) || strconv.Itoa(mt.Example.Status) != code {
+					t.Errorf("%s %s %s: example type %q status %d", m, p, code, mt.Example.Type, mt.Example.Status)
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no error responses in the spec")
 	}
 }

@@ -16,10 +16,11 @@ import (
 )
 
 // Problem is an error response (RFC 9457, application/problem+json). Type
-// is always about:blank: the status says what kind of problem it is, detail
-// says this occurrence's specifics.
+// names the kind of problem (one URI per kind, see docs/problems.md), so a
+// program can branch on it; detail says this occurrence's specifics.
 type Problem struct {
-	Type      string         `json:"type" example:"about:blank"`
+	// Type is the problem kind's URI: `ProblemTypeBase` + kind.
+	Type      string         `json:"type" example:"https://github.com/amigate/amigate/blob/main/docs/problems.md#invalid-request"`
 	Title     string         `json:"title" example:"Unprocessable Entity"`
 	Status    int            `json:"status" example:"422"`
 	Detail    string         `json:"detail,omitempty" example:"the request has invalid fields"`
@@ -31,12 +32,16 @@ type Problem struct {
 type ProblemField struct {
 	Field   string `json:"field" example:"to"`
 	Message string `json:"message" example:"is required"`
+	// Rule names the dial rule that refused a number: format, number,
+	// type, country, prefix, pattern or length.
+	Rule string `json:"rule,omitempty" example:"type" enums:"format,number,type,country,prefix,pattern,length"`
 } //	@name	ProblemField
 
 // httpError is an error the handlers raise themselves, with its status and
 // the text the client may see.
 type httpError struct {
 	status int
+	kind   string // the problem kind; empty: by status and cause
 	detail string
 	fields []ProblemField
 	header http.Header // extra response headers (WWW-Authenticate)
@@ -76,13 +81,17 @@ func (s *server) handleError(err error, c echo.Context) {
 			c.Response().Header().Add(k, v)
 		}
 	}
-	p.Type = "about:blank"
+	if p.Type == "" {
+		p.Type = kindOf(err, p)
+	}
+	p.Type = ProblemTypeBase + p.Type
 	p.Title = http.StatusText(p.Status)
 	if p.Status == statusClientClosed {
 		p.Title = "Client Closed Request"
 	}
 	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
-	if p.Status >= 500 {
+	// Readiness failures are logged by readyz when they change, not per probe.
+	if p.Status >= 500 && p.Type != ProblemTypeBase+kindNotReady {
 		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "request failed",
 			slog.String("request_id", p.RequestID), slog.String("route", c.Path()),
 			slog.Int("status", p.Status), slog.String("error", err.Error()))
@@ -104,7 +113,7 @@ func (s *server) problem(err error) (Problem, http.Header) {
 	)
 	switch {
 	case errors.As(err, &he):
-		return Problem{Status: he.status, Detail: he.detail, Errors: he.fields}, he.header
+		return Problem{Type: he.kind, Status: he.status, Detail: he.detail, Errors: he.fields}, he.header
 	case errors.As(err, &mbe):
 		return Problem{Status: http.StatusRequestEntityTooLarge,
 			Detail: "request body larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes"}, nil
@@ -112,19 +121,19 @@ func (s *server) problem(err error) (Problem, http.Header) {
 		return Problem{Status: http.StatusUnprocessableEntity, Detail: "the request has invalid fields",
 			Errors: validationFields(ve)}, nil
 	case errors.Is(err, amigate.ErrInvalid):
-		p := Problem{Status: http.StatusUnprocessableEntity, Detail: err.Error(), Errors: fieldErrors(err)}
+		p := Problem{Status: http.StatusUnprocessableEntity, Detail: detail(err), Errors: fieldErrors(err)}
 		if len(p.Errors) > 0 {
 			p.Detail = "the request has invalid fields"
 		}
 		return p, nil
 	case errors.Is(err, amigate.ErrNotFound):
-		return Problem{Status: http.StatusNotFound, Detail: err.Error()}, nil
+		return Problem{Status: http.StatusNotFound, Detail: detail(err)}, nil
 	case errors.Is(err, amigate.ErrConflict):
-		return Problem{Status: http.StatusConflict, Detail: err.Error()}, nil
+		return Problem{Status: http.StatusConflict, Detail: detail(err)}, nil
 	case errors.Is(err, amigate.ErrForbidden):
-		return Problem{Status: http.StatusForbidden, Detail: err.Error()}, nil
+		return Problem{Status: http.StatusForbidden, Detail: detail(err)}, nil
 	case errors.Is(err, amigate.ErrPBXRefused):
-		return Problem{Status: http.StatusBadGateway, Detail: err.Error()}, nil
+		return Problem{Status: http.StatusBadGateway, Detail: detail(err)}, nil
 	case errors.Is(err, amigate.ErrUnavailable):
 		h := http.Header{}
 		h.Set("Retry-After", strconv.Itoa(int((s.o.RetryAfter+999e6)/1e9)))
@@ -145,6 +154,16 @@ func (s *server) problem(err error) (Problem, http.Header) {
 	return Problem{Status: http.StatusInternalServerError, Detail: "internal error"}, nil
 }
 
+// detail is the client's text of a domain error: an *amigate.Error's own
+// detail, without the package prefixes and sentinel text of its chain.
+func detail(err error) string {
+	var de *amigate.Error
+	if errors.As(err, &de) {
+		return de.Detail
+	}
+	return err.Error()
+}
+
 // fieldErrors collects every *amigate.FieldError in err's tree, so that a
 // service may return several at once with errors.Join.
 func fieldErrors(err error) []ProblemField {
@@ -154,7 +173,7 @@ func fieldErrors(err error) []ProblemField {
 		switch x := err.(type) {
 		case nil:
 		case *amigate.FieldError:
-			out = append(out, ProblemField{Field: x.Field, Message: x.Message})
+			out = append(out, ProblemField{Field: x.Field, Message: x.Message, Rule: x.Rule})
 		case interface{ Unwrap() []error }:
 			for _, e := range x.Unwrap() {
 				walk(e)
@@ -172,7 +191,7 @@ func fieldErrors(err error) []ProblemField {
 func writeJSON(c echo.Context, status int, mime string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil { // only domain types are encoded: a bug, not input
-		b, status, mime = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`), 500, mimeProblem
+		b, status, mime = []byte(`{"type":"`+ProblemTypeBase+kindInternal+`","title":"Internal Server Error","status":500}`), 500, mimeProblem
 	}
 	b = append(b, '\n')
 	h := c.Response().Header()

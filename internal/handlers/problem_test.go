@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -32,10 +33,10 @@ func TestErrorMapping(t *testing.T) {
 			"idempotency key reused with another body: conflict", [2]string{}, nil, false, ""},
 		{"invalid", fmt.Errorf("dial rules: %w", amigate.ErrInvalid), 422, "dial rules: invalid input", [2]string{}, nil, false, ""},
 		{"field error", fmt.Errorf("dial: %w", &amigate.FieldError{Field: "to", Message: "premium numbers are not allowed"}), 422,
-			"the request has invalid fields", [2]string{}, []ProblemField{{"to", "premium numbers are not allowed"}}, false, ""},
+			"the request has invalid fields", [2]string{}, []ProblemField{{Field: "to", Message: "premium numbers are not allowed"}}, false, ""},
 		{"joined field errors", errors.Join(&amigate.FieldError{Field: "from", Message: "not an agent"},
 			&amigate.FieldError{Field: "to", Message: "denied prefix"}), 422,
-			"the request has invalid fields", [2]string{}, []ProblemField{{"from", "not an agent"}, {"to", "denied prefix"}}, false, ""},
+			"the request has invalid fields", [2]string{}, []ProblemField{{Field: "from", Message: "not an agent"}, {Field: "to", Message: "denied prefix"}}, false, ""},
 		{"forbidden", fmt.Errorf("extension 101: %w", amigate.ErrForbidden), 403, "extension 101: forbidden", [2]string{}, nil, false, ""},
 		{"refused", fmt.Errorf("%w: Extension does not exist.", amigate.ErrPBXRefused), 502,
 			"asterisk refused the action: Extension does not exist.", [2]string{}, nil, true, ""},
@@ -132,5 +133,61 @@ func TestRecover(t *testing.T) {
 	}
 	if rec := f.do(t, request{Method: "GET", Path: "/healthz"}); rec.Code != 200 {
 		t.Fatalf("after a panic: healthz %d", rec.Code)
+	}
+}
+
+// TestProblemKinds: each kind of domain error has its own problem type,
+// and the detail is the error's own text for the client, without the
+// prefixes its callers wrapped it in.
+func TestProblemKinds(t *testing.T) {
+	tests := []struct {
+		name, kind, detail string
+		err                error
+	}{
+		{"not answered", kindNotAnswered, `call "c1" is ringing, not answered`,
+			fmt.Errorf("control: %w", amigate.Errorf(amigate.ErrNotAnswered, "call %q is ringing, not answered", "c1"))},
+		{"ended", kindCallEnded, `call "c1" has ended`, amigate.Errorf(amigate.ErrCallEnded, "call %q has ended", "c1")},
+		{"key reused", kindKeyReused, "the key was used", amigate.Errorf(amigate.ErrKeyReused, "the key was used")},
+		{"configured", kindConfigured, "from configuration",
+			fmt.Errorf("webhooks: %w", amigate.Errorf(amigate.ErrConfigured, "from configuration"))},
+		{"plain conflict", kindConflict, "busy", amigate.Errorf(amigate.ErrConflict, "busy")},
+		{"not found", kindNotFound, `webhook subscription "x" not found`,
+			fmt.Errorf("webhooks: %w", amigate.Errorf(amigate.ErrNotFound, "webhook subscription %q not found", "x"))},
+		{"dial denied", kindDialDenied, "the request has invalid fields",
+			&amigate.FieldError{Field: "to", Message: "is a premium-rate number", Rule: "type"}},
+		{"other field", kindInvalid, "the request has invalid fields", &amigate.FieldError{Field: "from", Message: "bad"}},
+		{"refused", kindAsteriskRefused, "asterisk refused the action: No such channel", fmt.Errorf("%w: No such channel", amigate.ErrPBXRefused)},
+		{"unavailable", kindAsteriskDown, "asterisk is not connected; retry later", amigate.ErrUnavailable},
+		{"asterisk timeout", kindAsteriskTimeout, "asterisk did not answer in time", amigate.ErrTimeout},
+		{"timeout", kindTimeout, "the request timed out", context.DeadlineExceeded},
+		{"internal", kindInternal, "internal error", errors.New("boom")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, Options{})
+			f.calls.GetFn = func(context.Context, string) (amigate.Call, error) { return amigate.Call{}, tt.err }
+			rec := f.do(t, request{Method: "GET", Path: "/v1/calls/c1", Token: token(t, "calls:read", "")})
+			p := problemOf(t, rec)
+			if p.Type != ProblemTypeBase+tt.kind {
+				t.Errorf("got type %q, want kind %s", p.Type, tt.kind)
+			}
+			if p.Detail != tt.detail {
+				t.Errorf("got detail %q, want %q", p.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+// TestProblemKindsDocumented: every kind has its heading in
+// docs/problems.md, which the type URIs point at.
+func TestProblemKindsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/problems.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ProblemKinds {
+		if !strings.Contains(string(b), "\n## "+k+"\n") {
+			t.Errorf("docs/problems.md has no heading for %s", k)
+		}
 	}
 }

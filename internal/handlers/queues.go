@@ -109,7 +109,7 @@ func (s *server) pauseMember(c echo.Context) error {
 	}
 	if ext := claimsOf(c).Ext; ext != "" {
 		if !s.o.Devices.Owns(ext, req.Interface) {
-			return errStatus(http.StatusForbidden, "the token of extension "+ext+" may only pause its own devices: "+strings.Join(s.o.Devices.Interfaces(ext), ", "))
+			return &httpError{status: http.StatusForbidden, kind: kindExtension, detail: "the token of extension " + ext + " may only pause its own devices: " + strings.Join(s.o.Devices.Interfaces(ext), ", ")}
 		}
 	}
 	ctx, cancel := s.call(c)

@@ -52,6 +52,7 @@ func (s *streams) acquire(subject string) (release func(), err error) {
 
 func (s *streams) refuse(status int, detail string) error {
 	e := errStatus(status, detail)
+	e.kind = kindTooManyStreams
 	e.header = http.Header{"Retry-After": []string{s.retryAfter}}
 	return e
 }

@@ -138,7 +138,7 @@ func (s *server) authenticateStream(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		claims, ok := s.tickets.redeem(id)
 		if !ok {
-			return unauthorized(`Bearer realm="amigate", error="invalid_token"`,
+			return unauthorized(kindTokenInvalid, `Bearer realm="amigate", error="invalid_token", error_description="the stream ticket is unknown, used or expired"`,
 				"the stream ticket is unknown, used or expired; get a new one with POST /v1/events/tickets")
 		}
 		c.Set(claimsKey, claims)

@@ -26,6 +26,7 @@ var ruleMessages = map[string]string{
 	"required":   "is required",
 	"ext":        "must be an extension: letters, digits and _ * # + -",
 	"phone":      "must be a phone number: 2 to 20 digits, an optional leading +, spaces, dashes, dots and parentheses",
+	"ext|phone":  "must be an extension or a phone number",
 	"varname":    "must be a variable name: " + chanvar.Form,
 	"safetext":   "must be UTF-8 text without control characters",
 	"id":         "must be 1 to 200 characters among letters, digits and . _ : @ + = -",

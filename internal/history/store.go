@@ -179,7 +179,7 @@ func (s *Store) Get(ctx context.Context, id string) (amigate.Call, error) {
 	var body []byte
 	err := s.db.QueryRowContext(ctx, `SELECT body FROM calls WHERE id = ?`, id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return amigate.Call{}, fmt.Errorf("history: call %q: %w", id, amigate.ErrNotFound)
+		return amigate.Call{}, amigate.Errorf(amigate.ErrNotFound, "call %q not found", id)
 	}
 	if err != nil {
 		return amigate.Call{}, fmt.Errorf("history: get call %q: %w", id, err)

@@ -304,10 +304,17 @@ func TestTransfers(t *testing.T) {
 
 // slowTalk is the recorded office at 1/100 speed, with talk times long
 // enough for a transfer or hangup to happen first however busy the machine:
-// a minute, longer than any wait of the tests.
+// a minute, longer than any wait of the tests. Nothing gives up ringing on
+// its own either: on a busy machine a 20 ms ring can outlast the scaled
+// 300 ms dial or 150 ms queue timeout and turn the answered call the test
+// wants into a no-answer.
 func slowTalk() Office {
 	o := DefaultOffice().Scaled(scale)
 	o.AgentTalk, o.CustomerTalk = time.Minute, time.Minute
+	o.DialTimeout, o.OriginateTimeout = time.Minute, time.Minute
+	for i := range o.Queues {
+		o.Queues[i].Timeout = time.Minute
+	}
 	return o
 }
 

@@ -124,10 +124,16 @@ func (m Member) context() string {
 // iface is the member's interface, as QueueStatus and the events name it.
 func (m Member) iface() string {
 	if m.FreePBX {
-		return "Local/" + m.Exten + "@from-queue/n"
+		return m.device() + "/n"
 	}
-	return "Local/" + m.Exten + "@phones"
+	return m.device()
 }
+
+// device is the device whose state is the member's: Asterisk's Local
+// channel driver drops the dial options, so Local/<ext>@from-queue/n is in
+// use while a Local/<ext>@from-queue channel lives (DeviceStateChange
+// names Local/<ext>@from-queue, freepbx_queue.txt).
+func (m Member) device() string { return "Local/" + m.Exten + "@" + m.context() }
 
 // DefaultOffice returns the recorded office with its recorded delays.
 func DefaultOffice() Office {

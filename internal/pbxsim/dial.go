@@ -110,6 +110,12 @@ func (t *thread) dial(dest string, transfer bool) bool {
 			p.varsetLocked(c, "RINGTIME", "")
 			p.varsetLocked(c, "RINGTIME_MS", "")
 			p.ringingLocked(c)
+			if c.half == 2 && c.context == "from-queue" {
+				// A FreePBX member's Local device is in use once its
+				// ;1 rings, and its queues say so (freepbx_queue.txt).
+				p.deviceStateLocked(c.device, "INUSE")
+				p.memberStatusLocked(c.device)
+			}
 			p.dialEventLocked("DialState", c, one, "DialStatus", "RINGING")
 		}
 		if status != "" {

@@ -38,3 +38,59 @@ func TestFreePBXQueue(t *testing.T) {
 		t.Fatal("no AgentConnect for the member")
 	}
 }
+
+// TestFreePBXMemberInUse: a FreePBX member's device is Local/<ext>@from-queue
+// (the interface without /n): while its chain lives, QueueMemberStatus for
+// the fpq interface says in use (Status 2), as recorded, and a second
+// caller is not offered to the busy member; at the hang-up it is free again.
+func TestFreePBXMemberInUse(t *testing.T) {
+	o := DefaultOffice().Scaled(scale)
+	o.Queues = append(o.Queues, Queue{Name: "fpq", Timeout: o.DialTimeout, Retry: o.DialTimeout,
+		Members: []Member{{Exten: "101", Name: "Agent 101", FreePBX: true}}})
+	o.DIDs = append(o.DIDs, DID{Exten: "5550300", Queue: "fpq"})
+	p := New(Config{Office: o})
+	t.Cleanup(func() { p.Close() })
+	addr, err := p.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := login(t, addr, "crm", "crmsecret", "on")
+	if _, err := p.IncomingCall(context.Background(), Incoming{DID: "5550300", From: "79005550001"}); err != nil {
+		t.Fatal(err)
+	}
+	const iface = "Local/101@from-queue/n"
+	dev, ok := c.waitEvent(10*time.Second, "DeviceStateChange", "Device", "Local/101@from-queue", "State", "INUSE")
+	if !ok {
+		t.Fatal("no DeviceStateChange Local/101@from-queue INUSE")
+	}
+	busy, ok := c.waitEventAfter(10*time.Second, dev, "QueueMemberStatus", "Queue", "fpq", "Interface", iface)
+	if !ok || busy.Get("Status") != "2" {
+		t.Fatalf("QueueMemberStatus after the member's device went in use: %v", busy.Fields)
+	}
+	connect, ok := c.waitEvent(10*time.Second, "AgentConnect", "Queue", "fpq", "Interface", iface)
+	if !ok {
+		t.Fatal("no AgentConnect for the member")
+	}
+	p.mu.Lock()
+	inUse := p.memberStatus(p.queues["fpq"].members[0])
+	p.mu.Unlock()
+	if inUse != 2 {
+		t.Fatalf("member status during the call = %d, want 2 (in use)", inUse)
+	}
+	// A second caller waits: the only member is busy, so it is not rung
+	// again; the first call ends (AgentTalk) and only then is it offered.
+	if _, err := p.IncomingCall(context.Background(), Incoming{DID: "5550300", From: "79005550002"}); err != nil {
+		t.Fatal(err)
+	}
+	complete, ok := c.waitEventAfter(30*time.Second, connect, "AgentComplete", "Queue", "fpq", "Interface", iface)
+	if !ok {
+		t.Fatal("the first call never completed")
+	}
+	next, ok := c.waitEventAfter(30*time.Second, connect, "AgentCalled", "Queue", "fpq", "Interface", iface)
+	if !ok {
+		t.Fatal("the second caller was never offered to the member")
+	}
+	if after, ok := c.waitEventAfter(30*time.Second, complete, "AgentCalled", "Queue", "fpq", "Interface", iface); !ok || after.String() != next.String() {
+		t.Fatalf("the busy member was rung again (AgentCalled %v) before its call completed (%v)", next.Fields, complete.Fields)
+	}
+}

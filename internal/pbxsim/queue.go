@@ -18,7 +18,8 @@ type queueState struct {
 
 type memberState struct {
 	Member
-	iface      string
+	iface      string // the interface the queue knows it by
+	device     string // the device whose use is counted in PBX.devUse
 	paused     bool
 	reason     string
 	callsTaken int
@@ -36,14 +37,14 @@ type queueCaller struct {
 func newQueueState(q Queue, login int64) *queueState {
 	s := &queueState{q: q}
 	for _, m := range q.Members {
-		s.members = append(s.members, &memberState{Member: m, iface: m.iface(), loginTime: login})
+		s.members = append(s.members, &memberState{Member: m, iface: m.iface(), device: m.device(), loginTime: login})
 	}
 	return s
 }
 
 // status is the member's device status: 1 not in use, 2 in use, 5 unavailable.
 func (p *PBX) memberStatus(m *memberState) int {
-	if p.devUse[m.iface] > 0 {
+	if p.devUse[m.device] > 0 {
 		return 2
 	}
 	return 1
@@ -55,7 +56,7 @@ func (p *PBX) memberStatusLocked(device string) {
 	for _, q := range p.office.Queues {
 		qs := p.queues[q.Name]
 		for _, m := range qs.members {
-			if m.iface != device {
+			if m.device != device {
 				continue
 			}
 			ev := p.event("QueueMemberStatus", "agent")
@@ -138,7 +139,7 @@ func (t *thread) queue(name string) bool {
 		var legs []*queueLeg
 		if !c.hangupReq && !c.dead {
 			for _, m := range qs.members {
-				if m.paused || p.devUse[m.iface] > 0 {
+				if m.paused || p.devUse[m.device] > 0 {
 					continue
 				}
 				one := t.dialLegLocked(m.Exten, m.context(), "AppQueue")

@@ -148,14 +148,14 @@ func (d *Dispatcher) Retry(ctx context.Context, id, eventID string) error {
 		return err
 	}
 	if !found {
-		return fmt.Errorf("webhooks: delivery of %q to %s: %w", eventID, id, amigate.ErrNotFound)
+		return amigate.Errorf(amigate.ErrNotFound, "no delivery of event %q to subscription %s", eventID, id)
 	}
 	if w := d.worker(id); w != nil && !rec.final() && w.wake(rec.Seq) {
 		return nil
 	}
 	raw, err := d.st.stream.GetMsg(ctx, rec.Seq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return fmt.Errorf("webhooks: event %q no longer retained: %w", eventID, amigate.ErrNotFound)
+		return amigate.Errorf(amigate.ErrNotFound, "event %q is no longer retained", eventID)
 	}
 	if err != nil {
 		return fmt.Errorf("webhooks: load event %q: %w", eventID, err)

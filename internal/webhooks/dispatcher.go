@@ -31,8 +31,6 @@ type Dispatcher struct {
 	closed        bool
 
 	storeErr atomic.Pointer[error] // last publish failure, for Ready
-
-	crashed bool // tests: Close without handing held events back, as after kill -9
 }
 
 // New opens the store (embedded nats-server with JetStream file storage
@@ -78,7 +76,11 @@ func New(ctx context.Context, cfg Config) (*Dispatcher, error) {
 // Close stops the workers and waits for them, flushes the store and shuts
 // the embedded server down. Events held by workers are handed back to the
 // store, to be delivered after a restart or by another instance.
-func (d *Dispatcher) Close(ctx context.Context) error {
+func (d *Dispatcher) Close(ctx context.Context) error { return d.close(ctx, true) }
+
+// close is Close; with handBack false the held events are left to the
+// store's redelivery after AckWait, as after a crash (kill -9).
+func (d *Dispatcher) close(ctx context.Context, handBack bool) error {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -96,7 +98,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		var wg sync.WaitGroup
 		for _, w := range workers {
 			wg.Add(1)
-			go func() { defer wg.Done(); w.stop() }()
+			go func() { defer wg.Done(); w.stop(handBack) }()
 		}
 		wg.Wait()
 		d.wg.Wait()

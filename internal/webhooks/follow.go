@@ -26,7 +26,7 @@ func (d *Dispatcher) Follow(ctx context.Context, lastEventID string, fn func(ami
 	if lastEventID != "" {
 		raw, err := d.st.stream.GetLastMsgForSubject(ctx, subjectPrefix+".*.*."+token(lastEventID))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return fmt.Errorf("webhooks: event %q not retained: %w", lastEventID, amigate.ErrNotFound)
+			return amigate.Errorf(amigate.ErrNotFound, "event %q is not retained", lastEventID)
 		}
 		if err != nil {
 			return fmt.Errorf("webhooks: find event %q: %w", lastEventID, err)

@@ -75,8 +75,7 @@ func TestOpenCallsAcrossRestart(t *testing.T) {
 	}
 	// Killed between storing and recording: c ended, d began.
 	storeOnly(t, d1, callEvent("c", amigate.EventCallEnded, 2), callEvent("d", amigate.EventCallRinging, 1))
-	d1.crashed = true
-	if err := d1.Close(context.Background()); err != nil {
+	if err := d1.close(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 

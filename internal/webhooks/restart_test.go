@@ -51,8 +51,7 @@ func TestRestartMidStream(t *testing.T) {
 			waitFor(t, "other calls delivered and call0 retried", 5*time.Second, func() bool {
 				return len(rcv.distinct()) >= 6 && m.count(OutcomeRetry) >= 2
 			})
-			d1.crashed = crash
-			if err := d1.Close(context.Background()); err != nil {
+			if err := d1.close(context.Background(), !crash); err != nil {
 				t.Fatal(err)
 			}
 

@@ -150,11 +150,11 @@ func (d *Dispatcher) records(ctx context.Context) ([]subRecord, error) {
 
 func (d *Dispatcher) record(ctx context.Context, id string) (subRecord, error) {
 	if !validID(id) {
-		return subRecord{}, fmt.Errorf("webhooks: subscription %q: %w", id, amigate.ErrNotFound)
+		return subRecord{}, amigate.Errorf(amigate.ErrNotFound, "webhook subscription %q not found", id)
 	}
 	e, err := d.st.subs.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return subRecord{}, fmt.Errorf("webhooks: subscription %q: %w", id, amigate.ErrNotFound)
+		return subRecord{}, amigate.Errorf(amigate.ErrNotFound, "webhook subscription %q not found", id)
 	}
 	if err != nil {
 		return subRecord{}, fmt.Errorf("webhooks: get subscription %s: %w", id, err)
@@ -202,7 +202,7 @@ func (d *Dispatcher) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	if rec.Source == sourceConfig {
-		return fmt.Errorf("webhooks: subscription %s comes from configuration: %w", id, amigate.ErrConflict)
+		return amigate.Errorf(amigate.ErrConfigured, "webhook subscription %s comes from configuration: change it there", id)
 	}
 	d.stopWorker(id)
 	return d.removeSub(ctx, id)

@@ -66,7 +66,7 @@ func (d *Dispatcher) startWorker(rec subRecord) {
 	d.mu.Lock()
 	if d.closed || d.workers[rec.ID] != nil {
 		d.mu.Unlock()
-		w.stop()
+		w.stop(true)
 		return
 	}
 	d.workers[rec.ID] = w
@@ -79,7 +79,7 @@ func (d *Dispatcher) stopWorker(id string) {
 	delete(d.workers, id)
 	d.mu.Unlock()
 	if w != nil {
-		w.stop()
+		w.stop(true)
 	}
 }
 

@@ -104,9 +104,9 @@ func newWorker(d *Dispatcher, rec subRecord, secrets string) (*worker, error) {
 	return w, nil
 }
 
-// stop ends consumption, waits for every goroutine and hands the events
-// still held back to the store for prompt redelivery.
-func (w *worker) stop() {
+// stop ends consumption, waits for every goroutine and, with handBack,
+// hands the events still held back to the store for prompt redelivery.
+func (w *worker) stop(handBack bool) {
 	w.cancel()
 	w.cc.Stop()
 	<-w.cc.Closed()
@@ -120,8 +120,8 @@ func (w *worker) stop() {
 	}
 	w.held, w.calls = map[uint64]*item{}, map[string][]*item{}
 	w.mu.Unlock()
-	if w.d.crashed {
-		return // tests: behave like a killed process
+	if !handBack {
+		return
 	}
 	for _, m := range msgs {
 		_ = m.Nak()

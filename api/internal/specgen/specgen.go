@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/swaggo/swag/gen"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/swaggo/swag/v2/gen"
 )
 
 // Generate parses the handlers under the module root and returns the spec
@@ -20,16 +22,17 @@ func Generate(root string) ([]byte, error) {
 	}
 	defer os.RemoveAll(tmp)
 	err = gen.New().Build(&gen.Config{
-		Debugger:        quiet{},
-		SearchDir:       filepath.Join(root, "internal", "handlers"),
-		MainAPIFile:     "doc.go",
-		OutputDir:       tmp,
-		OutputTypes:     []string{"yaml"},
-		ParseDependency: 1, // models only: the domain types in package amigate
-		ParseInternal:   true,
-		ParseGoList:     true,
-		Strict:          true,
-		PackagePrefix:   "github.com/amigate/amigate",
+		Debugger:            quiet{},
+		SearchDir:           filepath.Join(root, "internal", "handlers"),
+		MainAPIFile:         "doc.go",
+		OutputDir:           tmp,
+		OutputTypes:         []string{"yaml"},
+		ParseDependency:     1, // models only: the domain types in package amigate
+		ParseInternal:       true,
+		ParseGoList:         true,
+		Strict:              true,
+		GenerateOpenAPI3Doc: true,
+		PackagePrefix:       "github.com/amigate/amigate",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("specgen: %w", err)
@@ -38,7 +41,18 @@ func Generate(root string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("specgen: %w", err)
 	}
-	return b, nil
+	// What the annotations cannot say is added to the generated document
+	// here, so that the spec stays generated.
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("specgen: %w", err)
+	}
+	fixResponses(doc)
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("specgen: %w", err)
+	}
+	return out, nil
 }
 
 // quiet drops swag's progress messages.

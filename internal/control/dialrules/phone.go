@@ -134,6 +134,9 @@ func (p *phone) possible(num *phonenumbers.PhoneNumber) string {
 	}
 	switch phonenumbers.IsPossibleNumberWithReason(num) {
 	case phonenumbers.IS_POSSIBLE:
+		if ndd, ok := unstable(num); !ok {
+			return "is not a " + where + ": its national part starts with the national prefix " + ndd + " and would read as another number"
+		}
 		return ""
 	case phonenumbers.INVALID_COUNTRY_CODE:
 		return "has no valid country code"
@@ -145,6 +148,26 @@ func (p *phone) possible(num *phonenumbers.PhoneNumber) string {
 		return "is a local " + where + " without its area code"
 	}
 	return "has a length no " + where + " has"
+}
+
+// unstable reports whether num, written in E.164, reads back as itself
+// (ok), and the national prefix that can make it not. Read with its
+// country code, a number's national prefix is dropped: "+44 (0)20..." is
+// +4420.... A national part that itself starts with the prefix, which no
+// assigned number does, reads as a shorter number the second time
+// ("+440000000000" is +44000000000); such a number has no E.164 form a CRM
+// could match, and dialling it would reach something else.
+func unstable(num *phonenumbers.PhoneNumber) (ndd string, ok bool) {
+	ndd = phonenumbers.GetNddPrefixForRegion(phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode())), true)
+	if ndd == "" || !strings.HasPrefix(phonenumbers.GetNationalSignificantNumber(num), ndd) {
+		return "", true
+	}
+	back := &phonenumbers.PhoneNumber{}
+	if err := phonenumbers.ParseToNumber(e164(num), "", back); err != nil {
+		return ndd, false
+	}
+	return ndd, back.GetCountryCode() == num.GetCountryCode() && back.GetNationalNumber() == num.GetNationalNumber() &&
+		back.GetItalianLeadingZero() == num.GetItalianLeadingZero() && back.GetNumberOfLeadingZeros() == num.GetNumberOfLeadingZeros()
 }
 
 // e164 writes num as "+<country code><national number>".
@@ -213,7 +236,7 @@ func (r *Rules) E164(s string) string {
 		return ""
 	}
 	num, ok, err := r.phone.parse(n)
-	if !ok || err != nil || phonenumbers.IsPossibleNumberWithReason(num) != phonenumbers.IS_POSSIBLE {
+	if !ok || err != nil || r.phone.possible(num) != "" {
 		return ""
 	}
 	return e164(num)

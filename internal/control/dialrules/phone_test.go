@@ -69,6 +69,9 @@ func TestCheckRegions(t *testing.T) {
 		{region: "GB", in: "+49 30 123456", rule: RuleCountry, reason: "DE"},
 		{region: "GB", in: "+44 20", rule: RuleNumber, reason: "too short for a GB number"},
 		{region: "GB", in: "020 79", rule: RuleNumber, reason: "local GB number"},
+		// Its national part starts with the trunk prefix 0 again: read back
+		// from E.164 it would be another, shorter number (found by FuzzCheck).
+		{region: "GB", in: "+44 (0)00 0000 0000", rule: RuleNumber, reason: "national prefix 0"},
 
 		// Germany: 0 + area code, 00 abroad (denied by the default prefixes).
 		{region: "DE", in: "030 123456", dial: "030123456", e164: "+4930123456", display: "030 123456"},
@@ -131,6 +134,9 @@ func TestCheckWithoutRegion(t *testing.T) {
 		{in: "8 900 123 45 67", dial: "89001234567"},
 		{in: "+44 20 7946 0018", dial: "442079460018", e164: "+442079460018"},
 		{in: "+7 809 123 45 67", wantErr: ErrType},
+		// The trunk prefix typed after the country code is not dialled:
+		// what is dialled is the number E164 names (found by FuzzCheck).
+		{in: "+7 8 900 123 45 67", dial: "79001234567", e164: "+79001234567"},
 		{in: "+999 123", wantErr: ErrImpossible},
 		{cfg: Config{Format: FormatE164Plus}, in: "+7 (900) 123-45-67", dial: "+79001234567", e164: "+79001234567"},
 		{cfg: Config{Countries: []string{"RU"}}, in: "+44 20 7946 0018", wantErr: ErrCountry},
@@ -175,7 +181,8 @@ func TestE164(t *testing.T) {
 		{"DE", "030123456", "+4930123456"},
 		{"DE", "004930123456", "+4930123456"},
 		{"", "+79005550001", "+79005550001"},
-		{"", "79005550001", ""}, // no home region: cannot tell
+		{"", "79005550001", ""},           // no home region: cannot tell
+		{"GB", "+44 (0)00 0000 0000", ""}, // +440000000000 would read back as +44000000000: no E.164 to match by
 	}
 	for _, tt := range tests {
 		t.Run(tt.region+" "+tt.in, func(t *testing.T) {
@@ -200,5 +207,29 @@ func BenchmarkE164(b *testing.B) {
 		if r.E164("79005550001") == "" {
 			b.Fatal("not parsed")
 		}
+	}
+}
+
+// TestMetadataLoadsOnce: reading a number allocates what one parse does,
+// not libphonenumber's metadata (tens of thousands of allocations), which
+// loads once per process.
+func TestMetadataLoadsOnce(t *testing.T) {
+	r, err := Compile(Config{Region: "RU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Check("+7 (900) 123-45-67"); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := r.Check("+7 (900) 123-45-67"); err != nil {
+			t.Fatal(err)
+		}
+		if r.E164("8 (900) 555-00-01") == "" {
+			t.Fatal("no E.164")
+		}
+	})
+	if allocs > 400 {
+		t.Fatalf("Check and E164 allocate %.0f times: is the metadata loaded per call?", allocs)
 	}
 }

@@ -264,9 +264,13 @@ func (r *Rules) Check(s string) (Number, error) {
 		}
 		out = Number{E164: e164(num), Display: r.phone.display(num, shown)}
 		if r.phone.region != "" {
-			// Without a home region the prefix rules see the number as
-			// typed, "+" included, as they always have.
 			n = dial
+		} else {
+			// Without a home region the prefix rules see the number in
+			// E.164, "+" included, as typed numbers with "+" always were:
+			// the number the library read ("+7 8 900..." is +7900...), so
+			// that what is dialled is what E164 says.
+			n = out.E164
 		}
 	}
 	dial, err := r.apply(n)
@@ -323,14 +327,14 @@ func (r *Rules) apply(number string) (string, error) {
 	return number, nil
 }
 
-// Denied reports whether number starts with a denied prefix. Call control
+// Denied returns the denied prefix number starts with, or "". Call control
 // also checks transfer targets with it: a transfer context usually reaches
 // the outside world too.
-func (r *Rules) Denied(number string) bool {
+func (r *Rules) Denied(number string) string {
 	for _, p := range r.deny {
 		if strings.HasPrefix(number, p) {
-			return true
+			return p
 		}
 	}
-	return false
+	return ""
 }
