@@ -78,19 +78,20 @@ func TestFreePBXMemberInUse(t *testing.T) {
 		t.Fatalf("member status during the call = %d, want 2 (in use)", inUse)
 	}
 	// A second caller waits: the only member is busy, so it is not rung
-	// again; the first call ends (AgentTalk) and only then is it offered.
+	// again until its chain (the from-queue ;2 holds the device) hung up.
 	if _, err := p.IncomingCall(context.Background(), Incoming{DID: "5550300", From: "79005550002"}); err != nil {
 		t.Fatal(err)
 	}
-	complete, ok := c.waitEventAfter(30*time.Second, connect, "AgentComplete", "Queue", "fpq", "Interface", iface)
+	chain := strings.TrimSuffix(connect.Get("DestChannel"), ";1") + ";2"
+	freed, ok := c.waitEventAfter(30*time.Second, connect, "Hangup", "Channel", chain)
 	if !ok {
-		t.Fatal("the first call never completed")
+		t.Fatalf("the member's chain %s never hung up", chain)
 	}
 	next, ok := c.waitEventAfter(30*time.Second, connect, "AgentCalled", "Queue", "fpq", "Interface", iface)
 	if !ok {
 		t.Fatal("the second caller was never offered to the member")
 	}
-	if after, ok := c.waitEventAfter(30*time.Second, complete, "AgentCalled", "Queue", "fpq", "Interface", iface); !ok || after.String() != next.String() {
-		t.Fatalf("the busy member was rung again (AgentCalled %v) before its call completed (%v)", next.Fields, complete.Fields)
+	if after, ok := c.waitEventAfter(30*time.Second, freed, "AgentCalled", "Queue", "fpq", "Interface", iface); !ok || after.String() != next.String() {
+		t.Fatalf("the busy member was rung again (AgentCalled %v) before its device was free (%v)", next.Fields, freed.Fields)
 	}
 }

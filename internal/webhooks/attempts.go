@@ -50,10 +50,12 @@ func (w *worker) run(it *item) {
 			w.finish(it, true)
 			return
 		}
-		w.d.cfg.Metrics.DeliveryDone(OutcomeRetry, 0)
 		next := now.Add(delay).UTC()
 		r.NextRetryAt = &next
 		w.save(r)
+		// Counted once the attempt is on record: a retry the metric shows
+		// is one a restart continues from.
+		w.d.cfg.Metrics.DeliveryDone(OutcomeRetry, 0)
 		w.d.cfg.Logger.Info("webhooks: delivery failed, will retry", "subscription", w.id, "event", r.EventID, "attempt", r.Attempts, "in", delay, "err", a.err)
 	}
 }

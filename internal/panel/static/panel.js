@@ -22,6 +22,9 @@ const S = {
   // Time from an event's occurrence to the DOM showing it, in ms: read by
   // the browser tests and by anyone measuring in the console.
   latencies: [],
+  // Time from an event's occurrence to its arrival on the stream, in ms:
+  // the service's share of the above.
+  arrivals: [],
 };
 window.amigatePanel = S;
 
@@ -235,6 +238,8 @@ function onEvent(msg) {
   let ev;
   try { ev = JSON.parse(msg.data); } catch { return; }
   if (msg.lastEventId) S.lastId = msg.lastEventId;
+  S.arrivals.push(Date.now() - Date.parse(ev.occurred_at));
+  if (S.arrivals.length > 2000) S.arrivals.splice(0, S.arrivals.length - 2000);
   if (S.pending) S.pending.push(ev);
   apply(ev);
   (S.latencyQueue ||= []).push(ev);
