@@ -66,6 +66,10 @@ type Call struct {
 	EndInferred bool            `json:"end_inferred,omitempty"`
 	Channels    []Channel       `json:"channels"`
 	Metadata    json.RawMessage `json:"metadata,omitempty" swaggertype:"object"`
+	// Campaign is the id of the campaign that placed the call, and
+	// Contact the index of its contact (GET /v1/campaigns/{id}/contacts).
+	Campaign string `json:"campaign,omitempty"`
+	Contact  *int   `json:"contact,omitempty"`
 }
 
 // Party is the customer side of a call.

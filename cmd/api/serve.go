@@ -184,9 +184,18 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	})
 
 	svc := control.New(controlCfg, client, tracker)
+	calls := callsAPI{Service: svc, history: history.NewService(tracker, histDB, customerNormalizer(cfg))}
+	var dialer handlers.Campaigns // nil: no /v1/campaigns routes
+	if cfg.CampaignsOn() {
+		if dialer, err = startCampaigns(ctx, cfg.Campaign, store, svc, calls, client, loop, log, add); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	streamsDone := make(chan struct{})
 	e := handlers.New(handlers.Deps{
-		Calls:       callsAPI{Service: svc, history: history.NewService(tracker, histDB, customerNormalizer(cfg))},
+		Calls:       calls,
+		Campaigns:   dialer,
 		Queues:      svc,
 		Webhooks:    store,
 		Agents:      svc.Agents(agents),

@@ -111,6 +111,7 @@ func controlConfig(cfg config.Config, devices *agent.Devices) (control.Config, e
 	c.Devices = devices
 	c.DialContext = cfg.Dial.Context
 	c.TransferContext = cfg.Dial.TransferContext
+	c.CampaignContext = cfg.Dial.CampaignContext
 	vars, err := chanvar.New(cfg.Dial.VariablePattern)
 	if err != nil {
 		return c, fmt.Errorf("AMIGATE_DIAL_VARIABLE_PATTERN: %w", err)

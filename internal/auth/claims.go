@@ -10,13 +10,15 @@ import (
 
 // Scopes a token may carry.
 const (
-	ScopeCallsRead     = "calls:read"
-	ScopeCallsWrite    = "calls:write"
-	ScopeQueuesRead    = "queues:read"
-	ScopeQueuesWrite   = "queues:write"
-	ScopeWebhooksAdmin = "webhooks:admin"
-	ScopeAgentsRead    = "agents:read"
-	ScopeAgentsWrite   = "agents:write"
+	ScopeCallsRead      = "calls:read"
+	ScopeCallsWrite     = "calls:write"
+	ScopeQueuesRead     = "queues:read"
+	ScopeQueuesWrite    = "queues:write"
+	ScopeWebhooksAdmin  = "webhooks:admin"
+	ScopeAgentsRead     = "agents:read"
+	ScopeAgentsWrite    = "agents:write"
+	ScopeCampaignsRead  = "campaigns:read"
+	ScopeCampaignsWrite = "campaigns:write"
 )
 
 // Claims is what a verified token grants.

@@ -18,7 +18,7 @@ var (
 )
 
 // Scopes lists every scope the API knows, in the order of api.md.
-var Scopes = []string{ScopeCallsRead, ScopeCallsWrite, ScopeQueuesRead, ScopeQueuesWrite, ScopeWebhooksAdmin, ScopeAgentsRead, ScopeAgentsWrite}
+var Scopes = []string{ScopeCallsRead, ScopeCallsWrite, ScopeQueuesRead, ScopeQueuesWrite, ScopeWebhooksAdmin, ScopeAgentsRead, ScopeAgentsWrite, ScopeCampaignsRead, ScopeCampaignsWrite}
 
 // MintParams describes a token to mint.
 type MintParams struct {

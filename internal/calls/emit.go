@@ -129,6 +129,14 @@ func (c *call) disposition() string {
 		case 3:
 			return amigate.DispositionNoAnswer
 		}
+		// A generic failure (the originated Local channel hung up): the
+		// dial its other half made says why.
+		switch c.dialStatus {
+		case "BUSY":
+			return amigate.DispositionBusy
+		case "NOANSWER":
+			return amigate.DispositionNoAnswer
+		}
 		return amigate.DispositionFailed
 	}
 	switch c.dialStatus {

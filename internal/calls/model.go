@@ -61,6 +61,10 @@ type call struct {
 	did          string
 	state        string
 	metadata     json.RawMessage
+	// campaign and contact name the campaign attempt that originated the
+	// call (Expect), so that its events open the contact's card.
+	campaign string
+	contact  *int
 
 	started  time.Time
 	answerAt time.Time
@@ -153,6 +157,8 @@ func (c *call) snapshot(now time.Time) amigate.Call {
 		DID:       c.did,
 		StartedAt: c.started,
 		Metadata:  c.metadata,
+		Campaign:  c.campaign,
+		Contact:   c.contact,
 		Channels:  make([]amigate.Channel, len(c.channels)),
 	}
 	if len(c.linkedids) > 0 {

@@ -79,6 +79,8 @@ func (t *Tracker) Expect(c amigate.Call, actionID string) {
 		queue:      c.Queue,
 		did:        c.DID,
 		metadata:   c.Metadata,
+		campaign:   c.Campaign,
+		contact:    c.Contact,
 		started:    c.StartedAt,
 		failReason: -1,
 		actionID:   keep(actionID),

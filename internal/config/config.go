@@ -37,6 +37,7 @@ type Config struct {
 	Webhooks Webhooks
 	Store    Store
 	History  History
+	Campaign Campaign
 }
 
 // HTTP is the API server.
@@ -102,6 +103,7 @@ type Dial struct {
 	AgentChannels    []string // device templates; see package agent
 	Context          string
 	TransferContext  string
+	CampaignContext  string // where a campaign's answered customer reaches its target queue
 	ExtensionPattern string
 	VariablePattern  string   // RE2 pattern a request's channel variable name must match whole; see package chanvar
 	Allow            []string // RE2 patterns a rewritten number must match as a whole
@@ -176,6 +178,31 @@ type History struct {
 	Retention time.Duration
 }
 
+// Campaign is the outbound dialer.
+type Campaign struct {
+	// Enabled is "auto" (on with the embedded store, off with
+	// AMIGATE_NATS_URL: instances sharing one NATS would each dial the
+	// same campaigns), "true" or "false".
+	Enabled string
+	// Tick is how often the dialer collects outcomes and starts calls.
+	Tick time.Duration
+	// ResolveTimeout is how long an attempt that neither the PBX nor the
+	// call history knows is looked for (while connected) before it ends
+	// as unknown, never dialled again.
+	ResolveTimeout time.Duration
+}
+
+// CampaignsOn reports whether this instance runs the outbound dialer.
+func (c Config) CampaignsOn() bool {
+	switch c.Campaign.Enabled {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return c.Store.NATSURL == ""
+}
+
 // Store is where call events wait for delivery.
 type Store struct {
 	DataDir string
@@ -211,6 +238,7 @@ func Defaults() Config {
 		Dial: Dial{
 			AgentChannels:    []string{agent.DefaultTemplate},
 			Context:          "from-internal",
+			CampaignContext:  "amigate-campaign",
 			ExtensionPattern: agent.DefaultPattern,
 			VariablePattern:  chanvar.DefaultPattern,
 			Deny:             []string{"00", "810", "8809"},
@@ -232,6 +260,7 @@ func Defaults() Config {
 		Webhooks: Webhooks{Timeout: 10 * time.Second},
 		Store:    Store{DataDir: "./data"},
 		History:  History{Retention: 30 * 24 * time.Hour},
+		Campaign: Campaign{Enabled: "auto", Tick: time.Second, ResolveTimeout: 2 * time.Minute},
 	}
 }
 
@@ -251,6 +280,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("dial_agent_channel", strings.Join(c.Dial.AgentChannels, ",")),
 		slog.String("dial_context", c.Dial.Context),
 		slog.String("transfer_context", c.Dial.TransferContext),
+		slog.String("campaign_context", c.Dial.CampaignContext),
 		slog.String("phone_region", c.Phone.Region),
 		slog.String("phone_dial_format", c.Phone.DialFormat),
 		slog.Int("webhook_subscriptions", len(c.Webhooks.All())),

@@ -51,6 +51,7 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_DIAL_AGENT_CHANNEL", Path: "dial.agent_channel", val: &listValue{p: &c.Dial.AgentChannels, sep: ","}},
 		{Env: "AMIGATE_DIAL_CONTEXT", Path: "dial.context", val: (*stringValue)(&c.Dial.Context)},
 		{Env: "AMIGATE_TRANSFER_CONTEXT", Path: "dial.transfer_context", val: (*stringValue)(&c.Dial.TransferContext)},
+		{Env: "AMIGATE_CAMPAIGN_CONTEXT", Path: "dial.campaign_context", val: (*stringValue)(&c.Dial.CampaignContext)},
 		{Env: "AMIGATE_DIAL_EXTENSION_PATTERN", Path: "dial.extension_pattern", val: (*stringValue)(&c.Dial.ExtensionPattern)},
 		{Env: "AMIGATE_DIAL_VARIABLE_PATTERN", Path: "dial.variable_pattern", val: (*stringValue)(&c.Dial.VariablePattern)},
 		// Patterns are separated by spaces in the environment: a regular
@@ -84,6 +85,10 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_NATS_URL", Path: "store.nats_url", val: (*stringValue)(&c.Store.NATSURL), secret: true},
 
 		{Env: "AMIGATE_HISTORY_RETENTION", Path: "history.retention", val: (*durationValue)(&c.History.Retention)},
+
+		{Env: "AMIGATE_CAMPAIGNS", Path: "campaign.enabled", val: (*stringValue)(&c.Campaign.Enabled)},
+		{Env: "AMIGATE_CAMPAIGN_TICK", Path: "campaign.tick", val: (*durationValue)(&c.Campaign.Tick)},
+		{Env: "AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT", Path: "campaign.resolve_timeout", val: (*durationValue)(&c.Campaign.ResolveTimeout)},
 	}
 }
 

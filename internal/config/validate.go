@@ -154,6 +154,9 @@ func (c *Config) resolve(p purpose) error {
 	if !control.ValidContext(c.Dial.TransferContext) {
 		bad("AMIGATE_TRANSFER_CONTEXT", "%q is not a dialplan context name", c.Dial.TransferContext)
 	}
+	if !contextName.MatchString(c.Dial.CampaignContext) {
+		bad("AMIGATE_CAMPAIGN_CONTEXT", "%q is not a dialplan context name", c.Dial.CampaignContext)
+	}
 	if _, err := agent.New(nil, c.Dial.ExtensionPattern); err != nil || c.Dial.ExtensionPattern == "" {
 		bad("AMIGATE_DIAL_EXTENSION_PATTERN", "%q is not a regular expression", c.Dial.ExtensionPattern)
 	}
@@ -213,6 +216,15 @@ func (c *Config) resolve(p purpose) error {
 		bad("AMIGATE_CALLS_RETENTION", "%v: ended calls stay readable at least 15m", c.Calls.Retention)
 	}
 
+	if e := c.Campaign.Enabled; e != "auto" && e != "true" && e != "false" {
+		bad("AMIGATE_CAMPAIGNS", "%q: auto, true or false", e)
+	}
+	if c.Campaign.Tick < 10*time.Millisecond || c.Campaign.Tick > time.Minute {
+		bad("AMIGATE_CAMPAIGN_TICK", "%v: between 10ms and 1m", c.Campaign.Tick)
+	}
+	if c.Campaign.ResolveTimeout < time.Second {
+		bad("AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT", "%v: at least 1s", c.Campaign.ResolveTimeout)
+	}
 	if c.History.Retention < time.Hour {
 		bad("AMIGATE_HISTORY_RETENTION", "%v: the call history keeps calls at least 1h", c.History.Retention)
 	}

@@ -57,6 +57,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{name: "webhook no secret", env: []string{"AMIGATE_WEBHOOK_URL=https://crm.example/h"}, want: "AMIGATE_WEBHOOK_SECRET: required"},
 		{name: "webhook short secret", env: []string{"AMIGATE_WEBHOOK_URL=https://crm.example/h", "AMIGATE_WEBHOOK_SECRET=whsec_c2hvcnQ="}, want: "AMIGATE_WEBHOOK_SECRET: want whsec_"},
 		{name: "webhook events", env: []string{"AMIGATE_WEBHOOK_URL=https://crm.example/h", "AMIGATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "AMIGATE_WEBHOOK_EVENTS=call.rang"}, want: "AMIGATE_WEBHOOK_EVENTS: \"call.rang\""},
+		{name: "campaigns switch", env: []string{"AMIGATE_CAMPAIGNS=yes"}, want: `AMIGATE_CAMPAIGNS: "yes": auto, true or false`},
+		{name: "campaign tick", env: []string{"AMIGATE_CAMPAIGN_TICK=1ms"}, want: "AMIGATE_CAMPAIGN_TICK: 1ms: between 10ms and 1m"},
 		{name: "nats url", env: []string{"AMIGATE_NATS_URL=nats"}, want: "AMIGATE_NATS_URL: not a URL"},
 		{name: "missing file", args: []string{"--config", "/nonexistent/amigate.yaml"}, want: "--config: open /nonexistent/amigate.yaml"},
 		{name: "unknown flag", args: []string{"--verbose"}, want: "config: flag provided but not defined: -verbose"},

@@ -37,6 +37,10 @@ type Config struct {
 	// TransferContext is where transfers go (AMIGATE_TRANSFER_CONTEXT,
 	// default DialContext).
 	TransferContext string
+	// CampaignContext is where an answered campaign customer goes when
+	// the campaign's target is a queue: the queue's name is the extension
+	// (AMIGATE_CAMPAIGN_CONTEXT, default "amigate-campaign").
+	CampaignContext string
 	// Rules are the dial rules for customer numbers (AMIGATE_DIAL_ALLOW,
 	// AMIGATE_DIAL_DENY, AMIGATE_DIAL_REWRITE; see package dialrules).
 	// DefaultConfig denies "00", "810" and "8809".
@@ -86,6 +90,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.TransferContext == "" {
 		c.TransferContext = c.DialContext
+	}
+	if c.CampaignContext == "" {
+		c.CampaignContext = "amigate-campaign"
 	}
 	if c.DefaultTimeout == 0 {
 		c.DefaultTimeout = 30 * time.Second
@@ -138,7 +145,7 @@ func (c Config) Validate() error {
 func (c *Config) compile() (compiled, error) {
 	var out compiled
 	var errs []error
-	for _, f := range [...]struct{ name, v string }{{"DialContext", c.DialContext}, {"TransferContext", c.TransferContext}} {
+	for _, f := range [...]struct{ name, v string }{{"DialContext", c.DialContext}, {"TransferContext", c.TransferContext}, {"CampaignContext", c.CampaignContext}} {
 		if !contextName.MatchString(f.v) {
 			errs = append(errs, fmt.Errorf("control: %s %q: not a dialplan context name", f.name, f.v))
 		}

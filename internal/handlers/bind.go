@@ -91,13 +91,17 @@ func jsonKind(t reflect.Type) string {
 func (s *server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.ContentLength > s.o.BodyLimit {
-			return &http.MaxBytesError{Limit: s.o.BodyLimit}
+		limit := s.o.BodyLimit
+		if p := c.Path(); r.Method == http.MethodPost && (p == "/v1/campaigns" || p == "/v1/campaigns/:id/contacts") {
+			limit = s.o.CampaignBodyLimit
+		}
+		if r.ContentLength > limit {
+			return &http.MaxBytesError{Limit: limit}
 		}
 		if r.Body != nil && r.Body != http.NoBody {
 			// The underlying writer lets net/http close the connection
 			// after an over-long body instead of draining it.
-			r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, s.o.BodyLimit)
+			r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, limit)
 		}
 		return next(c)
 	}

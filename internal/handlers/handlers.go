@@ -74,6 +74,8 @@ type Deps struct {
 	Verifier Verifier
 	// Agents serves /v1/agents; nil leaves those routes out.
 	Agents Agents
+	// Campaigns serves /v1/campaigns; nil leaves those routes out.
+	Campaigns Campaigns
 
 	// Ready reports why the service cannot take traffic (AMI not logged
 	// in, event store not writable); nil makes /readyz always ready.
@@ -92,6 +94,9 @@ type Options struct {
 	// BodyLimit is the largest request body accepted (413 above it).
 	// Default 64 KiB.
 	BodyLimit int64
+	// CampaignBodyLimit is the largest body of the routes that take a
+	// campaign's contacts (up to 100000 of them). Default 16 MiB.
+	CampaignBodyLimit int64
 	// Timeout bounds each service call a request makes, so that no request
 	// waits forever on the PBX. Default 15s. Not applied to /v1/events.
 	Timeout time.Duration
@@ -127,6 +132,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.BodyLimit <= 0 {
 		o.BodyLimit = 64 << 10
+	}
+	if o.CampaignBodyLimit <= 0 {
+		o.CampaignBodyLimit = 16 << 20
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 15 * time.Second
@@ -231,6 +239,18 @@ func New(d Deps, o Options) *echo.Echo {
 		v1(http.MethodGet, "/agents/:ext", auth.ScopeAgentsRead, s.getAgent, auth.ScopeQueuesRead)
 		v1(http.MethodPost, "/agents/:ext/pause", auth.ScopeAgentsWrite, s.pauseAgent, auth.ScopeQueuesWrite)
 		v1(http.MethodPost, "/agents/:ext/unpause", auth.ScopeAgentsWrite, s.unpauseAgent, auth.ScopeQueuesWrite)
+	}
+
+	if d.Campaigns != nil {
+		v1(http.MethodPost, "/campaigns", auth.ScopeCampaignsWrite, s.createCampaign)
+		v1(http.MethodGet, "/campaigns", auth.ScopeCampaignsRead, s.listCampaigns)
+		v1(http.MethodGet, "/campaigns/:id", auth.ScopeCampaignsRead, s.getCampaign)
+		v1(http.MethodDelete, "/campaigns/:id", auth.ScopeCampaignsWrite, s.deleteCampaign)
+		v1(http.MethodGet, "/campaigns/:id/contacts", auth.ScopeCampaignsRead, s.listContacts)
+		v1(http.MethodPost, "/campaigns/:id/contacts", auth.ScopeCampaignsWrite, s.addContacts)
+		v1(http.MethodPost, "/campaigns/:id/pause", auth.ScopeCampaignsWrite, s.pauseCampaign)
+		v1(http.MethodPost, "/campaigns/:id/resume", auth.ScopeCampaignsWrite, s.resumeCampaign)
+		v1(http.MethodPost, "/campaigns/:id/cancel", auth.ScopeCampaignsWrite, s.cancelCampaign)
 	}
 
 	v1(http.MethodPost, "/webhooks", auth.ScopeWebhooksAdmin, s.createWebhook)

@@ -85,15 +85,16 @@ type fixture struct {
 	queues  *fakeQueues
 	hooks   *fakeWebhooks
 	agents  *fakeAgents
+	cmps    *fakeCampaigns
 	metrics *fakeMetrics
 	log     *syncBuffer
 }
 
 func newFixture(t testing.TB, o Options, edit ...func(*Deps)) *fixture {
 	t.Helper()
-	f := &fixture{calls: &fakeCalls{}, queues: &fakeQueues{}, hooks: &fakeWebhooks{}, agents: &fakeAgents{},
+	f := &fixture{calls: &fakeCalls{}, queues: &fakeQueues{}, hooks: &fakeWebhooks{}, agents: &fakeAgents{}, cmps: &fakeCampaigns{},
 		metrics: &fakeMetrics{}, log: &syncBuffer{}}
-	d := Deps{Calls: f.calls, Queues: f.queues, Webhooks: f.hooks, Agents: f.agents, Verifier: newVerifier(t),
+	d := Deps{Calls: f.calls, Queues: f.queues, Webhooks: f.hooks, Agents: f.agents, Campaigns: f.cmps, Verifier: newVerifier(t),
 		HTTPMetrics: f.metrics, Logger: slog.New(slog.NewJSONHandler(f.log, nil))}
 	for _, fn := range edit {
 		fn(&d)

@@ -75,11 +75,11 @@ func TestListFilters(t *testing.T) {
 
 func TestListCampaignAndE164(t *testing.T) {
 	s := openStore(t)
-	// Calls carrying fields amigate.Call does not have yet: stored as JSON
-	// by the feed, indexed from it.
+	// Calls of campaigns (amigate.Call.Campaign, the campaign's id) and
+	// with customer.e164: stored as JSON by the feed, indexed from it.
 	recs := []string{
 		`{"id":"x1","state":"ended","started_at":"2026-11-30T10:00:00Z","ended_at":"2026-11-30T10:01:00Z","customer":{"number":"89001234567","e164":"+79001234567"},"campaign":"cmp_1","channels":[]}`,
-		`{"id":"x2","state":"ended","started_at":"2026-11-30T10:02:00Z","ended_at":"2026-11-30T10:03:00Z","customer":{"number":"89001234567"},"campaign":{"id":"cmp_2"},"channels":[]}`,
+		`{"id":"x2","state":"ended","started_at":"2026-11-30T10:02:00Z","ended_at":"2026-11-30T10:03:00Z","customer":{"number":"89001234567"},"campaign":"cmp_2","contact":3,"channels":[]}`,
 	}
 	var rs []record
 	for _, raw := range recs {

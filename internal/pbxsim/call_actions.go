@@ -20,6 +20,12 @@ func (s *session) originate(req ami.Message) {
 		s.queueLocked([]byte(successText(req, "Originate successfully queued")))
 	}
 	_, ok := s.p.startOriginateLocked(o)
+	if ok {
+		if s.p.originates == nil {
+			s.p.originates = make(map[string]int)
+		}
+		s.p.originates[o.dial]++
+	}
 	res := o.result
 	s.p.mu.Unlock()
 	if !ok {

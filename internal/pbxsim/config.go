@@ -63,6 +63,10 @@ type Office struct {
 	CustomerTalk time.Duration // Wait(20) before a pstn number hangs up
 	// CongestedPrefix marks pstn numbers that answer Congestion ("000").
 	CongestedPrefix string
+	// BusyPrefix and NoAnswerPrefix mark pstn numbers that answer Busy,
+	// or ring until cancelled (NoAnswerRing): the customers of a
+	// campaign that do not answer. Empty: none.
+	BusyPrefix, NoAnswerPrefix string
 	// DialTimeout is the timeout of the dialplan's Dial(...,30).
 	DialTimeout time.Duration
 	// OriginateTimeout is used when an Originate gives no Timeout (30 s).

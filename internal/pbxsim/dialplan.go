@@ -70,6 +70,20 @@ func (t *thread) exec(context, exten string) {
 			t.fail(&prio, "Congestion", 34, "congestion")
 			return
 		}
+		if o.BusyPrefix != "" && strings.HasPrefix(exten, o.BusyPrefix) {
+			t.app(&prio, "NoOp", "Busy customer "+exten)
+			t.fail(&prio, "Busy", 17, "busy")
+			return
+		}
+		if o.NoAnswerPrefix != "" && strings.HasPrefix(exten, o.NoAnswerPrefix) {
+			t.app(&prio, "NoOp", "Customer "+exten+" never answers")
+			t.ring(&prio, o.NoAnswerRing)
+			if !t.wait(o.NoAnswerRing) {
+				return
+			}
+			t.app(&prio, "Hangup", "")
+			return
+		}
 		t.app(&prio, "NoOp", "Customer "+exten+" is ringing")
 		t.ringAnswerTalk(&prio, o.CustomerRing, o.CustomerTalk)
 	case "from-internal":
@@ -117,6 +131,14 @@ func (t *thread) exec(context, exten string) {
 		}
 		t.app(&prio, "Dial", data)
 		if t.dial(dest, did.Transfer) {
+			return
+		}
+		t.app(&prio, "Hangup", "")
+	case "amigate-campaign":
+		// The campaign dialplan of the README: an answered campaign
+		// customer joins the queue the extension names.
+		t.app(&prio, "Queue", exten)
+		if t.queue(exten) {
 			return
 		}
 		t.app(&prio, "Hangup", "")

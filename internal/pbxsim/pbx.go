@@ -46,6 +46,8 @@ type PBX struct {
 	boot       int64
 	started    time.Time
 	rnd        *rand.Rand
+	// originates counts the Originate actions accepted, by Channel.
+	originates map[string]int
 }
 
 // New returns a running PBX with no listener: call Serve or Start to accept
@@ -197,6 +199,15 @@ func (p *PBX) ActiveChannels() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.chans)
+}
+
+// Originates returns how many Originate actions the PBX accepted for the
+// channel (as the action named it, e.g. "Local/79001234567@from-internal"):
+// what a test counts to prove that nobody was dialled twice.
+func (p *PBX) Originates(channel string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.originates[channel]
 }
 
 // WaitIdle waits until no channel is left (every call ended) or ctx ends.
