@@ -154,7 +154,7 @@ func (c *Config) resolve(p purpose) error {
 	if !control.ValidContext(c.Dial.TransferContext) {
 		bad("AMIGATE_TRANSFER_CONTEXT", "%q is not a dialplan context name", c.Dial.TransferContext)
 	}
-	if !contextName.MatchString(c.Dial.CampaignContext) {
+	if !control.ValidContext(c.Dial.CampaignContext) {
 		bad("AMIGATE_CAMPAIGN_CONTEXT", "%q is not a dialplan context name", c.Dial.CampaignContext)
 	}
 	if _, err := agent.New(nil, c.Dial.ExtensionPattern); err != nil || c.Dial.ExtensionPattern == "" {
