@@ -13,22 +13,7 @@ func (r *Reader) readBuffered() (Message, bool) {
 	if n == 0 {
 		return Message{}, false
 	}
-	buf, _ := r.br.Peek(n) // no I/O: n bytes are buffered
-	// Skip blank lines between messages.
-	start := 0
-	for start < len(buf) {
-		if buf[start] == '\n' {
-			start++
-		} else if buf[start] == '\r' && start+1 < len(buf) && buf[start+1] == '\n' {
-			start += 2
-		} else {
-			break
-		}
-	}
-	if start > 0 {
-		r.br.Discard(start)
-		buf = buf[start:]
-	}
+	buf := r.bufferedMessage(n)
 	r.offs = r.offs[:0]
 	i, size := 0, 0
 	for {
@@ -89,4 +74,25 @@ func colon(line []byte) int {
 		}
 	}
 	return -1
+}
+
+// bufferedMessage returns the n buffered bytes (no I/O) without the blank
+// lines between messages, which it discards: where both fast paths start.
+func (r *Reader) bufferedMessage(n int) []byte {
+	buf, _ := r.br.Peek(n)
+	start := 0
+	for start < len(buf) {
+		if buf[start] == '\n' {
+			start++
+		} else if buf[start] == '\r' && start+1 < len(buf) && buf[start+1] == '\n' {
+			start += 2
+		} else {
+			break
+		}
+	}
+	if start > 0 {
+		r.br.Discard(start)
+		buf = buf[start:]
+	}
+	return buf
 }

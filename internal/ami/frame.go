@@ -40,21 +40,7 @@ func (r *Reader) eventFrame() (frame []byte, more bool) {
 	if n == 0 {
 		return nil, true
 	}
-	buf, _ := r.br.Peek(n) // no I/O: n bytes are buffered
-	start := 0
-	for start < len(buf) {
-		if buf[start] == '\n' {
-			start++
-		} else if buf[start] == '\r' && start+1 < len(buf) && buf[start+1] == '\n' {
-			start += 2
-		} else {
-			break
-		}
-	}
-	if start > 0 {
-		r.br.Discard(start)
-		buf = buf[start:]
-	}
+	buf := r.bufferedMessage(n)
 	i, size := 0, 0
 	for {
 		j := bytes.IndexByte(buf[i:], '\n')
