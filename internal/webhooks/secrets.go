@@ -35,7 +35,9 @@ func (r *subRecord) secretFields() map[string]*string {
 }
 
 // sealAD binds a sealed secret to its record and field.
-func sealAD(id, field string) []byte { return []byte("amigate webhook subscription " + id + " " + field) }
+func sealAD(id, field string) []byte {
+	return []byte("amigate webhook subscription " + id + " " + field)
+}
 
 // encodeSub is a record as stored: its secrets sealed.
 func (d *Dispatcher) encodeSub(rec subRecord) ([]byte, error) {
