@@ -47,7 +47,24 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 		return nil, fmt.Errorf("demo: start simulated pbx: %w", err)
 	}
 	d.pbx = pbx
-	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = addr, demoAMIUser, demoAMISecret
+	if cfg.Store.NATSURL == "" {
+		if d.dataDir, err = os.MkdirTemp("", "amigate-demo-"); err != nil {
+			d.pbx.Close()
+			return nil, fmt.Errorf("demo: data dir: %w", err)
+		}
+	}
+	applyDemo(cfg, addr, d.dataDir)
+	secret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
+	d.inspector = newInspector(secret, 100, time.Now)
+	d.log.Info("simulated pbx started", "ami_addr", addr, "agent_channel", demoAgentChannel, "data_dir", d.dataDir)
+	return d, nil
+}
+
+// applyDemo points cfg at the simulated PBX listening at amiAddr and at
+// dataDir (unused with an external NATS): what --demo runs with, which
+// `check --demo` shows too.
+func applyDemo(cfg *config.Config, amiAddr, dataDir string) {
+	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = amiAddr, demoAMIUser, demoAMISecret
 	cfg.AMI.Auth, cfg.AMI.TLS = config.AuthMD5, false
 	cfg.Dial.AgentChannels = []string{demoAgentChannel}
 	if cfg.Phone.Region == "" {
@@ -59,19 +76,11 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	}
 	cfg.Webhooks.AllowPrivate = true
 	if cfg.Store.NATSURL == "" {
-		if d.dataDir, err = os.MkdirTemp("", "amigate-demo-"); err != nil {
-			d.pbx.Close()
-			return nil, fmt.Errorf("demo: data dir: %w", err)
-		}
-		cfg.Store.DataDir = d.dataDir
+		cfg.Store.DataDir = dataDir
 	}
 	if cfg.JWT.Secret == "" && cfg.JWT.PublicKeyFile == "" {
 		cfg.JWT.Secret = randomText(32)
 	}
-	secret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
-	d.inspector = newInspector(secret, 100, time.Now)
-	d.log.Info("simulated pbx started", "ami_addr", addr, "agent_channel", demoAgentChannel, "data_dir", d.dataDir)
-	return d, nil
 }
 
 // subscribe adds the inspector's subscription, once the API's address is
