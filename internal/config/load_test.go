@@ -193,9 +193,9 @@ func TestWarnings(t *testing.T) {
 func TestEveryProblemAtOnce(t *testing.T) {
 	file := writeFile(t, "amigate.yaml", "ami:\n  adrr: pbx:5038\ndial:\n  context: from internal\n")
 	_, err := Load([]string{"--config", file}, []string{
-		"AMIGATE_AMI_PING_INTERVAL=often", // does not parse
-		"AMIGATE_AMI_TLS=yes",             // does not parse
-		"AMIGATE_JWT_SECRET=short",        // breaks a rule
+		"AMIGATE_AMI_PING_INTERVAL=often",                         // does not parse
+		"AMIGATE_AMI_TLS=yes",                                     // does not parse
+		"AMIGATE_JWT_SECRET=short",                                // breaks a rule
 		"AMIGATE_DIAL_MIN_DIGITS=10", "AMIGATE_DIAL_MAX_DIGITS=5", // cross-field
 	})
 	if err == nil {
