@@ -40,7 +40,7 @@ func runCheck(args, environ []string, stdout io.Writer) error {
 		}
 		problems = append(problems, flatten(err)...)
 	}
-	problems = append(problems, cfg.Warnings...)
+	problems = append(problems, cfg.Unknown...)
 	if cfg.Demo {
 		applyDemo(&cfg, demoAMIAddrShown, demoDataDirShown)
 	}
@@ -82,6 +82,9 @@ func runCheck(args, environ []string, stdout io.Writer) error {
 			return a
 		},
 	}))
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration", "warning", w)
+	}
 	devices, _ := agentDevices(cfg) // checked above
 	// The agents' devices as the service reads them: click-to-call rings
 	// the first; all of them recognise agents.

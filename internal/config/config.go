@@ -24,9 +24,13 @@ type Config struct {
 	// File is the YAML file read, if any.
 	File     string
 	LogLevel slog.Level
-	// Warnings are problems that do not stop start-up (an AMIGATE_
-	// variable that names no setting); cmd/api logs them.
+	// Warnings are problems that do not stop start-up (no
+	// AMIGATE_SECRETS_KEY); cmd/api logs them, and check prints them.
 	Warnings []string
+	// Unknown are the AMIGATE_ variables that name no setting, each with
+	// the setting probably meant: start-up logs them as warnings, check
+	// fails on them.
+	Unknown []string
 
 	HTTP     HTTP
 	AMI      AMI
@@ -213,6 +217,11 @@ func (c Config) CampaignsOn() bool {
 type Store struct {
 	DataDir string
 	NATSURL string
+	// SecretsKey encrypts the secrets of subscriptions created through the
+	// API where they are stored (package sealed reads it);
+	// SecretsKeyPrevious is the key it replaces, during a key rotation.
+	SecretsKey         string
+	SecretsKeyPrevious string
 }
 
 // Defaults returns the configuration used where neither the file nor the
@@ -294,5 +303,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("webhook_subscriptions", len(c.Webhooks.All())),
 		slog.String("data_dir", c.Store.DataDir),
 		slog.Bool("nats_external", c.Store.NATSURL != ""),
+		slog.Bool("secrets_key_set", c.Store.SecretsKey != ""),
 	)
 }

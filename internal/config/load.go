@@ -27,7 +27,7 @@ const EnvConfig = "AMIGATE_CONFIG"
 // counts as unset. The result is validated; the error lists every problem,
 // each naming its key: the values that do not parse, the file's unknown
 // keys and every rule broken, all at once. Variables that start with
-// AMIGATE_ but name no setting are returned in Warnings, with the setting
+// AMIGATE_ but name no setting are returned in Unknown, with the setting
 // probably meant, so that a typo does not go unnoticed. On error the
 // Config returned is what could be read (a value that did not parse keeps
 // its default), for `check` to go on checking; it must not be served.
@@ -90,7 +90,7 @@ func load(args, environ []string, p purpose) (Config, error) {
 		}
 	}
 	errs = append(errs, applyEnv(env, ks))
-	c.Warnings = unknownVars(env, ks)
+	c.Unknown = unknownVars(env, ks)
 	errs = append(errs, c.resolve(p))
 	return c, errors.Join(errs...)
 }
