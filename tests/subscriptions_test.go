@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -80,17 +81,23 @@ func TestWebhookSubscriptionAPI(t *testing.T) {
 // TestWebhookSecretNotInDataDir reads the raw files of the data dir: the
 // secret of a subscription created through the API is never in them (it is
 // stored sealed), and once the subscription is deleted its record is
-// erased from them, not merely marked deleted.
+// erased from them, not merely marked deleted. The token in its URL shows
+// in no response and no log line.
 func TestWebhookSecretNotInDataDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	svc := startService(t, baseEnv(fakeAMI(t).Addr(), dir))
 	a := newAPI(t, svc.URL, token(t, allScopes, ""))
 	rcv := newReceiver(t)
-	url := rcv.URL() + "/only-in-this-record"
+	const token = "e2e-url-token-42"
+	url := rcv.URL() + "/only-in-this-record?token=" + token
 	r := a.do(http.MethodPost, "/v1/webhooks", map[string]any{"url": url, "secret": rcv.Secret})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("POST /v1/webhooks: %d %s, want 201", r.Status, r.Body)
+	}
+	shown := string(r.Body) + string(a.do(http.MethodGet, "/v1/webhooks", nil).Body)
+	if !strings.Contains(shown, "token=xxxxx") || strings.Contains(shown, token) {
+		t.Errorf("responses show the URL's token, or no redacted URL: %s", shown)
 	}
 	var sub struct {
 		ID string `json:"id"`
@@ -107,6 +114,11 @@ func TestWebhookSecretNotInDataDir(t *testing.T) {
 	eventually(t, wait, "the record erased from the data dir", func() bool { return len(filesWith(t, dir, url)) == 0 })
 	if f := filesWith(t, dir, rcv.Secret); len(f) > 0 {
 		t.Errorf("the secret is in %v after the delete", f)
+	}
+	for _, l := range svc.logs() {
+		if strings.Contains(l, token) || strings.Contains(l, rcv.Secret) {
+			t.Errorf("a log line shows the URL's token or the secret: %s", l)
+		}
 	}
 }
 

@@ -82,6 +82,33 @@ func rawRecord(t testing.TB, d *Dispatcher, id string) subRecord {
 	return rec
 }
 
+// checkAllSealed fails when a stored record has a field named like a
+// secret whose value is not sealed: a field added to subRecord but not to
+// secretFields, or a write that bypasses encodeSub.
+func checkAllSealed(t testing.TB, d *Dispatcher) {
+	t.Helper()
+	ctx := context.Background()
+	lister, err := d.st.subs.ListKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range lister.Keys() {
+		e, err := d.st.subs.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(e.Value(), &fields); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range fields {
+			if s, ok := v.(string); ok && s != "" && strings.Contains(name, "secret") && !sealed.IsSealed(s) {
+				t.Errorf("subscription %s: %s is stored unsealed", k, name)
+			}
+		}
+	}
+}
+
 // TestSecretAtRestAndErased reads the store's files: a created
 // subscription's secret is never in them, its sealed form is, and after a
 // delete neither is, nor the sealed form of a revision it replaced (here by
@@ -117,6 +144,7 @@ func TestSecretAtRestAndErased(t *testing.T) {
 				}
 				seen = append(seen, rawRecord(t, d, sub.ID).Secret)
 			}
+			checkAllSealed(t, d)
 			if err := d.Close(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -355,9 +383,7 @@ func TestSecretsMigration(t *testing.T) {
 	if !strings.Contains(log.String(), "moved to the encrypted store") || !strings.Contains(log.String(), `"secrets_encrypted":1`) {
 		t.Errorf("log %s does not report the move", log.String())
 	}
-	if !sealed.IsSealed(rawRecord(t, d, legacy.ID).Secret) {
-		t.Error("the moved secret is not sealed")
-	}
+	checkAllSealed(t, d)
 	if _, err := d.st.js.KeyValue(ctx, legacySubsBucket); !errors.Is(err, jetstream.ErrBucketNotFound) {
 		t.Errorf("the earlier version's bucket: %v, want deleted", err)
 	}
