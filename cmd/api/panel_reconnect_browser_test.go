@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // watchStreams records, in the page, every event stream the panel opens
@@ -172,7 +173,8 @@ func TestPanelResumesAfterReconnect(t *testing.T) {
 	}
 
 	net.setCut(false)
-	b.until("live again", long, `document.querySelector('#status').dataset.state === 'live'`)
+	// The page retries with a backoff capped at 15 s.
+	b.until("live again", long+15*time.Second, `document.querySelector('#status').dataset.state === 'live'`)
 	b.until("Boris shown, Anna ended", long, callRow("Boris Meanwhile")+`?.dataset.state === 'answered' && `+callRow("Anna Before")+` === undefined &&
 		[...document.querySelectorAll('#ended tbody tr')].filter(tr => tr.textContent.includes('Anna Before')).length === 1`)
 	b.shot("resumed")
