@@ -154,6 +154,10 @@ func TestStreamLatency(t *testing.T) {
 	if err := <-gen; err != nil {
 		t.Fatal(err)
 	}
+	cancel()
+	if err := <-followed; err != nil {
+		t.Fatal(err)
+	}
 	if len(lat) < 1000 {
 		t.Fatalf("%d events measured, want at least 1000: %v", len(lat), byType)
 	}
