@@ -41,24 +41,34 @@ func (d *Dispatcher) watch(w jetstream.KeyWatcher) {
 	}
 }
 
+// startWorker starts the worker of an enabled subscription, or restarts
+// the running one when the subscription changed how it delivers (URL,
+// events, secrets): the restarted worker takes the events the old one held
+// back from the store, in order, with their retry state.
 func (d *Dispatcher) startWorker(rec subRecord) {
-	secrets := rec.Secret
-	if rec.Source == sourceConfig {
-		d.mu.Lock()
-		secrets = d.configSecrets[rec.ID]
-		d.mu.Unlock()
-		if secrets == "" {
-			return // another instance's configuration
-		}
-	}
-	d.mu.Lock()
-	busy := d.closed || d.workers[rec.ID] != nil
-	d.mu.Unlock()
-	if busy {
+	keys, ok, err := d.keyring(rec)
+	if err != nil {
+		d.cfg.Logger.Error("webhooks: cannot start subscription", "id", rec.ID, "err", err)
 		return
 	}
+	if !ok {
+		return // another instance's configuration
+	}
+	d.mu.Lock()
+	old := d.workers[rec.ID]
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return
+	}
+	if old != nil {
+		if old.rec.sameDelivery(rec) {
+			return
+		}
+		d.stopWorker(rec.ID)
+	}
 	// Built outside the lock: it talks to the store.
-	w, err := newWorker(d, rec, secrets)
+	w, err := newWorker(d, rec, keys)
 	if err != nil {
 		d.cfg.Logger.Error("webhooks: cannot start subscription", "id", rec.ID, "err", err)
 		return

@@ -2,11 +2,13 @@ package webhooks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,7 +18,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/amigate/amigate"
-	"github.com/amigate/amigate/internal/webhooks/signature"
 )
 
 // maxSeed bounds how many stream messages a worker inspects when it takes
@@ -29,9 +30,10 @@ const maxSeed = 10000
 // delivered or dead.
 type worker struct {
 	d       *Dispatcher
+	rec     subRecord // as the worker was built from it
 	id, url string
 	events  []string
-	signer  *signature.Signer
+	keys    keyring
 	cons    jetstream.Consumer
 	cc      jetstream.ConsumeContext
 
@@ -59,13 +61,10 @@ type item struct {
 	wakeC  chan struct{}
 }
 
-func newWorker(d *Dispatcher, rec subRecord, secrets string) (*worker, error) {
-	signer, err := signature.NewSigner(secrets)
-	if err != nil {
-		return nil, err
-	}
+func newWorker(d *Dispatcher, rec subRecord, keys keyring) (*worker, error) {
+	var err error
 	w := &worker{
-		d: d, id: rec.ID, url: rec.URL, events: rec.Events, signer: signer,
+		d: d, rec: rec, id: rec.ID, url: rec.URL, events: rec.Events, keys: keys,
 		sem:   make(chan struct{}, d.cfg.MaxInFlight),
 		calls: make(map[string][]*item),
 		held:  make(map[uint64]*item),
@@ -178,7 +177,25 @@ func newItem(seq uint64, subject string, h nats.Header, body []byte, stored time
 		wakeC:  make(chan struct{}, 1),
 	}
 	it.rec.EventID, it.rec.EventType, it.rec.Seq = h.Get(jetstream.MsgIDHeader), typ, seq
+	it.rec.CallID, it.rec.Sequence = eventCall(h, body)
 	return it
+}
+
+// eventCall is the call id and sequence of a stored event: from its
+// headers, or from its body for events stored before they had them.
+func eventCall(h nats.Header, body []byte) (string, int64) {
+	if s := h.Get(hdrSequence); s != "" {
+		n, _ := strconv.ParseInt(s, 10, 64)
+		return h.Get(hdrCall), n
+	}
+	var ev struct {
+		Sequence int64 `json:"sequence"`
+		Call     struct {
+			ID string `json:"id"`
+		} `json:"call"`
+	}
+	_ = json.Unmarshal(body, &ev)
+	return ev.Call.ID, ev.Sequence
 }
 
 // restore loads an event's delivery state after a restart or takeover; it
@@ -196,6 +213,9 @@ func (w *worker) restore(it *item) bool {
 		return false
 	}
 	rec.Seq = it.seq
+	if rec.CallID == "" && rec.Sequence == 0 { // saved before records named the call
+		rec.CallID, rec.Sequence = it.rec.CallID, it.rec.Sequence
+	}
 	it.rec = rec
 	return true
 }
