@@ -16,6 +16,7 @@ import (
 
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/config"
+	"github.com/amigate/amigate/internal/sealed"
 )
 
 // Demo mode's PBX account: the least-privileged one of pbxsim's manager.conf.
@@ -37,9 +38,9 @@ type demoPBX struct {
 
 // startDemo starts the simulated PBX on a loopback port and points cfg at
 // it: the AMI address and account, the office's agent channels, a
-// temporary data directory, a generated JWT secret unless one is
-// configured, and private webhook addresses allowed (the inspector is on
-// loopback).
+// temporary data directory and a generated key for the secrets in it, a
+// generated JWT secret unless one is configured, and private webhook
+// addresses allowed (the inspector is on loopback).
 func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	d := &demoPBX{log: log.With("component", "demo")}
 	pbx, addr, err := startSimulatedPBX(log.With("component", "pbxsim"))
@@ -64,6 +65,10 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 			return nil, fmt.Errorf("demo: data dir: %w", err)
 		}
 		cfg.Store.DataDir = d.dataDir
+		if cfg.Store.SecretsKey == "" {
+			// The store goes with the process, and so may its key.
+			cfg.Store.SecretsKey = sealed.NewKeyText()
+		}
 	}
 	if cfg.JWT.Secret == "" && cfg.JWT.PublicKeyFile == "" {
 		cfg.JWT.Secret = randomText(32)

@@ -95,6 +95,12 @@ func TestCheck(t *testing.T) {
 			"AMIGATE_DIAL_AGENT_CHANNEL=PJSIP/{ext},Local/{ext}"}, want: "AMIGATE_DIAL_AGENT_CHANNEL: device template \"Local/{ext}\"", err: true},
 		{name: "warning", args: []string{"--demo"}, env: []string{"AMIGATE_TYPO=1"}, want: "AMIGATE_TYPO: not a setting"},
 		{name: "bad", env: []string{"AMIGATE_JWT_SECRET=" + testSecret}, want: "AMIGATE_AMI_ADDR: required unless --demo", err: true},
+		// Without AMIGATE_SECRETS_KEY the service runs, but cannot hold
+		// API-created subscriptions: check says so; a malformed key stops it.
+		{name: "no secrets key", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret},
+			want: `"warning":"AMIGATE_SECRETS_KEY is not set`},
+		{name: "bad secrets key", env: []string{"AMIGATE_AMI_ADDR=pbx:5038", "AMIGATE_AMI_USERNAME=u", "AMIGATE_AMI_SECRET=hunter2", "AMIGATE_JWT_SECRET=" + testSecret,
+			"AMIGATE_SECRETS_KEY=hunter2hunter2"}, want: "AMIGATE_SECRETS_KEY: decodes to 10 bytes, want 32", err: true},
 		{name: "bad algorithm for the keys", args: []string{"--demo"}, env: []string{"AMIGATE_JWT_ALGORITHMS=RS256"}, want: "AMIGATE_JWT_*", err: true},
 		// A webhook URL the address guard refuses at every delivery is a
 		// configuration error, its credentials not shown.

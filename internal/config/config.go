@@ -207,6 +207,11 @@ func (c Config) CampaignsOn() bool {
 type Store struct {
 	DataDir string
 	NATSURL string
+	// SecretsKey encrypts the secrets of subscriptions created through the
+	// API where they are stored (package sealed reads it);
+	// SecretsKeyPrevious is the key it replaces, during a key rotation.
+	SecretsKey         string
+	SecretsKeyPrevious string
 }
 
 // Defaults returns the configuration used where neither the file nor the
@@ -286,5 +291,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("webhook_subscriptions", len(c.Webhooks.All())),
 		slog.String("data_dir", c.Store.DataDir),
 		slog.Bool("nats_external", c.Store.NATSURL != ""),
+		slog.Bool("secrets_key_set", c.Store.SecretsKey != ""),
 	)
 }

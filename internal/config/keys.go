@@ -83,6 +83,8 @@ func keys(c *Config) []key {
 
 		{Env: "AMIGATE_DATA_DIR", Path: "store.data_dir", val: (*stringValue)(&c.Store.DataDir)},
 		{Env: "AMIGATE_NATS_URL", Path: "store.nats_url", val: (*stringValue)(&c.Store.NATSURL), secret: true},
+		{Env: "AMIGATE_SECRETS_KEY", Path: "store.secrets_key", val: (*stringValue)(&c.Store.SecretsKey), secret: true},
+		{Env: "AMIGATE_SECRETS_KEY_PREVIOUS", Path: "store.secrets_key_previous", val: (*stringValue)(&c.Store.SecretsKeyPrevious), secret: true},
 
 		{Env: "AMIGATE_HISTORY_RETENTION", Path: "history.retention", val: (*durationValue)(&c.History.Retention)},
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ func TestDefaults(t *testing.T) {
 	want.AMI.Addr, want.AMI.Username, want.AMI.Secret = "pbx.lan:5038", "amigate", "s3cret"
 	want.JWT.Secret = jwtSecret
 	want.Dial.TransferContext = "from-internal"
+	want.Warnings = []string{NoSecretsKeyWarning}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -168,7 +170,7 @@ func TestWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"AMIGATE_AMI_ADRR: not a setting, ignored", "AMIGATE_AMI_SECRET_FILE_X: not a setting, ignored"}
+	want := []string{"AMIGATE_AMI_ADRR: not a setting, ignored", "AMIGATE_AMI_SECRET_FILE_X: not a setting, ignored", NoSecretsKeyWarning}
 	if diff := cmp.Diff(want, c.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
@@ -228,6 +230,35 @@ func TestLoadForMinting(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestNoSecretsKeyWarning: without AMIGATE_SECRETS_KEY a store that outlives
+// the process cannot hold API-created subscriptions, which start-up and
+// `check` say; the demo's throw-away store gets a generated key instead.
+func TestNoSecretsKeyWarning(t *testing.T) {
+	const key = "AMIGATE_SECRETS_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want bool
+	}{
+		{name: "deployment without key", env: minimal, want: true},
+		{name: "deployment with key", env: append([]string{key}, minimal...)},
+		{name: "demo", args: []string{"--demo"}},
+		{name: "demo on a shared NATS", args: []string{"--demo"}, env: []string{"AMIGATE_NATS_URL=nats://nats:4222"}, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.args, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(c.Warnings, NoSecretsKeyWarning); got != tt.want {
+				t.Errorf("warned %v, want %v (warnings %q)", got, tt.want, c.Warnings)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -39,18 +38,18 @@ func (d *Dispatcher) updateSub(ctx context.Context, id string, fn func(*subRecor
 		if err := fn(&rec); err != nil {
 			return rec, err
 		}
-		b, err := json.Marshal(rec)
+		b, err := d.encodeSub(rec) // seals a copy: rec keeps its secrets in plain text
 		if err != nil {
 			return subRecord{}, err
 		}
-		_, err = d.st.subs.Update(ctx, id, b, rev)
+		rev, err = d.st.subs.Update(ctx, id, b, rev)
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			continue
 		}
 		if err != nil {
 			return subRecord{}, fmt.Errorf("webhooks: update subscription %s: %w", id, err)
 		}
-		return rec, nil
+		return rec, d.eraseBefore(ctx, id, rev)
 	}
 	return subRecord{}, fmt.Errorf("webhooks: update subscription %s: changed concurrently %d times: %w", id, maxUpdateTries, amigate.ErrConflict)
 }
