@@ -39,7 +39,7 @@ type subRecord struct {
 	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
 	// PrevSecret signs alongside Secret until PrevUntil, after a rotation.
 	PrevSecret string     `json:"previous_secret,omitempty"`
-	PrevUntil  *time.Time `json:"previous_secret_until,omitempty"`
+	PrevUntil  *time.Time `json:"grace_until,omitempty"` // not "…secret…": only secrets are named so
 }
 
 // subscription is the record as the API shows it: credentials in the URL
