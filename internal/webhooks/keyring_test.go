@@ -96,7 +96,7 @@ func TestRotateSecret(t *testing.T) {
 	// Deliveries follow the record once this instance's worker took it up.
 	waitFor(t, "worker with the new secret", 5*time.Second, func() bool {
 		w := d.worker(sub.ID)
-		return w != nil && w.rec.Secret == newSecret
+		return w != nil && w.target.Load().rec.Secret == newSecret
 	})
 
 	check := func(what, id string, at time.Time, oldOK bool) {

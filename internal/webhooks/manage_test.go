@@ -314,3 +314,45 @@ func TestDeliveriesPaging(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchEvents: an event type added by a patch is delivered from the
+// next event on, even one published right after the patch returns; a
+// removed one is not.
+func TestPatchEvents(t *testing.T) {
+	rcv := newReceiver(t, testSecret)
+	d := open(t, testConfig(t))
+	ctx := context.Background()
+	sub, err := d.Create(ctx, amigate.SubscriptionRequest{URL: rcv.srv.URL, Secret: testSecret, Events: []string{amigate.EventCallRinging}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(id string) []amigate.CallEvent {
+		evs := events(id, 1, 5) // ringing, answered, transferred, transfer_failed, ended
+		return []amigate.CallEvent{evs[0], evs[4]}
+	}
+	both := []string{amigate.EventCallRinging, amigate.EventCallEnded}
+	if _, err := d.Patch(ctx, sub.ID, amigate.SubscriptionPatch{Events: &both}); err != nil {
+		t.Fatal(err)
+	}
+	first := call("added")
+	publish(t, d, first)
+	waitFor(t, "both events", 5*time.Second, func() bool { return len(rcv.distinct()) == 2 })
+
+	ended := []string{amigate.EventCallEnded}
+	if _, err := d.Patch(ctx, sub.ID, amigate.SubscriptionPatch{Events: &ended}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the worker's filter", 5*time.Second, func() bool {
+		w := d.worker(sub.ID)
+		return w != nil && len(w.target.Load().rec.Events) == 1
+	})
+	second := call("removed")
+	publish(t, d, second)
+	// The call's events go out in order: once its call.ended is in, a
+	// call.ringing still wanted would have been sent before it.
+	waitFor(t, "call.ended", 5*time.Second, func() bool { return rcv.distinct()[second[1].ID] == 1 })
+	if n := rcv.distinct()[second[0].ID]; n != 0 {
+		t.Errorf("a removed event type was delivered %d times", n)
+	}
+	rcv.checkOrder(t)
+}

@@ -96,11 +96,10 @@ func (d *Dispatcher) Patch(ctx context.Context, id string, p amigate.Subscriptio
 			return amigate.Subscription{}, err
 		}
 	}
-	enabling := p.Enabled != nil && *p.Enabled
-	// The consumer is what keeps the events of a disabled subscription; one
-	// disabled before it was kept has none, and one enabled or filtering
-	// anew needs it in place before the record sends workers to it.
-	if enabling && cur.Disabled || events != nil && !slices.Equal(events, cur.Events) {
+	// A disabled subscription's consumer holds its events; one disabled
+	// before consumers were kept has none, and its worker needs one to start
+	// on when the record says it is enabled.
+	if p.Enabled != nil && *p.Enabled && cur.Disabled {
 		want := cur.Events
 		if events != nil {
 			want = events
@@ -144,8 +143,9 @@ func (d *Dispatcher) Patch(ctx context.Context, id string, p amigate.Subscriptio
 		return amigate.Subscription{}, err
 	}
 	if events != nil && !slices.Equal(events, cur.Events) {
-		// Once more after the record: a concurrent patch of the filter may
-		// have updated the consumer between this one's two writes.
+		// The filter changes in the record first, then in the consumer: the
+		// workers take the added event types before the consumer sends
+		// them (and drop the removed ones it still sends).
 		if _, err := d.st.stream.CreateOrUpdateConsumer(ctx, consumerConfig(id, rec.Events, d.cfg)); err != nil {
 			return amigate.Subscription{}, fmt.Errorf("webhooks: update consumer %s: %w", id, err)
 		}

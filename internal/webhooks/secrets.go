@@ -96,6 +96,12 @@ func (d *Dispatcher) eraseBefore(ctx context.Context, key string, rev uint64) er
 			continue
 		}
 		if err := d.st.subsStream.SecureDeleteMsg(ctx, e.Revision()); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			// Two writers of one record (instances, or concurrent patches)
+			// erase the same revision: the one that comes second finds it
+			// gone, which the store reports as a failed deletion.
+			if _, gerr := d.st.subsStream.GetMsg(ctx, e.Revision()); errors.Is(gerr, jetstream.ErrMsgNotFound) {
+				continue
+			}
 			return fmt.Errorf("webhooks: erase subscription %s revision %d: %w", key, e.Revision(), err)
 		}
 	}

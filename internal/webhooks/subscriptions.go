@@ -267,6 +267,6 @@ func (d *Dispatcher) disable(ctx context.Context, id string) error {
 	if err != nil && !errors.Is(err, errUnchanged) {
 		return err
 	}
-	d.stopWorker(id)
+	d.park(id)
 	return nil
 }

@@ -1,6 +1,9 @@
 package webhooks
 
 import (
+	"context"
+	"time"
+
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -31,7 +34,7 @@ func (d *Dispatcher) watch(w jetstream.KeyWatcher) {
 				continue
 			}
 			if rec.Disabled {
-				d.stopWorker(rec.ID)
+				d.park(rec.ID)
 				continue
 			}
 			d.startWorker(rec)
@@ -39,10 +42,10 @@ func (d *Dispatcher) watch(w jetstream.KeyWatcher) {
 	}
 }
 
-// startWorker starts the worker of an enabled subscription, or restarts
-// the running one when the subscription changed how it delivers (URL,
-// events, secrets): the restarted worker takes the events the old one held
-// back from the store, in order, with their retry state.
+// startWorker starts the worker of an enabled subscription, or points the
+// running one at the subscription's new URL, filter and secrets: it keeps
+// the events it holds, their order and retry state. (The consumer's filter
+// is changed where the subscription is, by Patch.)
 func (d *Dispatcher) startWorker(rec subRecord) {
 	keys, ok, err := d.keyring(rec)
 	if err != nil {
@@ -60,10 +63,10 @@ func (d *Dispatcher) startWorker(rec subRecord) {
 		return
 	}
 	if old != nil {
-		if old.rec.sameDelivery(rec) {
-			return
+		if !old.target.Load().rec.sameDelivery(rec) {
+			old.target.Store(&target{rec: rec, keys: keys})
 		}
-		d.stopWorker(rec.ID)
+		return
 	}
 	// Built outside the lock: it talks to the store.
 	w, err := newWorker(d, rec, keys)
@@ -88,6 +91,19 @@ func (d *Dispatcher) stopWorker(id string) {
 	d.mu.Unlock()
 	if w != nil {
 		w.stop(true)
+	}
+}
+
+// park stops the worker of a disabled subscription and releases the
+// consumer's pin: every instance parks it, so no pin is worth keeping, and
+// a pin left to a stopped worker would keep the worker that resumes it
+// waiting for the pin's TTL.
+func (d *Dispatcher) park(id string) {
+	d.stopWorker(id)
+	ctx, cancel := context.WithTimeout(d.ctx, 2*time.Second)
+	defer cancel()
+	if err := d.st.stream.UnpinConsumer(ctx, id, priorityGroup); err != nil && d.ctx.Err() == nil {
+		d.cfg.Logger.Debug("webhooks: unpin a disabled subscription", "subscription", id, "err", err)
 	}
 }
 

@@ -29,13 +29,11 @@ const maxSeed = 10000
 // of one call queue behind the first, which alone is attempted until it is
 // delivered or dead.
 type worker struct {
-	d       *Dispatcher
-	rec     subRecord // as the worker was built from it
-	id, url string
-	events  []string
-	keys    keyring
-	cons    jetstream.Consumer
-	cc      jetstream.ConsumeContext
+	d      *Dispatcher
+	id     string
+	target atomic.Pointer[target] // swapped when the subscription changes
+	cons   jetstream.Consumer
+	cc     jetstream.ConsumeContext
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -61,14 +59,23 @@ type item struct {
 	wakeC  chan struct{}
 }
 
+// target is where and how a worker delivers: the subscription's URL, event
+// filter and signing keys. A PATCH swaps it under the running worker, which
+// keeps the events it holds and their order.
+type target struct {
+	rec  subRecord
+	keys keyring
+}
+
 func newWorker(d *Dispatcher, rec subRecord, keys keyring) (*worker, error) {
 	var err error
 	w := &worker{
-		d: d, rec: rec, id: rec.ID, url: rec.URL, events: rec.Events, keys: keys,
+		d: d, id: rec.ID,
 		sem:   make(chan struct{}, d.cfg.MaxInFlight),
 		calls: make(map[string][]*item),
 		held:  make(map[uint64]*item),
 	}
+	w.target.Store(&target{rec: rec, keys: keys})
 	w.ctx, w.cancel = context.WithCancel(d.ctx)
 	// The consumer is made where the subscription is (Create, New); one
 	// missing here belongs to a subscription deleted meanwhile, and making
@@ -154,7 +161,7 @@ func (w *worker) handle(msg jetstream.Msg) {
 		return
 	}
 	w.mu.Unlock()
-	if !w.matches(msg.Subject()) {
+	if !w.wanted(msg.Subject()) {
 		// A consumer made before its filter could tell call from agent
 		// events (its filter was every subject): not for this subscription.
 		_ = msg.Ack()
@@ -250,8 +257,23 @@ func (w *worker) seed(first uint64) {
 	}
 }
 
+// wanted is matches for what the consumer sends. A type the worker's filter
+// lacks is checked against the stored record, which Patch changes before
+// the consumer's filter: an event of an added type may come before this
+// instance's watch brought the worker the new filter.
+func (w *worker) wanted(subject string) bool {
+	if w.matches(subject) {
+		return true
+	}
+	rec, err := w.d.record(w.ctx, w.id)
+	if err != nil {
+		return true // in doubt, deliver: at least once
+	}
+	return amigate.Wants(rec.Events, subjectType(subject))
+}
+
 func (w *worker) matches(subject string) bool {
-	return amigate.Wants(w.events, subjectType(subject))
+	return amigate.Wants(w.target.Load().rec.Events, subjectType(subject))
 }
 
 // subjectType is the event type of a stream subject.
