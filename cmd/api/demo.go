@@ -48,7 +48,24 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 		return nil, fmt.Errorf("demo: start simulated pbx: %w", err)
 	}
 	d.pbx = pbx
-	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = addr, demoAMIUser, demoAMISecret
+	if cfg.Store.NATSURL == "" {
+		if d.dataDir, err = os.MkdirTemp("", "amigate-demo-"); err != nil {
+			d.pbx.Close()
+			return nil, fmt.Errorf("demo: data dir: %w", err)
+		}
+	}
+	applyDemo(cfg, addr, d.dataDir)
+	secret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
+	d.inspector = newInspector(secret, 100, time.Now)
+	d.log.Info("simulated pbx started", "ami_addr", addr, "agent_channel", demoAgentChannel, "data_dir", d.dataDir)
+	return d, nil
+}
+
+// applyDemo points cfg at the simulated PBX listening at amiAddr and at
+// dataDir (unused with an external NATS): what --demo runs with, which
+// `check --demo` shows too.
+func applyDemo(cfg *config.Config, amiAddr, dataDir string) {
+	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = amiAddr, demoAMIUser, demoAMISecret
 	cfg.AMI.Auth, cfg.AMI.TLS = config.AuthMD5, false
 	cfg.Dial.AgentChannels = []string{demoAgentChannel}
 	if cfg.Phone.Region == "" {
@@ -60,11 +77,7 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	}
 	cfg.Webhooks.AllowPrivate = true
 	if cfg.Store.NATSURL == "" {
-		if d.dataDir, err = os.MkdirTemp("", "amigate-demo-"); err != nil {
-			d.pbx.Close()
-			return nil, fmt.Errorf("demo: data dir: %w", err)
-		}
-		cfg.Store.DataDir = d.dataDir
+		cfg.Store.DataDir = dataDir
 		if cfg.Store.SecretsKey == "" {
 			// The store goes with the process, and so may its key.
 			cfg.Store.SecretsKey = sealed.NewKeyText()
@@ -73,10 +86,6 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	if cfg.JWT.Secret == "" && cfg.JWT.PublicKeyFile == "" {
 		cfg.JWT.Secret = randomText(32)
 	}
-	secret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
-	d.inspector = newInspector(secret, 100, time.Now)
-	d.log.Info("simulated pbx started", "ami_addr", addr, "agent_channel", demoAgentChannel, "data_dir", d.dataDir)
-	return d, nil
 }
 
 // subscribe adds the inspector's subscription, once the API's address is

@@ -49,8 +49,8 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	for _, w := range cfg.Warnings {
+	log := slog.New(newLogHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	for _, w := range append(cfg.Unknown, cfg.Warnings...) {
 		log.Warn("configuration", "warning", w)
 	}
 
@@ -213,6 +213,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		Timeout:     cfg.AMI.ActionTimeout,
 		Devices:     devices,
 		StreamsDone: streamsDone,
+		CORSOrigins: cfg.HTTP.CORSOrigins,
 
 		MaxStreams:           cfg.HTTP.MaxStreams,
 		MaxStreamsPerSubject: cfg.HTTP.MaxStreamsPerSubject,

@@ -165,14 +165,59 @@ func TestSecretFiles(t *testing.T) {
 	}
 }
 
+// TestWarnings: an AMIGATE_ variable that is no setting is named, with
+// the setting probably meant when one is near.
 func TestWarnings(t *testing.T) {
-	c, err := Load(nil, append([]string{"AMIGATE_AMI_ADRR=x", "AMIGATE_AMI_SECRET_FILE_X=y"}, minimal...))
+	c, err := Load(nil, append([]string{
+		"AMIGATE_AMI_ADRR=x",
+		"AMIGATE_AMI_SECRET_FILE_X=y",
+		"AMIGATE_DIAL_MAX_TIMOUT=60s",
+		"AMIGATE_DIAL_DEFAULT_TIMEOUT=20s", // the YAML key's spelling
+		"AMIGATE_SOMETHING_ELSE_ENTIRELY=1",
+	}, minimal...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"AMIGATE_AMI_ADRR: not a setting, ignored", "AMIGATE_AMI_SECRET_FILE_X: not a setting, ignored", NoSecretsKeyWarning}
-	if diff := cmp.Diff(want, c.Warnings); diff != "" {
+	want := []string{
+		"AMIGATE_AMI_ADRR: not a setting, ignored (did you mean AMIGATE_AMI_ADDR?)",
+		"AMIGATE_AMI_SECRET_FILE_X: not a setting, ignored (did you mean AMIGATE_AMI_SECRET_FILE?)",
+		"AMIGATE_DIAL_DEFAULT_TIMEOUT: not a setting, ignored (did you mean AMIGATE_DIAL_TIMEOUT?)",
+		"AMIGATE_DIAL_MAX_TIMOUT: not a setting, ignored (did you mean AMIGATE_DIAL_MAX_TIMEOUT?)",
+		"AMIGATE_SOMETHING_ELSE_ENTIRELY: not a setting, ignored",
+	}
+	if diff := cmp.Diff(want, c.Unknown); diff != "" {
+		t.Errorf("unknown variables (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{NoSecretsKeyWarning}, c.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+// TestEveryProblemAtOnce: values that do not parse, unknown file keys and
+// broken rules are reported together, not one batch per run.
+func TestEveryProblemAtOnce(t *testing.T) {
+	file := writeFile(t, "amigate.yaml", "ami:\n  adrr: pbx:5038\ndial:\n  context: from internal\n")
+	_, err := Load([]string{"--config", file}, []string{
+		"AMIGATE_AMI_PING_INTERVAL=often",                         // does not parse
+		"AMIGATE_AMI_TLS=yes",                                     // does not parse
+		"AMIGATE_JWT_SECRET=short",                                // breaks a rule
+		"AMIGATE_DIAL_MIN_DIGITS=10", "AMIGATE_DIAL_MAX_DIGITS=5", // cross-field
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"line 2: ami.adrr: unknown key (did you mean ami.addr?)",
+		"AMIGATE_AMI_PING_INTERVAL: \"often\" is not a duration",
+		"AMIGATE_AMI_TLS: \"yes\" is not true or false",
+		"AMIGATE_AMI_ADDR: required unless --demo",
+		"AMIGATE_JWT_SECRET: 5 bytes: want at least 32",
+		"AMIGATE_DIAL_CONTEXT: \"from internal\" is not a dialplan context name",
+		"AMIGATE_DIAL_MIN_DIGITS/AMIGATE_DIAL_MAX_DIGITS: 10..5 is not a range",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q:\n%v", want, err)
+		}
 	}
 }
 

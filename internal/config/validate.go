@@ -61,6 +61,18 @@ func (c *Config) resolve(p purpose) error {
 	positive("AMIGATE_HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout)
 	positive("AMIGATE_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout)
 
+	for _, o := range c.HTTP.CORSOrigins {
+		if o == "*" {
+			if len(c.HTTP.CORSOrigins) > 1 {
+				bad("AMIGATE_CORS_ORIGINS", "\"*\" alone or a list of origins")
+			}
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			bad("AMIGATE_CORS_ORIGINS", "%q: want an origin like https://crm.example.com: scheme, host, optional port, no path (browsers send no trailing /)", o)
+		}
+	}
+
 	// AMI. In demo mode the service connects to its own simulated PBX.
 	switch {
 	case c.AMI.Addr == "" && p == minting:
@@ -146,6 +158,7 @@ func (c *Config) resolve(p purpose) error {
 	if c.JWT.Leeway < 0 || c.JWT.Leeway > 5*time.Minute {
 		bad("AMIGATE_JWT_LEEWAY", "%v: want 0 to 5m", c.JWT.Leeway)
 	}
+	positive("AMIGATE_TOKEN_MAX_TTL", c.JWT.TokenMaxTTL)
 
 	// Dial.
 	// The device templates and the extension pattern are package agent's to
