@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,10 @@ func (d *Dispatcher) Publish(ctx context.Context, evs []amigate.CallEvent) error
 		m := &nats.Msg{Subject: eventSubject(ev.Type, ev.ID), Data: body, Header: make(nats.Header, 4)}
 		m.Header.Set(hdrCallID, token(callKey(ev)))
 		m.Header.Set(hdrReadAt, ev.ReadAt.UTC().Format(time.RFC3339Nano))
+		if ev.Call.ID != "" {
+			m.Header.Set(hdrCall, ev.Call.ID)
+		}
+		m.Header.Set(hdrSequence, strconv.FormatInt(ev.Sequence, 10))
 		f, err := d.st.js.PublishMsgAsync(m, jetstream.WithMsgID(ev.ID), jetstream.WithExpectStream(streamName))
 		if err != nil {
 			return d.publishFailed(fmt.Errorf("webhooks: publish %s: %w", ev.ID, err))
