@@ -2,6 +2,7 @@ package amigate
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -43,12 +44,34 @@ const (
 // target.
 const CampaignModeProgressive = "progressive"
 
-// Campaign event types, published when a subscription asks for them.
+// Campaign event types. Like agent events they are opt-in: a
+// subscription or an event stream gets them only when it names them.
 const (
-	EventCampaignStarted          = "campaign.started"
+	// EventCampaignStarted: the campaign's first attempt is about to be
+	// dialled (its calling window opened).
+	EventCampaignStarted = "campaign.started"
+	// EventCampaignContactCompleted: a contact has its final outcome.
 	EventCampaignContactCompleted = "campaign.contact_completed"
-	EventCampaignCompleted        = "campaign.completed"
+	// EventCampaignCompleted: every contact has its final outcome (not
+	// sent for a canceled campaign).
+	EventCampaignCompleted = "campaign.completed"
 )
+
+// CampaignEventTypes lists every campaign event type.
+var CampaignEventTypes = []string{EventCampaignStarted, EventCampaignContactCompleted, EventCampaignCompleted}
+
+// IsCampaignEvent reports whether typ is a campaign event type.
+func IsCampaignEvent(typ string) bool { return slices.Contains(CampaignEventTypes, typ) }
+
+// CampaignRef is the campaign a campaign event is about.
+type CampaignRef struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	State string `json:"state" enums:"scheduled,running,paused,completed,canceled"`
+	// Counts are the campaign's counts when the event was sent
+	// (campaign.started and campaign.completed).
+	Counts *CampaignCounts `json:"counts,omitempty"`
+}
 
 // CampaignTarget is where an answered customer goes: a queue, or an agent
 // extension. The dialplan context is configuration, never the request's.
@@ -164,6 +187,8 @@ type CampaignContactStatus struct {
 	Outcome  string            `json:"outcome,omitempty" enums:"answered,abandoned,busy,no_answer,failed,canceled,unknown"`
 	NextAt   *time.Time        `json:"next_attempt_at,omitempty" format:"date-time"`
 	Attempts []CampaignAttempt `json:"attempts"`
+	// CallID is the last attempt's call id.
+	CallID string `json:"call_id,omitempty"`
 }
 
 // ContactQuery is a page of a campaign's contacts.

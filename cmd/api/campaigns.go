@@ -17,6 +17,7 @@ import (
 var (
 	_ campaign.Dialer = (*control.Service)(nil)
 	_ campaign.Calls  = callsAPI{}
+	_ campaign.Events = (*webhooks.Dispatcher)(nil)
 )
 
 // startCampaigns opens the campaigns in the event store's JetStream and
@@ -29,7 +30,7 @@ func startCampaigns(ctx context.Context, cfg config.Campaign, store *webhooks.Di
 		return nil, fmt.Errorf("campaigns (event store): %w", err)
 	}
 	dialer, err := campaign.New(ctx, campaign.Config{
-		KV: kv, Dialer: svc, Calls: calls,
+		KV: kv, Dialer: svc, Calls: calls, Events: store,
 		Ready:        func() bool { return client.State() == amiclient.Ready && loop.Ready() == nil },
 		Tick:         cfg.Tick,
 		ResolveAfter: cfg.ResolveTimeout,

@@ -22,7 +22,7 @@ func (s *Service) Create(ctx context.Context, r amigate.CampaignRequest) (amigat
 		ID: s.cfg.NewID(), Name: r.Name, Mode: r.Mode, State: amigate.CampaignScheduled,
 		Target: r.Target, Pacing: r.Pacing, Window: r.Window, Retry: r.Retry,
 		RingTimeout: int(r.RingTimeout.Seconds()), CallerID: r.CallerID,
-		Total: len(r.Contacts), CreatedAt: now,
+		Total: len(r.Contacts), CreatedAt: now, Reporting: true,
 	})
 	c.contacts = make([]contact, len(r.Contacts))
 	for i, in := range r.Contacts {
@@ -246,9 +246,13 @@ func (c *campaign) state(i int) string {
 
 func (c *campaign) status(i int) amigate.CampaignContactStatus {
 	k := &c.contacts[i]
-	return amigate.CampaignContactStatus{
+	st := amigate.CampaignContactStatus{
 		Index: i, Number: k.in.Number, Name: k.in.Name, Metadata: k.in.Metadata,
 		State: c.state(i), Outcome: k.p.Outcome, NextAt: k.p.NextAt,
 		Attempts: append([]amigate.CampaignAttempt{}, k.p.Attempts...),
 	}
+	if n := len(k.p.Attempts); n > 0 {
+		st.CallID = k.p.Attempts[n-1].CallID
+	}
+	return st
 }

@@ -24,6 +24,14 @@ type campaign struct {
 	inflight map[int]bool
 	// dials are the start times of the last minute's attempts (pacing).
 	dials []time.Time
+	// seq is the last campaign event sequence given.
+	seq int64
+	// unreported are done contacts whose campaign.contact_completed is
+	// not known to be in the event store.
+	unreported []int
+	// recheck: the events not known to be stored may have been published
+	// by an earlier process that stopped before recording it.
+	recheck bool
 }
 
 type contact struct {
@@ -35,12 +43,28 @@ func newCampaign(m meta) *campaign {
 	return &campaign{meta: m, inflight: make(map[int]bool)}
 }
 
-// index rebuilds fresh, waiting and inflight from the contacts.
+// index rebuilds fresh, waiting, inflight and the events to report from
+// the contacts.
 func (c *campaign) index() {
-	c.fresh, c.waiting = 0, nil
+	c.fresh, c.waiting, c.unreported = 0, nil, nil
 	clear(c.inflight)
+	m := &c.meta
+	if !m.Reporting {
+		// Stored before campaign events existed: what happened then is
+		// not reported now.
+		m.Reporting, m.StartedSent, m.CompletedSent = true, m.StartedAt != nil, true
+	}
+	c.seq = m.CompletedSeq
+	if m.StartedAt != nil {
+		c.seq = max(c.seq, m.StartedAt.UnixMicro())
+	}
+	c.recheck = true
 	for i := range c.contacts {
 		p := &c.contacts[i].p
+		c.seq = max(c.seq, p.Seq)
+		if p.State == amigate.ContactDone && p.Seq != 0 && !p.Reported {
+			c.unreported = append(c.unreported, i)
+		}
 		switch {
 		case p.State == amigate.ContactDialing:
 			c.inflight[i] = true

@@ -38,6 +38,7 @@ func (s *Service) Step(ctx context.Context) {
 			todo = append(todo, s.plan(ctx, c, now)...)
 		}
 		s.finish(ctx, c, now)
+		s.report(ctx, c)
 	}
 	s.mu.Unlock()
 
@@ -126,6 +127,7 @@ func (s *Service) outcome(ctx context.Context, c *campaign, i int, result string
 		k.p.State, k.p.NextAt = amigate.ContactPending, &next
 	} else {
 		k.p.State, k.p.Outcome, k.p.NextAt = amigate.ContactDone, result, nil
+		k.p.Seq, k.p.Reported = c.nextSeq(now), false
 	}
 	if err := s.putProgress(ctx, c, i); err != nil {
 		// Kept in progress: the next step looks the call up again.
@@ -134,8 +136,11 @@ func (s *Service) outcome(ctx context.Context, c *campaign, i int, result string
 		return
 	}
 	delete(c.inflight, i)
-	if k.p.State == amigate.ContactPending {
+	switch k.p.State {
+	case amigate.ContactPending:
 		c.waiting = append(c.waiting, i)
+	case amigate.ContactDone:
+		c.unreported = append(c.unreported, i)
 	}
 }
 
@@ -149,10 +154,12 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time) []planne
 	if err != nil || !w.open(now) {
 		return nil
 	}
-	if st == amigate.CampaignScheduled {
+	if c.meta.StartedAt == nil {
+		// The first time the window is open while it may dial (also a
+		// campaign paused before it started and resumed).
 		m := c.meta
 		t := now.UTC()
-		c.meta.State, c.meta.StartedAt = amigate.CampaignRunning, &t
+		c.meta.State, c.meta.StartedAt, c.meta.StartedSent = amigate.CampaignRunning, &t, false
 		if err := s.putMeta(ctx, c); err != nil {
 			s.log.Error("campaign: store start", "campaign", c.meta.ID, "err", err)
 			c.meta = m
@@ -267,11 +274,12 @@ func (s *Service) finish(ctx context.Context, c *campaign, now time.Time) {
 	if c.fresh < len(c.contacts) {
 		return
 	}
-	m := c.meta
+	m, seq := c.meta, c.seq
 	t := now.UTC()
 	c.meta.State, c.meta.EndedAt = amigate.CampaignCompleted, &t
+	c.meta.CompletedSeq, c.meta.CompletedSent = c.nextSeq(now), false
 	if err := s.putMeta(ctx, c); err != nil {
 		s.log.Error("campaign: store completion", "campaign", c.meta.ID, "err", err)
-		c.meta = m
+		c.meta, c.seq = m, seq
 	}
 }

@@ -44,6 +44,8 @@ type Config struct {
 	KV     KV
 	Dialer Dialer
 	Calls  Calls
+	// Events receives the campaign events; nil: none are sent.
+	Events Events
 	// Ready reports whether the PBX is connected and the calls resynced:
 	// no attempt starts otherwise. Default: always.
 	Ready func() bool

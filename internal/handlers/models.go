@@ -144,8 +144,9 @@ type CreateWebhookRequest struct {
 	// URL receives the signed POSTs.
 	URL string `json:"url" validate:"required,max=2048,http_url" example:"https://crm.example/hooks/asterisk"`
 	// Events filters by event type; empty or ["*"] is every call event.
-	// Agent events (agent.state_changed, ...) are sent only when named.
-	Events []string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused" example:"call.ringing,call.ended"`
+	// Agent events (agent.state_changed, ...) and campaign events
+	// (campaign.started, ...) are sent only when named.
+	Events []string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.transfer_failed call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused campaign.started campaign.contact_completed campaign.completed" example:"call.ringing,call.ended"`
 	// Secret signs the deliveries (whsec_ and base64 key bytes); one is
 	// generated when it is empty or absent.
 	Secret string `json:"secret,omitempty" validate:"omitempty,max=256,startswith=whsec_,safetext" example:""`
