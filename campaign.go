@@ -164,6 +164,12 @@ type Campaign struct {
 	CreatedAt          time.Time      `json:"created_at" format:"date-time"`
 	StartedAt          *time.Time     `json:"started_at,omitempty" format:"date-time"`
 	EndedAt            *time.Time     `json:"ended_at,omitempty" format:"date-time"`
+	// ETA is when a scheduled or running campaign should complete: its
+	// attempts left (retries as observed so far), at its pacing with calls
+	// of the average length observed, counted only while its calling
+	// window is open. Null when unknown: no attempt ended yet, or the
+	// campaign is paused, completed or canceled.
+	ETA *time.Time `json:"eta" format:"date-time"`
 }
 
 // CampaignAttempt is one call to a contact.

@@ -40,7 +40,7 @@ func (s *Service) Create(ctx context.Context, r amigate.CampaignRequest) (amigat
 	}
 	s.campaigns[c.meta.ID] = c
 	s.order = append(s.order, c.meta.ID)
-	return c.view(), nil
+	return s.show(c), nil
 }
 
 // AddContacts appends contacts to a campaign that is not canceled; a
@@ -85,7 +85,7 @@ func (s *Service) AddContacts(ctx context.Context, id string, in []amigate.Campa
 	}
 	c.contacts = all
 	c.advanceFresh()
-	return c.view(), nil
+	return s.show(c), nil
 }
 
 // Get returns one campaign with its counts.
@@ -96,7 +96,7 @@ func (s *Service) Get(ctx context.Context, id string) (amigate.Campaign, error) 
 	if err != nil {
 		return amigate.Campaign{}, err
 	}
-	return c.view(), nil
+	return s.show(c), nil
 }
 
 // List returns every campaign, oldest first.
@@ -105,7 +105,7 @@ func (s *Service) List(ctx context.Context) ([]amigate.Campaign, error) {
 	defer s.mu.Unlock()
 	out := make([]amigate.Campaign, 0, len(s.order))
 	for _, id := range s.order {
-		out = append(out, s.campaigns[id].view())
+		out = append(out, s.show(s.campaigns[id]))
 	}
 	return out, nil
 }
@@ -160,7 +160,7 @@ func (s *Service) transition(ctx context.Context, id, to string, from ...string)
 		return amigate.Campaign{}, err
 	}
 	if c.meta.State == to {
-		return c.view(), nil
+		return s.show(c), nil
 	}
 	if !slices.Contains(from, c.meta.State) {
 		return amigate.Campaign{}, fmt.Errorf("campaign %q is %s: %w", id, c.meta.State, amigate.ErrConflict)
@@ -175,7 +175,7 @@ func (s *Service) transition(ctx context.Context, id, to string, from ...string)
 		c.meta = m
 		return amigate.Campaign{}, err
 	}
-	return c.view(), nil
+	return s.show(c), nil
 }
 
 // Delete forgets a campaign that is not dialling: it must be paused,
@@ -207,7 +207,14 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// view is the campaign as the API shows it.
+// show is the campaign as the API shows it now, with its ETA.
+func (s *Service) show(c *campaign) amigate.Campaign {
+	v := c.view()
+	v.ETA = c.eta(s.cfg.Now(), &v)
+	return v
+}
+
+// view is the campaign with its counts.
 func (c *campaign) view() amigate.Campaign {
 	m := c.meta
 	v := amigate.Campaign{

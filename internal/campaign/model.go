@@ -24,6 +24,10 @@ type campaign struct {
 	inflight map[int]bool
 	// dials are the start times of the last minute's attempts (pacing).
 	dials []time.Time
+	// durSum and durN are the ended attempts' total duration and number
+	// (the ETA's average call).
+	durSum time.Duration
+	durN   int
 	// seq is the last campaign event sequence given.
 	seq int64
 	// unreported are done contacts whose campaign.contact_completed is
@@ -59,9 +63,13 @@ func (c *campaign) index() {
 		c.seq = max(c.seq, m.StartedAt.UnixMicro())
 	}
 	c.recheck = true
+	c.durSum, c.durN = 0, 0
 	for i := range c.contacts {
 		p := &c.contacts[i].p
 		c.seq = max(c.seq, p.Seq)
+		for j := range p.Attempts {
+			c.observe(&p.Attempts[j])
+		}
 		if p.State == amigate.ContactDone && p.Seq != 0 && !p.Reported {
 			c.unreported = append(c.unreported, i)
 		}

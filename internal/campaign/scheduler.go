@@ -136,6 +136,7 @@ func (s *Service) outcome(ctx context.Context, c *campaign, i int, result string
 		return
 	}
 	delete(c.inflight, i)
+	c.observe(a)
 	switch k.p.State {
 	case amigate.ContactPending:
 		c.waiting = append(c.waiting, i)
