@@ -112,29 +112,39 @@ func compilePhone(cfg Config) (phone, error) {
 	return p, nil
 }
 
+// parsed is a number libphonenumber read, with the forms of it that the
+// rules use more than once, written once.
+type parsed struct {
+	num  *phonenumbers.PhoneNumber
+	nsn  string // national significant number
+	e164 string // "+79001234567"
+}
+
 // parse reads a normalised number ("+79001234567", "89001234567") in the
 // home region. ok is false when the number cannot be read without guessing:
 // no home region and no "+".
-func (p *phone) parse(n string) (num *phonenumbers.PhoneNumber, ok bool, err error) {
+func (p *phone) parse(n string) (pn parsed, ok bool, err error) {
 	if p.region == "" && n[0] != '+' {
-		return nil, false, nil
+		return pn, false, nil
 	}
-	num = &phonenumbers.PhoneNumber{}
+	num := &phonenumbers.PhoneNumber{}
 	if err := phonenumbers.ParseToNumber(n, p.region, num); err != nil {
-		return nil, true, err
+		return pn, true, err
 	}
-	return num, true, nil
+	nsn := phonenumbers.GetNationalSignificantNumber(num)
+	return parsed{num: num, nsn: nsn, e164: e164From(num.GetCountryCode(), nsn)}, true, nil
 }
 
 // possible explains why a parsed number cannot be a full number, or is "".
-func (p *phone) possible(num *phonenumbers.PhoneNumber) string {
+func (p *phone) possible(pn parsed) string {
+	num := pn.num
 	where := "number"
 	if r := phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode())); r != "" && r != phonenumbers.UNKNOWN_REGION && r != "001" {
 		where = r + " number"
 	}
 	switch phonenumbers.IsPossibleNumberWithReason(num) {
 	case phonenumbers.IS_POSSIBLE:
-		if ndd, ok := unstable(num); !ok {
+		if ndd, ok := unstable(pn); !ok {
 			return "is not a " + where + ": its national part starts with the national prefix " + ndd + " and would read as another number"
 		}
 		return ""
@@ -157,38 +167,33 @@ func (p *phone) possible(num *phonenumbers.PhoneNumber) string {
 // assigned number does, reads as a shorter number the second time
 // ("+440000000000" is +44000000000); such a number has no E.164 form a CRM
 // could match, and dialling it would reach something else.
-func unstable(num *phonenumbers.PhoneNumber) (ndd string, ok bool) {
+func unstable(pn parsed) (ndd string, ok bool) {
+	num := pn.num
 	ndd = phonenumbers.GetNddPrefixForRegion(phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode())), true)
-	if ndd == "" || !strings.HasPrefix(phonenumbers.GetNationalSignificantNumber(num), ndd) {
+	if ndd == "" || !strings.HasPrefix(pn.nsn, ndd) {
 		return "", true
 	}
 	back := &phonenumbers.PhoneNumber{}
-	if err := phonenumbers.ParseToNumber(e164(num), "", back); err != nil {
+	if err := phonenumbers.ParseToNumber(pn.e164, "", back); err != nil {
 		return ndd, false
 	}
 	return ndd, back.GetCountryCode() == num.GetCountryCode() && back.GetNationalNumber() == num.GetNationalNumber() &&
 		back.GetItalianLeadingZero() == num.GetItalianLeadingZero() && back.GetNumberOfLeadingZeros() == num.GetNumberOfLeadingZeros()
 }
 
-// e164 writes num as "+<country code><national number>".
-func e164(num *phonenumbers.PhoneNumber) string {
-	return phonenumbers.Format(num, phonenumbers.E164)
-}
-
 // dial writes num in the configured dial format. ok is false when the
 // national format cannot say how to reach num from the home region (a
 // region with several international prefixes and no preferred one).
-func (p *phone) dial(num *phonenumbers.PhoneNumber) (dial, shown string, ok bool) {
+func (p *phone) dial(pn parsed) (dial, shown string, ok bool) {
+	num := pn.num
 	switch p.format {
 	case FormatE164Plus:
-		d := e164(num)
-		return d, "", true
+		return pn.e164, "", true
 	case FormatE164Digits:
-		d := e164(num)
-		return d[1:], "", true
+		return pn.e164[1:], "", true
 	}
 	if p.region == "" {
-		return e164(num)[1:], "", true
+		return pn.e164[1:], "", true
 	}
 	s := phonenumbers.FormatOutOfCountryCallingNumber(num, p.region)
 	if strings.HasPrefix(s, "+") {
@@ -235,11 +240,11 @@ func (r *Rules) E164(s string) string {
 	if err != nil {
 		return ""
 	}
-	num, ok, err := r.phone.parse(n)
-	if !ok || err != nil || r.phone.possible(num) != "" {
+	pn, ok, err := r.phone.parse(n)
+	if !ok || err != nil || r.phone.possible(pn) != "" {
 		return ""
 	}
-	return e164(num)
+	return pn.e164
 }
 
 // countryText names a region in a refusal.
@@ -264,20 +269,23 @@ func allowedText(m map[string]bool) string {
 
 // checkParsed applies the rules of what a parsed number is: possible, of no
 // denied type, in an allowed country.
-func (p *phone) checkParsed(num *phonenumbers.PhoneNumber) error {
-	if why := p.possible(num); why != "" {
+func (p *phone) checkParsed(pn parsed) error {
+	num := pn.num
+	if why := p.possible(pn); why != "" {
 		return refuse(RuleNumber, ErrImpossible, "%s", why)
 	}
-	if t := p.denyTypes.deniedType(num); t != "" {
+	// "001" for non-geographic services (satellite, international
+	// networks); "" when the calling code is shared and the number is in
+	// no region's ranges.
+	var region string
+	if len(p.denyTypes) > 0 || p.countries != nil {
+		region = phonenumbers.GetRegionCodeForNumber(num)
+	}
+	if t := p.denyTypes.deniedType(num, region, pn.nsn); t != "" {
 		return refuse(RuleType, ErrType, "is %s, a type the dial rules deny (%s)", typeText[t], t)
 	}
-	if p.countries != nil {
-		// "001" for non-geographic services (satellite, international
-		// networks); "" when the calling code is shared and the number is
-		// in no region's ranges.
-		if c := phonenumbers.GetRegionCodeForNumber(num); !p.countries[c] {
-			return refuse(RuleCountry, ErrCountry, "is a number of %s (+%d); the dial rules allow numbers of %s only", countryText(c), num.GetCountryCode(), allowedText(p.countries))
-		}
+	if p.countries != nil && !p.countries[region] {
+		return refuse(RuleCountry, ErrCountry, "is a number of %s (+%d); the dial rules allow numbers of %s only", countryText(region), num.GetCountryCode(), allowedText(p.countries))
 	}
 	return nil
 }

@@ -2,8 +2,12 @@ package dialrules
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // TestCheckRegions reads real formats in several home regions with the
@@ -232,4 +236,69 @@ func TestMetadataLoadsOnce(t *testing.T) {
 	if allocs > 400 {
 		t.Fatalf("Check and E164 allocate %.0f times: is the metadata loaded per call?", allocs)
 	}
+}
+
+// TestClassifyAsLibrary holds the rules' number types to libphonenumber's
+// GetNumberType: every type's example number of every region and
+// non-geographic service, and the same numbers with the last digit
+// changed (which often leaves the type's range), classify the same, with
+// every type denied (the full classification) and with one type alone
+// denied (where the classification stops early).
+func TestClassifyAsLibrary(t *testing.T) {
+	var nums []*phonenumbers.PhoneNumber
+	add := func(n *phonenumbers.PhoneNumber) {
+		if n == nil {
+			return
+		}
+		nums = append(nums, n)
+		for _, d := range "09" {
+			m := &phonenumbers.PhoneNumber{}
+			nsn := phonenumbers.GetNationalSignificantNumber(n)
+			if err := phonenumbers.ParseToNumber(e164From(n.GetCountryCode(), nsn[:len(nsn)-1]+string(d)), "", m); err == nil {
+				nums = append(nums, m)
+			}
+		}
+	}
+	for region := range phonenumbers.GetSupportedRegions() {
+		for typ := range typeNames {
+			add(phonenumbers.GetExampleNumberForType(region, typ))
+		}
+	}
+	for cc := range phonenumbers.GetSupportedGlobalNetworkCallingCodes() {
+		add(phonenumbers.GetExampleNumberForNonGeoEntity(cc))
+	}
+	if len(nums) < 3000 {
+		t.Fatalf("only %d example numbers: is the metadata there?", len(nums))
+	}
+	all := typeSet{}
+	for name := range typeText {
+		if name != TypeSatellite {
+			all[name] = true
+		}
+	}
+	names := slices.Sorted(maps.Keys(all))
+	seen := map[string]int{}
+	for i, n := range nums {
+		want := typeNames[phonenumbers.GetNumberType(n)]
+		region, nsn := phonenumbers.GetRegionCodeForNumber(n), phonenumbers.GetNationalSignificantNumber(n)
+		if got := all.classify(n.GetCountryCode(), region, nsn); got != want {
+			t.Fatalf("+%d %s: classified %q, libphonenumber says %q", n.GetCountryCode(), nsn, got, want)
+		}
+		seen[want]++
+		// Its own type alone denied, and another type (in turn) alone.
+		if got := (typeSet{want: true}).deniedType(n, region, nsn); got != want {
+			t.Fatalf("+%d %s (%s) with only %s denied: deniedType = %q", n.GetCountryCode(), nsn, want, want, got)
+		}
+		if other := names[i%len(names)]; other != want {
+			if got := (typeSet{other: true}).deniedType(n, region, nsn); got != "" {
+				t.Fatalf("+%d %s (%s) with only %s denied: deniedType = %q", n.GetCountryCode(), nsn, want, other, got)
+			}
+		}
+	}
+	for name := range all {
+		if seen[name] == 0 && name != TypeVoicemail && name != TypePager {
+			t.Errorf("no example number is %s: the comparison did not cover it", name)
+		}
+	}
+	t.Logf("%d numbers compared; by type: %v", len(nums), seen)
 }

@@ -250,19 +250,19 @@ func (r *Rules) Check(s string) (Number, error) {
 		return Number{}, &Error{Rule: RuleFormat, Reason: "is not a phone number: " + strings.TrimPrefix(err.Error(), ErrMalformed.Error()+": "), err: err}
 	}
 	var out Number
-	num, ok, err := r.phone.parse(n)
+	pn, ok, err := r.phone.parse(n)
 	switch {
 	case err != nil:
 		return Number{}, refuse(RuleNumber, ErrImpossible, "is not a phone number%s: %v", r.phone.in(), err)
 	case ok:
-		if err := r.phone.checkParsed(num); err != nil {
+		if err := r.phone.checkParsed(pn); err != nil {
 			return Number{}, err
 		}
-		dial, shown, fits := r.phone.dial(num)
+		dial, shown, fits := r.phone.dial(pn)
 		if !fits {
 			return Number{}, refuse(RuleNumber, ErrFormat, "cannot be dialled in the national format from %s (several international prefixes): use the e164_digits dial format", r.phone.region)
 		}
-		out = Number{E164: e164(num), Display: r.phone.display(num, shown)}
+		out = Number{E164: pn.e164, Display: r.phone.display(pn.num, shown)}
 		if r.phone.region != "" {
 			n = dial
 		} else {

@@ -98,10 +98,11 @@ func compileTypes(names []string) (typeSet, error) {
 	return s, nil
 }
 
-// deniedType returns the name of the first denied type that n is, or "".
-// The satellite test needs no metadata lookup, so it goes first; the
-// library's classification runs only when a type it decides is denied.
-func (s typeSet) deniedType(n *phonenumbers.PhoneNumber) string {
+// deniedType returns the name of the first denied type that a number is, or
+// "": n is the number, region its region (phonenumbers.GetRegionCodeForNumber)
+// and nsn its national significant number, which the caller has at hand.
+// The satellite test needs no metadata, so it goes first.
+func (s typeSet) deniedType(n *phonenumbers.PhoneNumber, region, nsn string) string {
 	if len(s) == 0 {
 		return ""
 	}
@@ -111,7 +112,7 @@ func (s typeSet) deniedType(n *phonenumbers.PhoneNumber) string {
 	if len(s) == 1 && s[TypeSatellite] {
 		return ""
 	}
-	if t := typeNames[phonenumbers.GetNumberType(n)]; s[t] {
+	if t := s.classify(n.GetCountryCode(), region, nsn); s[t] {
 		return t
 	}
 	return ""
