@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,6 +81,8 @@ func (c *campaign) index() {
 			c.waiting = append(c.waiting, i)
 		}
 	}
+	// Reported in the order they happened.
+	slices.SortFunc(c.unreported, func(a, b int) int { return cmp.Compare(c.contacts[a].p.Seq, c.contacts[b].p.Seq) })
 	c.advanceFresh()
 }
 
