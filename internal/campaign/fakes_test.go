@@ -263,3 +263,38 @@ func decode(t *testing.T, b []byte, v any) {
 		t.Fatal(err)
 	}
 }
+
+// fakeAgents are the agents free per target, as the test sets them.
+type fakeAgents struct {
+	mu   sync.Mutex
+	free map[amigate.CampaignTarget][]string
+}
+
+func (f *fakeAgents) Free(t amigate.CampaignTarget) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.free[t]
+}
+
+func (f *fakeAgents) set(t amigate.CampaignTarget, exts ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.free == nil {
+		f.free = map[amigate.CampaignTarget][]string{}
+	}
+	f.free[t] = exts
+}
+
+// take marks the calls in progress of the first n dials as answered by an
+// agent (the customer reached one).
+func (f *fakePBX) take(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.dials[:n] {
+		c := f.calls[d.ID]
+		if c.State != amigate.StateEnded {
+			c.State, c.Agent = amigate.StateAnswered, &amigate.Agent{Extension: "101"}
+			f.calls[d.ID] = c
+		}
+	}
+}

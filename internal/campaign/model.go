@@ -23,6 +23,9 @@ type campaign struct {
 	waiting []int
 	// inflight are contacts with an attempt in progress.
 	inflight map[int]bool
+	// unmatched is how many of them no agent has taken or rings for yet
+	// (as of the last step): each holds one free agent.
+	unmatched int
 	// dials are the start times of the last minute's attempts (pacing).
 	dials []time.Time
 	// durSum and durN are the ended attempts' total duration and number

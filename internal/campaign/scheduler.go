@@ -30,13 +30,18 @@ func (s *Service) Step(ctx context.Context) {
 	case s.readySince.IsZero():
 		s.readySince = now
 	}
+	for _, id := range s.order {
+		s.follow(ctx, s.campaigns[id], now)
+	}
 	var todo []planned
+	if ready {
+		g := s.gate()
+		for _, id := range s.order {
+			todo = append(todo, s.plan(ctx, s.campaigns[id], now, g)...)
+		}
+	}
 	for _, id := range s.order {
 		c := s.campaigns[id]
-		s.follow(ctx, c, now)
-		if ready {
-			todo = append(todo, s.plan(ctx, c, now)...)
-		}
 		s.finish(ctx, c, now)
 		s.report(ctx, c)
 	}
@@ -50,8 +55,10 @@ func (s *Service) Step(ctx context.Context) {
 	}
 }
 
-// follow ends the attempts in progress whose calls ended.
+// follow ends the attempts in progress whose calls ended, and counts those
+// no agent took yet.
 func (s *Service) follow(ctx context.Context, c *campaign, now time.Time) {
+	c.unmatched = 0
 	for i := range c.inflight {
 		k := &c.contacts[i]
 		a := &k.p.Attempts[len(k.p.Attempts)-1]
@@ -70,7 +77,11 @@ func (s *Service) follow(ctx context.Context, c *campaign, now time.Time) {
 			s.outcome(ctx, c, i, outcomeOf(call, c.meta.Target), end, now)
 		case err == nil:
 			// Still in progress.
+			if call.Agent == nil {
+				c.unmatched++
+			}
 		case errors.Is(err, amigate.ErrNotFound):
+			c.unmatched++
 			// Neither the PBX nor the history knows the call: its
 			// Originate was lost, or the service stopped before
 			// Asterisk answered it. Wait a while with the PBX
@@ -85,6 +96,7 @@ func (s *Service) follow(ctx context.Context, c *campaign, now time.Time) {
 				s.outcome(ctx, c, i, amigate.OutcomeUnknown, now.UTC(), now)
 			}
 		default:
+			c.unmatched++
 			s.log.Warn("campaign: look up call", "call_id", a.CallID, "err", err)
 		}
 	}
@@ -145,8 +157,42 @@ func (s *Service) outcome(ctx context.Context, c *campaign, i int, result string
 	}
 }
 
+// agentGate is how many more customers each target may take now: its free
+// agents less the campaign calls (of any campaign) no agent took yet.
+type agentGate struct {
+	waiting map[amigate.CampaignTarget]int // calls no agent took yet
+	left    map[amigate.CampaignTarget]int // asked: room left this step
+}
+
+// gate counts the calls waiting for an agent per target; nil without
+// Agents.
+func (s *Service) gate() *agentGate {
+	if s.cfg.Agents == nil {
+		return nil
+	}
+	g := &agentGate{waiting: map[amigate.CampaignTarget]int{}, left: map[amigate.CampaignTarget]int{}}
+	for _, id := range s.order {
+		c := s.campaigns[id]
+		g.waiting[c.meta.Target] += c.unmatched
+	}
+	return g
+}
+
+// room is how many more customers target may take now.
+func (s *Service) room(g *agentGate, t amigate.CampaignTarget) int {
+	if g == nil {
+		return MaxConcurrent
+	}
+	n, ok := g.left[t]
+	if !ok { // the agents free now, asked once per step and target
+		n = len(s.cfg.Agents.Free(t)) - g.waiting[t]
+		g.left[t] = n
+	}
+	return n
+}
+
 // plan picks the contacts to dial now and records their attempts.
-func (s *Service) plan(ctx context.Context, c *campaign, now time.Time) []planned {
+func (s *Service) plan(ctx context.Context, c *campaign, now time.Time, g *agentGate) []planned {
 	st := c.meta.State
 	if st != amigate.CampaignScheduled && st != amigate.CampaignRunning {
 		return nil
@@ -173,8 +219,11 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time) []planne
 		n++
 	}
 	c.dials = c.dials[n:]
+	// At most one customer waiting per free agent: an agent ringing for,
+	// or talking in, a campaign call is no longer free.
+	free := s.room(g, c.meta.Target)
 	var out []planned
-	for len(c.inflight) < c.meta.Pacing.MaxConcurrent && len(c.dials) < c.meta.Pacing.PerMinute {
+	for len(c.inflight) < c.meta.Pacing.MaxConcurrent && len(c.dials) < c.meta.Pacing.PerMinute && len(out) < free {
 		i, ok := c.next(now)
 		if !ok {
 			break
@@ -185,6 +234,9 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time) []planne
 			break
 		}
 		out = append(out, p)
+	}
+	if g != nil {
+		g.left[c.meta.Target] -= len(out)
 	}
 	return out
 }
