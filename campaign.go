@@ -133,7 +133,9 @@ type CampaignRequest struct {
 	Retry       CampaignRetry
 	RingTimeout time.Duration
 	CallerID    string
-	Caller      string // the token's subject
+	// Variables are set on every contact's call; a contact's own win.
+	Variables map[string]string
+	Caller    string // the token's subject
 }
 
 // CampaignCounts are a campaign's contacts by state and by final outcome.
@@ -160,10 +162,12 @@ type Campaign struct {
 	Retry              CampaignRetry  `json:"retry"`
 	RingTimeoutSeconds int            `json:"ring_timeout_seconds"`
 	CallerID           string         `json:"caller_id,omitempty"`
-	Counts             CampaignCounts `json:"counts"`
-	CreatedAt          time.Time      `json:"created_at" format:"date-time"`
-	StartedAt          *time.Time     `json:"started_at,omitempty" format:"date-time"`
-	EndedAt            *time.Time     `json:"ended_at,omitempty" format:"date-time"`
+	// Variables are set on every contact's call; a contact's own win.
+	Variables map[string]string `json:"variables,omitempty"`
+	Counts    CampaignCounts    `json:"counts"`
+	CreatedAt time.Time         `json:"created_at" format:"date-time"`
+	StartedAt *time.Time        `json:"started_at,omitempty" format:"date-time"`
+	EndedAt   *time.Time        `json:"ended_at,omitempty" format:"date-time"`
 	// ETA is when a scheduled or running campaign should complete: its
 	// attempts left (retries as observed so far), at its pacing with calls
 	// of the average length observed, counted only while its calling
@@ -216,14 +220,18 @@ type ContactPage struct {
 // dialled and, once answered, sent to Target.
 type CampaignDial struct {
 	// ID is the attempt's call id, sent as the Originate's ChannelId.
-	ID        string
-	Campaign  string
-	Contact   int
-	Number    string
-	Name      string
-	Metadata  json.RawMessage
-	Variables map[string]string
-	Target    CampaignTarget
-	CallerID  string
-	Timeout   time.Duration
+	ID       string
+	Campaign string
+	Contact  int
+	Number   string
+	Name     string
+	Metadata json.RawMessage
+	// Variables are the contact's own channel variables, and
+	// CampaignVariables the campaign's: call control merges them, the
+	// contact's winning.
+	Variables         map[string]string
+	CampaignVariables map[string]string
+	Target            CampaignTarget
+	CallerID          string
+	Timeout           time.Duration
 }

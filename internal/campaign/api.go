@@ -21,7 +21,7 @@ func (s *Service) Create(ctx context.Context, r amigate.CampaignRequest) (amigat
 	c := newCampaign(meta{
 		ID: s.cfg.NewID(), Name: r.Name, Mode: r.Mode, State: amigate.CampaignScheduled,
 		Target: r.Target, Pacing: r.Pacing, Window: r.Window, Retry: r.Retry,
-		RingTimeout: int(r.RingTimeout.Seconds()), CallerID: r.CallerID,
+		RingTimeout: int(r.RingTimeout.Seconds()), CallerID: r.CallerID, Variables: r.Variables,
 		Total: len(r.Contacts), CreatedAt: now, Reporting: true,
 	})
 	c.contacts = make([]contact, len(r.Contacts))
@@ -62,7 +62,7 @@ func (s *Service) AddContacts(ctx context.Context, id string, in []amigate.Campa
 	if c.meta.State == amigate.CampaignCanceled {
 		return amigate.Campaign{}, fmt.Errorf("campaign %q is canceled: %w", id, amigate.ErrConflict)
 	}
-	r.Target, r.CallerID = c.meta.Target, c.meta.CallerID
+	r.Target, r.CallerID, r.Variables = c.meta.Target, c.meta.CallerID, c.meta.Variables
 	if err := s.cfg.Dialer.CheckCampaign(&r); err != nil {
 		return amigate.Campaign{}, err
 	}
@@ -220,7 +220,7 @@ func (c *campaign) view() amigate.Campaign {
 	v := amigate.Campaign{
 		ID: m.ID, Name: m.Name, Mode: m.Mode, State: m.State, Target: m.Target,
 		Pacing: m.Pacing, Window: m.Window, Retry: m.Retry, RingTimeoutSeconds: m.RingTimeout,
-		CallerID: m.CallerID, CreatedAt: m.CreatedAt, StartedAt: m.StartedAt, EndedAt: m.EndedAt,
+		CallerID: m.CallerID, Variables: m.Variables, CreatedAt: m.CreatedAt, StartedAt: m.StartedAt, EndedAt: m.EndedAt,
 		Counts: amigate.CampaignCounts{Total: len(c.contacts), Outcomes: map[string]int{}},
 	}
 	for i := range c.contacts {

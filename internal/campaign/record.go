@@ -49,6 +49,7 @@ type meta struct {
 	Retry       amigate.CampaignRetry  `json:"retry"`
 	RingTimeout int                    `json:"ring_timeout_seconds"`
 	CallerID    string                 `json:"caller_id,omitempty"`
+	Variables   map[string]string      `json:"variables,omitempty"`
 	Total       int                    `json:"total"`
 	CreatedAt   time.Time              `json:"created_at"`
 	StartedAt   *time.Time             `json:"started_at,omitempty"`

@@ -279,7 +279,7 @@ func (s *Service) record(ctx context.Context, c *campaign, i int, now time.Time)
 	m := &c.meta
 	return planned{c: c, i: i, d: amigate.CampaignDial{
 		ID: id, Campaign: m.ID, Contact: i, Number: k.in.Number, Name: k.in.Name,
-		Metadata: k.in.Metadata, Variables: k.in.Variables, Target: m.Target,
+		Metadata: k.in.Metadata, Variables: k.in.Variables, CampaignVariables: m.Variables, Target: m.Target,
 		CallerID: m.CallerID, Timeout: time.Duration(m.RingTimeout) * time.Second,
 	}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
 
@@ -40,6 +41,9 @@ func (s *Service) CheckCampaign(r *amigate.CampaignRequest) error {
 	if r.CallerID != "" && !callerIDNumber.MatchString(r.CallerID) {
 		return fieldErr("caller_id", "must be a number: digits with an optional leading +")
 	}
+	if _, err := variables(s.cfg.Variables, r.Variables); err != nil {
+		return err
+	}
 	for i, k := range r.Contacts {
 		if _, err := s.c.rules.Check(k.Number); err != nil {
 			return numberErr(fmt.Sprintf("contacts[%d].number", i), err)
@@ -47,11 +51,23 @@ func (s *Service) CheckCampaign(r *amigate.CampaignRequest) error {
 		if err := checkMetadata(k.Metadata); err != nil {
 			return prefixField(fmt.Sprintf("contacts[%d].", i), err)
 		}
-		if _, err := variables(s.cfg.Variables, k.Variables); err != nil {
+		if _, err := variables(s.cfg.Variables, mergeVariables(r.Variables, k.Variables)); err != nil {
 			return prefixField(fmt.Sprintf("contacts[%d].", i), err)
 		}
 	}
 	return nil
+}
+
+// mergeVariables is a contact's channel variables over its campaign's:
+// one set, checked by the request variable rule as a whole.
+func mergeVariables(campaign, contact map[string]string) map[string]string {
+	if len(campaign) == 0 {
+		return contact
+	}
+	out := make(map[string]string, len(campaign)+len(contact))
+	maps.Copy(out, campaign)
+	maps.Copy(out, contact)
+	return out
 }
 
 func prefixField(prefix string, err error) error {
@@ -78,7 +94,7 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 	if err != nil {
 		return numberErr("number", err)
 	}
-	vars, err := variables(s.cfg.Variables, d.Variables)
+	vars, err := variables(s.cfg.Variables, mergeVariables(d.CampaignVariables, d.Variables))
 	if err != nil {
 		return err
 	}

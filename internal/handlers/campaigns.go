@@ -46,6 +46,10 @@ type CreateCampaignRequest struct {
 	RingTimeoutSeconds int `json:"ring_timeout_seconds,omitempty" minimum:"5" maximum:"120" example:"30"`
 	// CallerID is the number shown to the customer: digits with an optional leading +.
 	CallerID string `json:"caller_id,omitempty" example:"74950000000"`
+	// Variables are channel variables set on every contact's call, under
+	// the click-to-call rule (AMIGATE_DIAL_VARIABLE_PATTERN); a contact's
+	// own variables win over these.
+	Variables map[string]string `json:"variables,omitempty"`
 } //	@name	CreateCampaignRequest
 
 // AddContactsRequest is the body of POST /v1/campaigns/{id}/contacts.
@@ -92,7 +96,7 @@ func (s *server) createCampaign(c echo.Context) error {
 		Name: req.Name, Mode: req.Mode, Contacts: req.Contacts, Target: req.Target,
 		Pacing: req.Pacing, Window: req.Window, Retry: req.Retry,
 		RingTimeout: time.Duration(req.RingTimeoutSeconds) * time.Second, CallerID: req.CallerID,
-		Caller: claimsOf(c).Subject,
+		Variables: req.Variables, Caller: claimsOf(c).Subject,
 	})
 	if err != nil {
 		return err
