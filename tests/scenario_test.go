@@ -57,21 +57,13 @@ func (s step) String() string { return s.Type + "(" + s.Agent + ")" }
 // as a set: a ring-all queue rings its agents at once.
 func checkSteps(t *testing.T, id string, evs []event, want ...step) {
 	t.Helper()
-	checkStepsSeq(t, id, evs, true, want...)
-}
-
-// checkStepsSeq is checkSteps; with consecutive false it only asserts that
-// sequence numbers increase (webhooks.md's promise), which is what a call
-// followed across a restart of the service can keep.
-func checkStepsSeq(t *testing.T, id string, evs []event, consecutive bool, want ...step) {
-	t.Helper()
 	got := make([]step, len(evs))
 	for i, e := range evs {
 		got[i] = step{e.Type, ext(e.Agent)}
 		if e.Call.ID != id {
 			t.Errorf("event %d (%s): call id %q, want %q", i, e.Type, e.Call.ID, id)
 		}
-		if consecutive && e.Sequence != int64(i+1) {
+		if e.Sequence != int64(i+1) {
 			t.Errorf("event %d (%s): sequence %d, want %d", i, e.Type, e.Sequence, i+1)
 		}
 		if i > 0 && e.Sequence <= evs[i-1].Sequence {

@@ -20,6 +20,9 @@ import (
 // jwtSecret is the HMAC key every service under test verifies tokens with.
 const jwtSecret = "e2e-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
+// secretsKey seals the secrets of API-created subscriptions in the store.
+const secretsKey = "ZTJlLXNlY3JldHMta2V5LTAxMjM0NTY3ODlhYmNkZWY="
+
 // startTimeout bounds a service's start-up (embedded store included) and
 // stopTimeout its graceful shutdown.
 const (
@@ -54,6 +57,7 @@ func baseEnv(amiAddr, dataDir string) []string {
 		"AMIGATE_AMI_RECONNECT_MAX=100ms",
 		"AMIGATE_AMI_ACTION_TIMEOUT=5s",
 		"AMIGATE_JWT_SECRET=" + jwtSecret,
+		"AMIGATE_SECRETS_KEY=" + secretsKey,
 		"AMIGATE_DIAL_AGENT_CHANNEL=Local/{ext}@phones",
 		// The office's dialplan dials national digits: "+7 900..." → 7900....
 		"AMIGATE_DIAL_REWRITE=+7=7",

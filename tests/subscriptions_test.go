@@ -1,8 +1,14 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -70,4 +76,74 @@ func TestWebhookSubscriptionAPI(t *testing.T) {
 			t.Errorf("POST /v1/webhooks to %s: %d %s, want 422", second.URL(), r.Status, r.Body)
 		}
 	})
+}
+
+// TestWebhookSecretNotInDataDir reads the raw files of the data dir: the
+// secret of a subscription created through the API is never in them (it is
+// stored sealed), and once the subscription is deleted its record is
+// erased from them, not merely marked deleted. The token in its URL shows
+// in no response and no log line.
+func TestWebhookSecretNotInDataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	svc := startService(t, baseEnv(fakeAMI(t).Addr(), dir))
+	a := newAPI(t, svc.URL, token(t, allScopes, ""))
+	rcv := newReceiver(t)
+	const token = "e2e-url-token-42"
+	url := rcv.URL() + "/only-in-this-record?token=" + token
+	r := a.do(http.MethodPost, "/v1/webhooks", map[string]any{"url": url, "secret": rcv.Secret})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("POST /v1/webhooks: %d %s, want 201", r.Status, r.Body)
+	}
+	shown := string(r.Body) + string(a.do(http.MethodGet, "/v1/webhooks", nil).Body)
+	if !strings.Contains(shown, "token=xxxxx") || strings.Contains(shown, token) {
+		t.Errorf("responses show the URL's token, or no redacted URL: %s", shown)
+	}
+	var sub struct {
+		ID string `json:"id"`
+	}
+	r.decode(t, &sub)
+	// The record's URL on disk shows that the files hold the record.
+	eventually(t, wait, "the record in the data dir", func() bool { return len(filesWith(t, dir, url)) > 0 })
+	if f := filesWith(t, dir, rcv.Secret); len(f) > 0 {
+		t.Errorf("the secret is in %v", f)
+	}
+	if r := a.do(http.MethodDelete, "/v1/webhooks/"+sub.ID, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("DELETE /v1/webhooks/%s: %d %s, want 204", sub.ID, r.Status, r.Body)
+	}
+	eventually(t, wait, "the record erased from the data dir", func() bool { return len(filesWith(t, dir, url)) == 0 })
+	if f := filesWith(t, dir, rcv.Secret); len(f) > 0 {
+		t.Errorf("the secret is in %v after the delete", f)
+	}
+	for _, l := range svc.logs() {
+		if strings.Contains(l, token) || strings.Contains(l, rcv.Secret) {
+			t.Errorf("a log line shows the URL's token or the secret: %s", l)
+		}
+	}
+}
+
+// filesWith lists the files under dir that contain s.
+func filesWith(t testing.TB, dir, s string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed meanwhile (a compacted block)
+		}
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(s)) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/amigate/amigate/internal/auth"
 	"github.com/amigate/amigate/internal/config"
+	"github.com/amigate/amigate/internal/sealed"
 )
 
 // Demo mode's PBX account: the least-privileged one of pbxsim's manager.conf.
@@ -37,9 +38,9 @@ type demoPBX struct {
 
 // startDemo starts the simulated PBX on a loopback port and points cfg at
 // it: the AMI address and account, the office's agent channels, a
-// temporary data directory, a generated JWT secret unless one is
-// configured, and private webhook addresses allowed (the inspector is on
-// loopback).
+// temporary data directory and a generated key for the secrets in it, a
+// generated JWT secret unless one is configured, and private webhook
+// addresses allowed (the inspector is on loopback).
 func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	d := &demoPBX{log: log.With("component", "demo")}
 	pbx, addr, err := startSimulatedPBX(log.With("component", "pbxsim"))
@@ -47,7 +48,24 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 		return nil, fmt.Errorf("demo: start simulated pbx: %w", err)
 	}
 	d.pbx = pbx
-	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = addr, demoAMIUser, demoAMISecret
+	if cfg.Store.NATSURL == "" {
+		if d.dataDir, err = os.MkdirTemp("", "amigate-demo-"); err != nil {
+			d.pbx.Close()
+			return nil, fmt.Errorf("demo: data dir: %w", err)
+		}
+	}
+	applyDemo(cfg, addr, d.dataDir)
+	secret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
+	d.inspector = newInspector(secret, 100, time.Now)
+	d.log.Info("simulated pbx started", "ami_addr", addr, "agent_channel", demoAgentChannel, "data_dir", d.dataDir)
+	return d, nil
+}
+
+// applyDemo points cfg at the simulated PBX listening at amiAddr and at
+// dataDir (unused with an external NATS): what --demo runs with, which
+// `check --demo` shows too.
+func applyDemo(cfg *config.Config, amiAddr, dataDir string) {
+	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = amiAddr, demoAMIUser, demoAMISecret
 	cfg.AMI.Auth, cfg.AMI.TLS = config.AuthMD5, false
 	cfg.Dial.AgentChannels = []string{demoAgentChannel}
 	if cfg.Phone.Region == "" {
@@ -59,19 +77,15 @@ func startDemo(cfg *config.Config, log *slog.Logger) (*demoPBX, error) {
 	}
 	cfg.Webhooks.AllowPrivate = true
 	if cfg.Store.NATSURL == "" {
-		if d.dataDir, err = os.MkdirTemp("", "amigate-demo-"); err != nil {
-			d.pbx.Close()
-			return nil, fmt.Errorf("demo: data dir: %w", err)
+		cfg.Store.DataDir = dataDir
+		if cfg.Store.SecretsKey == "" {
+			// The store goes with the process, and so may its key.
+			cfg.Store.SecretsKey = sealed.NewKeyText()
 		}
-		cfg.Store.DataDir = d.dataDir
 	}
 	if cfg.JWT.Secret == "" && cfg.JWT.PublicKeyFile == "" {
 		cfg.JWT.Secret = randomText(32)
 	}
-	secret := "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(32))
-	d.inspector = newInspector(secret, 100, time.Now)
-	d.log.Info("simulated pbx started", "ami_addr", addr, "agent_channel", demoAgentChannel, "data_dir", d.dataDir)
-	return d, nil
 }
 
 // subscribe adds the inspector's subscription, once the API's address is

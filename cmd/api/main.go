@@ -70,10 +70,13 @@ const usage = `Usage:
       Serve the REST API. --demo runs an in-process simulated Asterisk and
       prints a token and the Swagger UI address: no PBX needed.
   amigate token --sub NAME --scope "calls:read calls:write" [--ext 101] [--ttl 24h] [--config FILE]
-      Print a token signed with AMIGATE_JWT_SECRET.
+      Print a token signed with AMIGATE_JWT_SECRET, living at most
+      AMIGATE_TOKEN_MAX_TTL (90 days by default).
   amigate check [--config FILE] [--demo]
       Validate the configuration as start-up would and print it, secrets
-      left out; exit status 1 with every problem named otherwise.
+      left out (with --demo: the demo's own values); otherwise exit status 1
+      with every problem named, AMIGATE_* variables that name no setting
+      among them.
   amigate version
 
 Configuration: AMIGATE_* environment variables over an optional YAML file

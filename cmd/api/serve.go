@@ -49,8 +49,8 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	for _, w := range cfg.Warnings {
+	log := slog.New(newLogHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	for _, w := range append(cfg.Unknown, cfg.Warnings...) {
 		log.Warn("configuration", "warning", w)
 	}
 
@@ -136,7 +136,12 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	sub := client.Subscribe(amiclient.SubscribeOptions{Name: "correlator", Lossless: true, MaxBuffer: cfg.AMI.EventBuffer, MaxBufferBytes: cfg.AMI.EventBufferBytes})
 	add("ami subscription", func(context.Context) error { sub.Close(); return nil })
 
-	store, err := webhooks.New(ctx, webhooksConfig(cfg, log, m))
+	whCfg, err := webhooksConfig(cfg, log, m)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	store, err := webhooks.New(ctx, whCfg)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("event store (AMIGATE_DATA_DIR / AMIGATE_NATS_URL): %w", err)
@@ -210,6 +215,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 		Timeout:     cfg.AMI.ActionTimeout,
 		Devices:     devices,
 		StreamsDone: streamsDone,
+		CORSOrigins: cfg.HTTP.CORSOrigins,
 
 		MaxStreams:           cfg.HTTP.MaxStreams,
 		MaxStreamsPerSubject: cfg.HTTP.MaxStreamsPerSubject,

@@ -22,7 +22,7 @@ func runToken(args, environ []string, stdout, stderr io.Writer) error {
 	sub := fs.String("sub", "", "who the token is for: a CRM, an agent, an operator (required)")
 	scope := fs.String("scope", "", "space-separated scopes: "+strings.Join(auth.Scopes, " "))
 	ext := fs.String("ext", "", "restrict the token to this agent extension")
-	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime of the token")
+	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime of the token, at most AMIGATE_TOKEN_MAX_TTL (default 2160h, 90 days)")
 	file := fs.String("config", "", "YAML configuration file (default $"+config.EnvConfig+")")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -41,6 +41,11 @@ func runToken(args, environ []string, stdout, stderr io.Writer) error {
 	cfg, err := config.LoadForMinting(cfgArgs, environ)
 	if err != nil {
 		return err
+	}
+	// The bound is the operator's policy, raised in configuration, not by
+	// a flag of the command that it bounds.
+	if *ttl > cfg.JWT.TokenMaxTTL {
+		return fmt.Errorf("token: --ttl %v is longer than AMIGATE_TOKEN_MAX_TTL (%v): a leaked token works until it expires; mint a shorter one, or raise AMIGATE_TOKEN_MAX_TTL", *ttl, cfg.JWT.TokenMaxTTL)
 	}
 	if *ext != "" {
 		devices, err := agent.New(nil, cfg.Dial.ExtensionPattern)

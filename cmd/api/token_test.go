@@ -40,6 +40,14 @@ func TestToken(t *testing.T) {
 			want:     auth.Claims{Subject: "crm", Scopes: []string{"calls:write", "queues:read", "webhooks:admin"}},
 			ttl:      time.Hour,
 		},
+		{
+			name:     "up to a raised bound",
+			args:     []string{"--sub=crm", "--scope=calls:read", "--ttl=4000h"},
+			env:      []string{"AMIGATE_JWT_SECRET=" + testSecret, "AMIGATE_TOKEN_MAX_TTL=4000h"},
+			verifier: auth.Config{Secret: []byte(testSecret)},
+			want:     auth.Claims{Subject: "crm", Scopes: []string{"calls:read"}},
+			ttl:      4000 * time.Hour,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +94,10 @@ func TestTokenErrors(t *testing.T) {
 		{name: "no subject", args: []string{"--scope", "calls:read"}, env: []string{secret}, is: auth.ErrNoSubject},
 		{name: "typo in scope", args: []string{"--sub", "x", "--scope", "calls:reed"}, env: []string{secret}, is: auth.ErrUnknownScope},
 		{name: "zero ttl", args: []string{"--sub", "x", "--scope", "calls:read", "--ttl", "0s"}, env: []string{secret}, is: auth.ErrNoTTL},
+		{name: "ten years", args: []string{"--sub", "x", "--scope", "calls:read", "--ttl", "87600h"}, env: []string{secret},
+			want: "--ttl 87600h0m0s is longer than AMIGATE_TOKEN_MAX_TTL (2160h0m0s)"},
+		{name: "past a lowered bound", args: []string{"--sub", "x", "--scope", "calls:read", "--ttl", "2h"}, env: []string{secret, "AMIGATE_TOKEN_MAX_TTL=1h"},
+			want: "--ttl 2h0m0s is longer than AMIGATE_TOKEN_MAX_TTL (1h0m0s)"},
 		{name: "bad ext", args: []string{"--sub", "x", "--scope", "calls:read", "--ext", "10a"}, env: []string{secret}, want: "--ext \"10a\" does not match"},
 		{name: "server pins another algorithm", args: []string{"--sub", "x", "--scope", "calls:read"}, env: []string{secret, "AMIGATE_JWT_ALGORITHMS=HS512"}, want: "this configuration would refuse the token"},
 		{name: "stray argument", args: []string{"--sub", "x", "--scope", "calls:read", "extra"}, env: []string{secret}, want: "unexpected argument \"extra\""},

@@ -19,6 +19,7 @@ import (
 	"github.com/amigate/amigate/internal/metrics"
 	"github.com/amigate/amigate/internal/pipeline"
 	"github.com/amigate/amigate/internal/presence"
+	"github.com/amigate/amigate/internal/sealed"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
@@ -154,7 +155,7 @@ func trackerConfig(cfg config.Config, devices *agent.Devices, numbers calls.Numb
 	}
 }
 
-func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) webhooks.Config {
+func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (webhooks.Config, error) {
 	c := webhooks.Config{
 		DataDir:      cfg.Store.DataDir,
 		NATSURL:      cfg.Store.NATSURL,
@@ -167,7 +168,14 @@ func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) web
 	for _, s := range cfg.Webhooks.All() {
 		c.Subscriptions = append(c.Subscriptions, webhooks.ConfigSubscription{URL: s.URL, Secret: s.Secret, Events: s.Events})
 	}
-	return c
+	if cfg.Store.SecretsKey != "" {
+		keys, err := sealed.New(cfg.Store.SecretsKey, cfg.Store.SecretsKeyPrevious)
+		if err != nil {
+			return c, err
+		}
+		c.Keys = keys
+	}
+	return c, nil
 }
 
 // readiness is /readyz: logged in to AMI, the calls resynced with the PBX

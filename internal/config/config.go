@@ -24,9 +24,13 @@ type Config struct {
 	// File is the YAML file read, if any.
 	File     string
 	LogLevel slog.Level
-	// Warnings are problems that do not stop start-up (an AMIGATE_
-	// variable that names no setting); cmd/api logs them.
+	// Warnings are problems that do not stop start-up (no
+	// AMIGATE_SECRETS_KEY); cmd/api logs them, and check prints them.
 	Warnings []string
+	// Unknown are the AMIGATE_ variables that name no setting, each with
+	// the setting probably meant: start-up logs them as warnings, check
+	// fails on them.
+	Unknown []string
 
 	HTTP     HTTP
 	AMI      AMI
@@ -53,6 +57,9 @@ type HTTP struct {
 	// streams, in all and per token subject.
 	MaxStreams           int
 	MaxStreamsPerSubject int
+	// CORSOrigins are the browser origins allowed across origins; empty:
+	// CORS off. "*" alone allows any.
+	CORSOrigins []string
 }
 
 // AMI is the connection to Asterisk's manager interface.
@@ -95,6 +102,9 @@ type JWT struct {
 	Audience     string
 	Algorithms   []string // empty: chosen from the keys (see package auth)
 	Leeway       time.Duration
+	// TokenMaxTTL bounds the lifetime `amigate token` mints. Verification
+	// does not apply it: a token from another issuer follows its rules.
+	TokenMaxTTL time.Duration
 }
 
 // Dial is call control: how a click-to-call and a transfer become AMI
@@ -207,6 +217,11 @@ func (c Config) CampaignsOn() bool {
 type Store struct {
 	DataDir string
 	NATSURL string
+	// SecretsKey encrypts the secrets of subscriptions created through the
+	// API where they are stored (package sealed reads it);
+	// SecretsKeyPrevious is the key it replaces, during a key rotation.
+	SecretsKey         string
+	SecretsKeyPrevious string
 }
 
 // Defaults returns the configuration used where neither the file nor the
@@ -234,7 +249,8 @@ func Defaults() Config {
 			EventBuffer:      500000,
 			EventBufferBytes: 64 << 20,
 		},
-		JWT: JWT{Leeway: 30 * time.Second},
+		// 90 days: a CRM integration's token rotated every quarter.
+		JWT: JWT{Leeway: 30 * time.Second, TokenMaxTTL: 90 * 24 * time.Hour},
 		Dial: Dial{
 			AgentChannels:    []string{agent.DefaultTemplate},
 			Context:          "from-internal",
@@ -271,6 +287,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("demo", c.Demo),
 		slog.String("file", c.File),
 		slog.String("http_addr", c.HTTP.Addr),
+		slog.String("cors_origins", strings.Join(c.HTTP.CORSOrigins, ",")),
 		slog.String("ami_addr", c.AMI.Addr),
 		slog.String("ami_username", c.AMI.Username),
 		slog.String("ami_auth", c.AMI.Auth),
@@ -286,5 +303,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("webhook_subscriptions", len(c.Webhooks.All())),
 		slog.String("data_dir", c.Store.DataDir),
 		slog.Bool("nats_external", c.Store.NATSURL != ""),
+		slog.Bool("secrets_key_set", c.Store.SecretsKey != ""),
 	)
 }

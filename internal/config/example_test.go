@@ -16,6 +16,7 @@ const examplePath = "../../configs/amigate.example.yaml"
 var secretsEnv = []string{
 	"AMIGATE_AMI_SECRET=s3cret",
 	"AMIGATE_JWT_SECRET=0123456789abcdef0123456789abcdef",
+	"AMIGATE_SECRETS_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 // TestExampleLoads checks that the documented example is a valid

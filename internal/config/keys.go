@@ -25,6 +25,7 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_SHUTDOWN_TIMEOUT", Path: "http.shutdown_timeout", val: (*durationValue)(&c.HTTP.ShutdownTimeout)},
 		{Env: "AMIGATE_SSE_MAX_STREAMS", Path: "http.sse_max_streams", val: (*intValue)(&c.HTTP.MaxStreams)},
 		{Env: "AMIGATE_SSE_MAX_STREAMS_PER_SUBJECT", Path: "http.sse_max_streams_per_subject", val: (*intValue)(&c.HTTP.MaxStreamsPerSubject)},
+		{Env: "AMIGATE_CORS_ORIGINS", Path: "http.cors_origins", val: &listValue{p: &c.HTTP.CORSOrigins, sep: ","}},
 
 		{Env: "AMIGATE_AMI_ADDR", Path: "ami.addr", val: (*stringValue)(&c.AMI.Addr)},
 		{Env: "AMIGATE_AMI_USERNAME", Path: "ami.username", val: (*stringValue)(&c.AMI.Username)},
@@ -47,6 +48,7 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_JWT_AUDIENCE", Path: "jwt.audience", val: (*stringValue)(&c.JWT.Audience)},
 		{Env: "AMIGATE_JWT_ALGORITHMS", Path: "jwt.algorithms", val: &listValue{p: &c.JWT.Algorithms, sep: ","}},
 		{Env: "AMIGATE_JWT_LEEWAY", Path: "jwt.leeway", val: (*durationValue)(&c.JWT.Leeway)},
+		{Env: "AMIGATE_TOKEN_MAX_TTL", Path: "jwt.token_max_ttl", val: (*durationValue)(&c.JWT.TokenMaxTTL)},
 
 		{Env: "AMIGATE_DIAL_AGENT_CHANNEL", Path: "dial.agent_channel", val: &listValue{p: &c.Dial.AgentChannels, sep: ","}},
 		{Env: "AMIGATE_DIAL_CONTEXT", Path: "dial.context", val: (*stringValue)(&c.Dial.Context)},
@@ -83,6 +85,8 @@ func keys(c *Config) []key {
 
 		{Env: "AMIGATE_DATA_DIR", Path: "store.data_dir", val: (*stringValue)(&c.Store.DataDir)},
 		{Env: "AMIGATE_NATS_URL", Path: "store.nats_url", val: (*stringValue)(&c.Store.NATSURL), secret: true},
+		{Env: "AMIGATE_SECRETS_KEY", Path: "store.secrets_key", val: (*stringValue)(&c.Store.SecretsKey), secret: true},
+		{Env: "AMIGATE_SECRETS_KEY_PREVIOUS", Path: "store.secrets_key_previous", val: (*stringValue)(&c.Store.SecretsKeyPrevious), secret: true},
 
 		{Env: "AMIGATE_HISTORY_RETENTION", Path: "history.retention", val: (*durationValue)(&c.History.Retention)},
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -24,8 +25,12 @@ const EnvConfig = "AMIGATE_CONFIG"
 // --demo) and environ (os.Environ's form, "KEY=value"): defaults, then the
 // YAML file, then the AMIGATE_* variables, which win. An empty variable
 // counts as unset. The result is validated; the error lists every problem,
-// each naming its key. Variables that start with AMIGATE_ but name no
-// setting are returned in Warnings, so that a typo does not go unnoticed.
+// each naming its key: the values that do not parse, the file's unknown
+// keys and every rule broken, all at once. Variables that start with
+// AMIGATE_ but name no setting are returned in Unknown, with the setting
+// probably meant, so that a typo does not go unnoticed. On error the
+// Config returned is what could be read (a value that did not parse keeps
+// its default), for `check` to go on checking; it must not be served.
 func Load(args, environ []string) (Config, error) {
 	return load(args, environ, serving)
 }
@@ -68,23 +73,26 @@ func load(args, environ []string, p purpose) (Config, error) {
 		c.File, source = env[EnvConfig], EnvConfig
 	}
 	ks := keys(&c)
+	var errs []error
 	if c.File != "" {
+		// A file that cannot be read or parsed stops here: without its
+		// values every rule would fail for the wrong reason.
 		data, err := readFile(c.File)
 		if err != nil {
 			return Config{}, fmt.Errorf("%s: %w", source, err)
 		}
-		if err := applyYAML(data, ks); err != nil {
+		root, err := parseYAML(data)
+		if err != nil {
 			return Config{}, fmt.Errorf("%s: %w", c.File, err)
 		}
+		if err := applyYAML(root, ks); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.File, err))
+		}
 	}
-	if err := applyEnv(env, ks); err != nil {
-		return Config{}, err
-	}
-	c.Warnings = unknownVars(env, ks)
-	if err := c.resolve(p); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	errs = append(errs, applyEnv(env, ks))
+	c.Unknown = unknownVars(env, ks)
+	errs = append(errs, c.resolve(p))
+	return c, errors.Join(errs...)
 }
 
 func parseEnviron(environ []string) map[string]string {
@@ -128,42 +136,67 @@ func applyEnv(env map[string]string, ks []key) error {
 	return errors.Join(errs...)
 }
 
+// unknownVars names the AMIGATE_ variables that are no setting, each with
+// the variable probably meant: the nearest name by edit distance, among
+// the variables and the variable spellings of the YAML keys
+// (AMIGATE_DIAL_DEFAULT_TIMEOUT means AMIGATE_DIAL_TIMEOUT).
 func unknownVars(env map[string]string, ks []key) []string {
 	known := map[string]bool{EnvConfig: true}
+	meant := map[string]string{EnvConfig: EnvConfig} // a spelling → the variable
 	for _, k := range ks {
+		if k.Env == "" {
+			continue
+		}
 		known[k.Env] = true
+		meant[k.Env] = k.Env
+		meant[envSpelling(k.Path)] = k.Env
 		if k.secret {
 			known[k.Env+"_FILE"] = true
+			meant[k.Env+"_FILE"] = k.Env + "_FILE"
 		}
 	}
+	spellings := slices.Sorted(maps.Keys(meant))
 	var out []string
 	for name := range env {
-		if !known[name] {
-			out = append(out, name+": not a setting, ignored")
+		if known[name] {
+			continue
 		}
+		w := name + ": not a setting, ignored"
+		if s := suggest(name, spellings); s != "" {
+			w += " (did you mean " + meant[s] + "?)"
+		}
+		out = append(out, w)
 	}
 	slices.Sort(out)
 	return out
 }
 
-// applyYAML sets the keys the file names. A key the table does not know is
-// an error with its line, and so is a value of the wrong shape; an empty
-// value leaves the default.
-func applyYAML(data []byte, ks []key) error {
+// parseYAML reads the file's document: nil for an empty file.
+func parseYAML(data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil // empty file
+			return nil, nil // empty file
 		}
-		return err
+		return nil, err
 	}
 	if len(doc.Content) == 0 {
-		return nil
+		return nil, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: want a mapping of keys", root.Line)
+		return nil, fmt.Errorf("line %d: want a mapping of keys", root.Line)
+	}
+	return root, nil
+}
+
+// applyYAML sets the keys the file names. A key the table does not know is
+// an error with its line (and the key probably meant), and so is a value
+// of the wrong shape; an empty value leaves the default.
+func applyYAML(root *yaml.Node, ks []key) error {
+	if root == nil {
+		return nil
 	}
 	byPath := make(map[string]key, len(ks))
 	for _, k := range ks {
@@ -191,7 +224,11 @@ func walk(n *yaml.Node, prefix string, byPath map[string]key) error {
 				errs = append(errs, err)
 			}
 		default:
-			errs = append(errs, fmt.Errorf("line %d: %s: unknown key", kn.Line, path))
+			msg := fmt.Sprintf("line %d: %s: unknown key", kn.Line, path)
+			if s := suggest(path, slices.Sorted(maps.Keys(byPath))); s != "" {
+				msg += " (did you mean " + s + "?)"
+			}
+			errs = append(errs, errors.New(msg))
 		}
 	}
 	return errors.Join(errs...)

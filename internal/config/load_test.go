@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ func TestDefaults(t *testing.T) {
 	want.AMI.Addr, want.AMI.Username, want.AMI.Secret = "pbx.lan:5038", "amigate", "s3cret"
 	want.JWT.Secret = jwtSecret
 	want.Dial.TransferContext = "from-internal"
+	want.Warnings = []string{NoSecretsKeyWarning}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -163,14 +165,59 @@ func TestSecretFiles(t *testing.T) {
 	}
 }
 
+// TestWarnings: an AMIGATE_ variable that is no setting is named, with
+// the setting probably meant when one is near.
 func TestWarnings(t *testing.T) {
-	c, err := Load(nil, append([]string{"AMIGATE_AMI_ADRR=x", "AMIGATE_AMI_SECRET_FILE_X=y"}, minimal...))
+	c, err := Load(nil, append([]string{
+		"AMIGATE_AMI_ADRR=x",
+		"AMIGATE_AMI_SECRET_FILE_X=y",
+		"AMIGATE_DIAL_MAX_TIMOUT=60s",
+		"AMIGATE_DIAL_DEFAULT_TIMEOUT=20s", // the YAML key's spelling
+		"AMIGATE_SOMETHING_ELSE_ENTIRELY=1",
+	}, minimal...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"AMIGATE_AMI_ADRR: not a setting, ignored", "AMIGATE_AMI_SECRET_FILE_X: not a setting, ignored"}
-	if diff := cmp.Diff(want, c.Warnings); diff != "" {
+	want := []string{
+		"AMIGATE_AMI_ADRR: not a setting, ignored (did you mean AMIGATE_AMI_ADDR?)",
+		"AMIGATE_AMI_SECRET_FILE_X: not a setting, ignored (did you mean AMIGATE_AMI_SECRET_FILE?)",
+		"AMIGATE_DIAL_DEFAULT_TIMEOUT: not a setting, ignored (did you mean AMIGATE_DIAL_TIMEOUT?)",
+		"AMIGATE_DIAL_MAX_TIMOUT: not a setting, ignored (did you mean AMIGATE_DIAL_MAX_TIMEOUT?)",
+		"AMIGATE_SOMETHING_ELSE_ENTIRELY: not a setting, ignored",
+	}
+	if diff := cmp.Diff(want, c.Unknown); diff != "" {
+		t.Errorf("unknown variables (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{NoSecretsKeyWarning}, c.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+// TestEveryProblemAtOnce: values that do not parse, unknown file keys and
+// broken rules are reported together, not one batch per run.
+func TestEveryProblemAtOnce(t *testing.T) {
+	file := writeFile(t, "amigate.yaml", "ami:\n  adrr: pbx:5038\ndial:\n  context: from internal\n")
+	_, err := Load([]string{"--config", file}, []string{
+		"AMIGATE_AMI_PING_INTERVAL=often",                         // does not parse
+		"AMIGATE_AMI_TLS=yes",                                     // does not parse
+		"AMIGATE_JWT_SECRET=short",                                // breaks a rule
+		"AMIGATE_DIAL_MIN_DIGITS=10", "AMIGATE_DIAL_MAX_DIGITS=5", // cross-field
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"line 2: ami.adrr: unknown key (did you mean ami.addr?)",
+		"AMIGATE_AMI_PING_INTERVAL: \"often\" is not a duration",
+		"AMIGATE_AMI_TLS: \"yes\" is not true or false",
+		"AMIGATE_AMI_ADDR: required unless --demo",
+		"AMIGATE_JWT_SECRET: 5 bytes: want at least 32",
+		"AMIGATE_DIAL_CONTEXT: \"from internal\" is not a dialplan context name",
+		"AMIGATE_DIAL_MIN_DIGITS/AMIGATE_DIAL_MAX_DIGITS: 10..5 is not a range",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q:\n%v", want, err)
+		}
 	}
 }
 
@@ -228,6 +275,35 @@ func TestLoadForMinting(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestNoSecretsKeyWarning: without AMIGATE_SECRETS_KEY a store that outlives
+// the process cannot hold API-created subscriptions, which start-up and
+// `check` say; the demo's throw-away store gets a generated key instead.
+func TestNoSecretsKeyWarning(t *testing.T) {
+	const key = "AMIGATE_SECRETS_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want bool
+	}{
+		{name: "deployment without key", env: minimal, want: true},
+		{name: "deployment with key", env: append([]string{key}, minimal...)},
+		{name: "demo", args: []string{"--demo"}},
+		{name: "demo on a shared NATS", args: []string{"--demo"}, env: []string{"AMIGATE_NATS_URL=nats://nats:4222"}, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.args, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(c.Warnings, NoSecretsKeyWarning); got != tt.want {
+				t.Errorf("warned %v, want %v (warnings %q)", got, tt.want, c.Warnings)
 			}
 		})
 	}

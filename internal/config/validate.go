@@ -15,7 +15,14 @@ import (
 	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control"
+	"github.com/amigate/amigate/internal/sealed"
 )
+
+// NoSecretsKeyWarning is the start-up and `check` warning without
+// AMIGATE_SECRETS_KEY: the service runs, but cannot store the secret of a
+// subscription created through the API.
+const NoSecretsKeyWarning = "AMIGATE_SECRETS_KEY is not set: webhook subscriptions cannot be created through the API " +
+	"(their secrets are stored encrypted with it), and start-up refuses a store that holds some; generate one: openssl rand -base64 32"
 
 // minJWTSecret is RFC 7518 §3.2's minimum for HS256, as package auth
 // enforces; checking it here names the key.
@@ -54,6 +61,18 @@ func (c *Config) resolve(p purpose) error {
 	positive("AMIGATE_HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout)
 	positive("AMIGATE_HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout)
 	positive("AMIGATE_SHUTDOWN_TIMEOUT", c.HTTP.ShutdownTimeout)
+
+	for _, o := range c.HTTP.CORSOrigins {
+		if o == "*" {
+			if len(c.HTTP.CORSOrigins) > 1 {
+				bad("AMIGATE_CORS_ORIGINS", "\"*\" alone or a list of origins")
+			}
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			bad("AMIGATE_CORS_ORIGINS", "%q: want an origin like https://crm.example.com: scheme, host, optional port, no path (browsers send no trailing /)", o)
+		}
+	}
 
 	// AMI. In demo mode the service connects to its own simulated PBX.
 	switch {
@@ -140,6 +159,7 @@ func (c *Config) resolve(p purpose) error {
 	if c.JWT.Leeway < 0 || c.JWT.Leeway > 5*time.Minute {
 		bad("AMIGATE_JWT_LEEWAY", "%v: want 0 to 5m", c.JWT.Leeway)
 	}
+	positive("AMIGATE_TOKEN_MAX_TTL", c.JWT.TokenMaxTTL)
 
 	// Dial.
 	// The device templates and the extension pattern are package agent's to
@@ -252,6 +272,27 @@ func (c *Config) resolve(p purpose) error {
 		if u, err := url.Parse(c.Store.NATSURL); err != nil || u.Host == "" {
 			bad("AMIGATE_NATS_URL", "not a URL like nats://host:4222")
 		}
+	}
+	if c.Store.SecretsKey != "" {
+		if _, err := sealed.ParseKey(c.Store.SecretsKey); err != nil {
+			bad("AMIGATE_SECRETS_KEY", "%v", err)
+		}
+	}
+	switch k := c.Store.SecretsKeyPrevious; {
+	case k == "":
+	case c.Store.SecretsKey == "":
+		bad("AMIGATE_SECRETS_KEY_PREVIOUS", "set without AMIGATE_SECRETS_KEY, the key that replaces it")
+	case strings.TrimSpace(k) == strings.TrimSpace(c.Store.SecretsKey):
+		bad("AMIGATE_SECRETS_KEY_PREVIOUS", "the same as AMIGATE_SECRETS_KEY")
+	default:
+		if _, err := sealed.ParseKey(k); err != nil {
+			bad("AMIGATE_SECRETS_KEY_PREVIOUS", "%v", err)
+		}
+	}
+	// The demo makes a key for its throw-away store; a store that outlives
+	// the process needs the operator's.
+	if c.Store.SecretsKey == "" && p == serving && (!c.Demo || c.Store.NATSURL != "") {
+		c.Warnings = append(c.Warnings, NoSecretsKeyWarning)
 	}
 	return errors.Join(errs...)
 }

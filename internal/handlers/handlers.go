@@ -127,6 +127,9 @@ type Options struct {
 	// http.Server.Shutdown does not cancel requests, so the caller closes
 	// it from RegisterOnShutdown lest Shutdown wait on endless streams.
 	StreamsDone <-chan struct{}
+	// CORSOrigins are the browser origins allowed to call /v1 and read
+	// the spec from another origin ("*" for any); none: no CORS.
+	CORSOrigins []string
 }
 
 func (o Options) withDefaults() Options {
@@ -201,6 +204,9 @@ func New(d Deps, o Options) *echo.Echo {
 	// The access log records the peer; behind a proxy, set e.IPExtractor.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(s.requestID, s.observe, s.recover, s.limitBody)
+	if mw := cors(o.CORSOrigins); mw != nil {
+		e.Use(mw)
+	}
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/amigate/amigate/internal/sealed"
 )
 
 // Config configures a Dispatcher. Zero values take the defaults noted on
@@ -22,6 +24,12 @@ type Config struct {
 	// NATSURL selects an external NATS JetStream server or cluster instead
 	// of the embedded one; several instances share it. Default: embedded.
 	NATSURL string
+
+	// Keys seal the secrets of subscriptions created through the API where
+	// the store keeps them (AMIGATE_SECRETS_KEY, and the previous key during
+	// a rotation). Nil: such subscriptions cannot be created, and New
+	// refuses a store that holds some.
+	Keys *sealed.Keys
 
 	// AllowPrivate lets subscriptions target loopback, private and
 	// link-local addresses. Default false.

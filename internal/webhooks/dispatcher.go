@@ -57,6 +57,10 @@ func New(ctx context.Context, cfg Config) (*Dispatcher, error) {
 		return nil, err
 	}
 	d.st = st
+	if err := d.openSecrets(ctx); err != nil {
+		st.close()
+		return nil, err
+	}
 	if err := d.registerConfig(ctx); err != nil {
 		st.close()
 		return nil, err

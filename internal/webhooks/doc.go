@@ -25,7 +25,11 @@
 // Safety. Unless Config.AllowPrivate, URLs whose host resolves to loopback,
 // private, link-local (cloud metadata), shared or reserved addresses are
 // refused when a subscription is created, and again when each connection is
-// dialled (after DNS, so a rebound name gets nowhere).
+// dialled (after DNS, so a rebound name gets nowhere). The secrets of
+// subscriptions created through the API are stored sealed with
+// Config.Keys and erased from the store's files when replaced or deleted
+// (secrets.go); credentials in URLs are redacted wherever a URL is shown
+// (RedactURL).
 //
 // Signing follows Standard Webhooks; see the signature sub-package, which a
 // Go receiver can use to verify deliveries.

@@ -140,18 +140,3 @@ func newTransport(allowPrivate bool, maxConnsPerHost int) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 	}
 }
-
-// RedactURL is a URL as responses and logs show it: credentials in it
-// (user:pass@, or a token as the user) are replaced by "xxxxx". A URL that
-// does not parse is not shown at all.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	if u.User == nil {
-		return raw
-	}
-	u.User = url.User("xxxxx")
-	return u.String()
-}

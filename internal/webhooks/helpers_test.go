@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/sealed"
 	"github.com/amigate/amigate/internal/webhooks/signature"
 )
 
@@ -133,9 +134,21 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// testKeys seal the secrets of the tests' stores.
+var testKeys = mustKeys(sealed.NewKeyText(), "")
+
+func mustKeys(current, previous string) *sealed.Keys {
+	k, err := sealed.New(current, previous)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
 // testConfig is a fast configuration against local receivers.
 func testConfig(t testing.TB, subs ...ConfigSubscription) Config {
 	return Config{
+		Keys:            testKeys,
 		Subscriptions:   subs,
 		DataDir:         t.TempDir(),
 		AllowPrivate:    true,

@@ -22,7 +22,7 @@ import (
 const (
 	streamName       = "AMIGATE_EVENTS"
 	subjectPrefix    = "amigate.events"
-	subsBucket       = "amigate_subscriptions"
+	subsBucket       = "amigate_webhook_subscriptions"
 	deliveriesBucket = "amigate_deliveries"
 	openCallsBucket  = "amigate_open_calls"
 	priorityGroup    = "amigate"
@@ -46,6 +46,7 @@ type store struct {
 	js         jetstream.JetStream
 	stream     jetstream.Stream
 	subs       jetstream.KeyValue
+	subsStream jetstream.Stream // the bucket's stream, to erase revisions
 	deliveries jetstream.KeyValue
 	openCalls  jetstream.KeyValue
 }
@@ -97,11 +98,7 @@ func openStore(ctx context.Context, cfg Config) (_ *store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: create stream: %w", err)
 	}
-	if s.subs, err = s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      subsBucket,
-		Description: "amigate webhook subscriptions",
-		Storage:     jetstream.FileStorage,
-	}); err != nil {
+	if s.subs, s.subsStream, err = createSubsBucket(ctx, s.js); err != nil {
 		return nil, fmt.Errorf("webhooks: create subscriptions bucket: %w", err)
 	}
 	if s.deliveries, err = s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
@@ -121,6 +118,45 @@ func openStore(ctx context.Context, cfg Config) (_ *store, err error) {
 		return nil, fmt.Errorf("webhooks: create open calls bucket: %w", err)
 	}
 	return s, nil
+}
+
+// subsHistory is the revisions the subscriptions bucket keeps per key: the
+// current one and the one it replaces, until eraseBefore erases it. With 1
+// the store would drop the replaced revision itself, leaving its bytes in
+// the block files.
+const subsHistory = 2
+
+// createSubsBucket makes the subscriptions bucket: a key-value bucket (the
+// stream layout of nats.go's, so jetstream.KeyValue binds to it) that,
+// unlike nats.go's, allows deleting messages: a secret must be erasable
+// (overwritten on disk, SecureDeleteMsg), which a bucket created by
+// CreateKeyValue refuses for good (DenyDelete cannot be turned off).
+func createSubsBucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, jetstream.Stream, error) {
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              "KV_" + subsBucket,
+		Description:       "amigate webhook subscriptions (secrets sealed)",
+		Subjects:          []string{"$KV." + subsBucket + ".>"},
+		MaxMsgsPerSubject: subsHistory,
+		MaxMsgs:           -1,
+		MaxBytes:          -1,
+		MaxMsgSize:        -1,
+		MaxConsumers:      -1,
+		Storage:           jetstream.FileStorage,
+		Replicas:          1,
+		Discard:           jetstream.DiscardNew,
+		Duplicates:        2 * time.Minute,
+		AllowRollup:       true,
+		AllowDirect:       true,
+		DenyDelete:        false,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	kv, err := js.KeyValue(ctx, subsBucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	return kv, st, nil
 }
 
 // close flushes what was published and shuts the embedded server down.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,7 +23,8 @@ const (
 	sourceConfig = "config"
 )
 
-// subRecord is a subscription as stored in the subscriptions bucket. The
+// subRecord is a subscription as stored in the subscriptions bucket, in
+// memory with its secret in plain text; stored, sealed (secrets.go). The
 // secrets of configuration subscriptions stay in memory, never on disk.
 type subRecord struct {
 	ID        string    `json:"id"`
@@ -71,20 +71,26 @@ func normalizeEvents(events []string) ([]string, error) {
 	return out, nil
 }
 
+// putSub stores a record, its secrets sealed, and erases the revision it
+// replaces.
 func (d *Dispatcher) putSub(ctx context.Context, rec subRecord) error {
-	b, err := json.Marshal(rec)
+	b, err := d.encodeSub(rec)
 	if err != nil {
 		return err
 	}
-	if _, err := d.st.subs.Put(ctx, rec.ID, b); err != nil {
+	rev, err := d.st.subs.Put(ctx, rec.ID, b)
+	if err != nil {
 		return fmt.Errorf("webhooks: store subscription %s: %w", rec.ID, err)
 	}
-	return nil
+	return d.eraseBefore(ctx, rec.ID, rev)
 }
 
 // Create adds a subscription. Its secret is generated when the request has
 // none, and is returned only here.
 func (d *Dispatcher) Create(ctx context.Context, r amigate.SubscriptionRequest) (amigate.Subscription, error) {
+	if d.cfg.Keys == nil {
+		return amigate.Subscription{}, errNoKey
+	}
 	if err := checkURL(ctx, d.cfg.Resolver, d.cfg.AllowPrivate, r.URL); err != nil {
 		return amigate.Subscription{}, err
 	}
@@ -160,11 +166,8 @@ func (d *Dispatcher) record(ctx context.Context, id string) (subRecord, error) {
 	if err != nil {
 		return subRecord{}, fmt.Errorf("webhooks: get subscription %s: %w", id, err)
 	}
-	var rec subRecord
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
-		return subRecord{}, fmt.Errorf("webhooks: subscription %s: %w", id, err)
-	}
-	return rec, nil
+	rec, _, err := d.decodeSub(id, e.Value())
+	return rec, err
 }
 
 // validID reports whether id can be a subscription id (and so a key and a
@@ -209,8 +212,14 @@ func (d *Dispatcher) Delete(ctx context.Context, id string) error {
 	return d.removeSub(ctx, id)
 }
 
+// removeSub erases every revision of the record from the store's files,
+// then purges the key: the purge marker, which holds nothing, is what
+// every instance's watcher sees.
 func (d *Dispatcher) removeSub(ctx context.Context, id string) error {
-	if err := d.st.subs.Delete(ctx, id); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := d.eraseBefore(ctx, id, 0); err != nil {
+		return err
+	}
+	if err := d.st.subs.Purge(ctx, id); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("webhooks: delete subscription %s: %w", id, err)
 	}
 	if err := d.st.stream.DeleteConsumer(ctx, id); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {

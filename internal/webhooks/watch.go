@@ -1,8 +1,6 @@
 package webhooks
 
 import (
-	"encoding/json"
-
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -27,8 +25,8 @@ func (d *Dispatcher) watch(w jetstream.KeyWatcher) {
 				d.stopWorker(e.Key())
 				continue
 			}
-			var rec subRecord
-			if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			rec, _, err := d.decodeSub(e.Key(), e.Value())
+			if err != nil {
 				d.cfg.Logger.Error("webhooks: bad subscription record", "key", e.Key(), "err", err)
 				continue
 			}
