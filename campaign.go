@@ -39,10 +39,16 @@ const (
 	OutcomeUnknown   = "unknown"
 )
 
-// CampaignModeProgressive is the one dialling mode: customers are dialled
-// within the campaign's pacing, and an answered customer is sent to the
-// target.
-const CampaignModeProgressive = "progressive"
+// Campaign modes.
+const (
+	// CampaignModeProgressive dials the customer first, while the target
+	// has a free agent; an answered customer is sent to the target.
+	CampaignModeProgressive = "progressive"
+	// CampaignModePreview (agent-first) rings a free agent of the target
+	// first, then dials the customer from the agent's answered phone, as
+	// click-to-call does.
+	CampaignModePreview = "preview"
+)
 
 // Campaign event types. Like agent events they are opt-in: a
 // subscription or an event stream gets them only when it names them.
@@ -154,7 +160,7 @@ type CampaignCounts struct {
 type Campaign struct {
 	ID                 string         `json:"id"`
 	Name               string         `json:"name"`
-	Mode               string         `json:"mode" enums:"progressive"`
+	Mode               string         `json:"mode" enums:"progressive,preview"`
 	State              string         `json:"state" enums:"scheduled,running,paused,completed,canceled"`
 	Target             CampaignTarget `json:"target"`
 	Pacing             CampaignPacing `json:"pacing"`
@@ -232,6 +238,9 @@ type CampaignDial struct {
 	Variables         map[string]string
 	CampaignVariables map[string]string
 	Target            CampaignTarget
-	CallerID          string
-	Timeout           time.Duration
+	// Agent, in preview mode, is the agent rung first; the customer is
+	// dialled once the agent answers.
+	Agent    string
+	CallerID string
+	Timeout  time.Duration
 }

@@ -103,3 +103,35 @@ func TestWake(t *testing.T) {
 		}
 	}
 }
+
+// TestPreview: a preview attempt names a free agent to ring first; an
+// agent rung by an attempt in progress is not rung again, even while its
+// state still shows it free; a queue with no free agent dials nothing.
+func TestPreview(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	ag := &fakeAgents{}
+	h.svc.cfg.Agents = ag
+	q := amigate.CampaignTarget{Queue: "support"}
+	c := h.create(amigate.CampaignRequest{Mode: amigate.CampaignModePreview, Contacts: contacts(5), Pacing: amigate.CampaignPacing{MaxConcurrent: 5}})
+	if c.Mode != amigate.CampaignModePreview {
+		t.Fatalf("mode %q", c.Mode)
+	}
+	h.svc.Step(ctx)
+	if h.pbx.count() != 0 {
+		t.Fatal("dialled with no agent free")
+	}
+	ag.set(q, "101", "102")
+	h.svc.Step(ctx)
+	h.svc.Step(ctx) // the agents' state has not changed yet
+	if h.pbx.count() != 2 || h.pbx.dials[0].Agent != "101" || h.pbx.dials[1].Agent != "102" {
+		t.Fatalf("dials %+v, want one for 101 and one for 102", h.pbx.dials)
+	}
+	h.clk.Add(time.Minute)
+	h.pbx.end(h.clk.Now(), answered)
+	ag.set(q, "102")
+	h.svc.Step(ctx)
+	if h.pbx.count() != 3 || h.pbx.dials[2].Agent != "102" {
+		t.Fatalf("after the calls ended: %d dials, last %+v", h.pbx.count(), h.pbx.dials[len(h.pbx.dials)-1])
+	}
+}

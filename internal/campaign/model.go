@@ -23,6 +23,8 @@ type campaign struct {
 	waiting []int
 	// inflight are contacts with an attempt in progress.
 	inflight map[int]bool
+	// agentOf is the agent rung first for a preview attempt in progress.
+	agentOf map[int]string
 	// unmatched is how many of them no agent has taken or rings for yet
 	// (as of the last step): each holds one free agent.
 	unmatched int
@@ -48,7 +50,7 @@ type contact struct {
 }
 
 func newCampaign(m meta) *campaign {
-	return &campaign{meta: m, inflight: make(map[int]bool)}
+	return &campaign{meta: m, inflight: make(map[int]bool), agentOf: make(map[int]string)}
 }
 
 // index rebuilds fresh, waiting, inflight and the events to report from

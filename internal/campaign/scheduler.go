@@ -76,8 +76,9 @@ func (s *Service) follow(ctx context.Context, c *campaign, now time.Time) {
 			}
 			s.outcome(ctx, c, i, outcomeOf(call, c.meta.Target), end, now)
 		case err == nil:
-			// Still in progress.
-			if call.Agent == nil {
+			// Still in progress. A preview call holds its agent from the
+			// start.
+			if call.Agent == nil && c.meta.Mode != amigate.CampaignModePreview {
 				c.unmatched++
 			}
 		case errors.Is(err, amigate.ErrNotFound):
@@ -148,6 +149,7 @@ func (s *Service) outcome(ctx context.Context, c *campaign, i int, result string
 		return
 	}
 	delete(c.inflight, i)
+	delete(c.agentOf, i)
 	c.observe(a)
 	switch k.p.State {
 	case amigate.ContactPending:
@@ -162,25 +164,46 @@ func (s *Service) outcome(ctx context.Context, c *campaign, i int, result string
 type agentGate struct {
 	waiting map[amigate.CampaignTarget]int // calls no agent took yet
 	left    map[amigate.CampaignTarget]int // asked: room left this step
+	busy    map[string]bool                // agents rung first by preview attempts
 }
 
-// gate counts the calls waiting for an agent per target; nil without
-// Agents.
+// gate counts the calls waiting for an agent per target and the agents
+// preview attempts hold.
 func (s *Service) gate() *agentGate {
-	if s.cfg.Agents == nil {
-		return nil
-	}
-	g := &agentGate{waiting: map[amigate.CampaignTarget]int{}, left: map[amigate.CampaignTarget]int{}}
+	g := &agentGate{waiting: map[amigate.CampaignTarget]int{}, left: map[amigate.CampaignTarget]int{}, busy: map[string]bool{}}
 	for _, id := range s.order {
 		c := s.campaigns[id]
 		g.waiting[c.meta.Target] += c.unmatched
+		for _, ext := range c.agentOf {
+			g.busy[ext] = true
+		}
 	}
 	return g
 }
 
+// freeAgents are the agents a preview attempt to target may ring now:
+// free, and not rung by another attempt (its state may not show it yet).
+// Without Agents, an extension target's agent when not rung.
+func (s *Service) freeAgents(g *agentGate, t amigate.CampaignTarget) []string {
+	var free []string
+	switch {
+	case s.cfg.Agents != nil:
+		free = s.cfg.Agents.Free(t)
+	case t.Extension != "":
+		free = []string{t.Extension}
+	}
+	out := make([]string, 0, len(free))
+	for _, ext := range free {
+		if !g.busy[ext] {
+			out = append(out, ext)
+		}
+	}
+	return out
+}
+
 // room is how many more customers target may take now.
 func (s *Service) room(g *agentGate, t amigate.CampaignTarget) int {
-	if g == nil {
+	if s.cfg.Agents == nil {
 		return MaxConcurrent
 	}
 	n, ok := g.left[t]
@@ -222,6 +245,11 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time, g *agent
 	// At most one customer waiting per free agent: an agent ringing for,
 	// or talking in, a campaign call is no longer free.
 	free := s.room(g, c.meta.Target)
+	var agents []string // preview: the agents to ring first
+	if c.meta.Mode == amigate.CampaignModePreview {
+		agents = s.freeAgents(g, c.meta.Target)
+		free = len(agents)
+	}
 	var out []planned
 	for len(c.inflight) < c.meta.Pacing.MaxConcurrent && len(c.dials) < c.meta.Pacing.PerMinute && len(out) < free {
 		i, ok := c.next(now)
@@ -233,9 +261,13 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time, g *agent
 			s.log.Error("campaign: store attempt; not dialled", "campaign", c.meta.ID, "contact", i, "err", err)
 			break
 		}
+		if agents != nil {
+			p.d.Agent = agents[len(out)]
+			c.agentOf[i], g.busy[p.d.Agent] = p.d.Agent, true
+		}
 		out = append(out, p)
 	}
-	if g != nil {
+	if _, ok := g.left[c.meta.Target]; ok {
 		g.left[c.meta.Target] -= len(out)
 	}
 	return out
@@ -305,6 +337,7 @@ func (s *Service) dialed(ctx context.Context, p planned, err error, now time.Tim
 			return
 		}
 		delete(c.inflight, p.i)
+		delete(c.agentOf, p.i)
 		if len(k.p.Attempts) > 0 {
 			c.waiting = append(c.waiting, p.i)
 		} else if p.i < c.fresh {

@@ -54,6 +54,47 @@ func TestDialCampaignOriginate(t *testing.T) {
 	}
 }
 
+// TestDialCampaignPreview: a preview attempt is click-to-call's Originate
+// (the agent's device first, then the customer in the dial context) with
+// the attempt id as ChannelId and the campaign's variables; the expected
+// call has the agent.
+func TestDialCampaignPreview(t *testing.T) {
+	fa, fc := &fakeAMI{}, newFakeCalls()
+	s := newTestService(t, Config{}, fa, fc)
+	d := amigate.CampaignDial{ID: callID, Campaign: "cmp-1", Contact: 2, Number: "+7 (900) 123-45-67", Name: "Ann", Agent: "101",
+		Target: amigate.CampaignTarget{Queue: "support"}, CampaignVariables: map[string]string{"CRM_SOURCE": "december"}}
+	if err := s.DialCampaign(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	a := fa.actions()[0]
+	b, err := a.Encode(nil, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire := string(b)
+	for _, want := range []string{
+		"Channel: " + s.cfg.Devices.Dial("101") + "\r\n", "Context: from-internal\r\n", "Exten: 79001234567\r\n",
+		"ChannelId: " + callID + "\r\n", "Variable: AMIGATE_CALL_ID=" + callID + "\r\n", "Variable: AMIGATE_CAMPAIGN_ID=cmp-1\r\n",
+		"Variable: AMIGATE_CONTACT=2\r\n", "Variable: CRM_SOURCE=december\r\n", "CallerID: \"Ann\" <79001234567>\r\n",
+		"ActionID: cmp-" + callID + "\r\n", "Async: true\r\n",
+	} {
+		if !strings.Contains(wire, want) {
+			t.Errorf("Originate lacks %q:\n%s", want, wire)
+		}
+	}
+	if strings.Count(wire, "AMIGATE_CALL_ID") != 1 {
+		t.Errorf("AMIGATE_CALL_ID set more than once:\n%s", wire)
+	}
+	e := fc.expectations()[0].call
+	if e.Campaign != "cmp-1" || e.Contact == nil || *e.Contact != 2 || e.Agent == nil || e.Agent.Extension != "101" {
+		t.Errorf("expected call %+v", e)
+	}
+	d.Agent, d.ID = "1@x", otherID
+	if err := s.DialCampaign(context.Background(), d); !errors.Is(err, amigate.ErrInvalid) {
+		t.Errorf("an agent that is no extension: %v", err)
+	}
+}
+
 func TestDialCampaignErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name    string

@@ -27,8 +27,11 @@ type Campaigns interface {
 // CreateCampaignRequest is the body of POST /v1/campaigns.
 type CreateCampaignRequest struct {
 	Name string `json:"name" validate:"required" maxLength:"200" example:"December reminders"`
-	// Mode is progressive (the default and only mode).
-	Mode string `json:"mode,omitempty" enums:"progressive" example:"progressive"`
+	// Mode is progressive (the default: the customer is dialled first,
+	// while the target has a free agent) or preview (agent-first: a free
+	// agent of the target is rung first, then the customer, as
+	// click-to-call does).
+	Mode string `json:"mode,omitempty" enums:"progressive,preview" example:"progressive"`
 	// Contacts are the customers to call, at most 100000; more can be
 	// appended later. Numbers pass the dial rules as in click-to-call;
 	// variables follow the click-to-call rules (AMIGATE_DIAL_VARIABLE_PATTERN).
