@@ -2,9 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/amigate/amigate"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's writes and the test's
@@ -36,4 +42,22 @@ func eventually(t testing.TB, deadline time.Duration, what string, cond func() b
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// activeCalls lists the calls in progress through the API.
+func activeCalls(t *testing.T, s started, token string) []amigate.Call {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/calls?limit=300", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var page []amigate.Call
+	if err := json.Unmarshal(body, &page); err != nil {
+		t.Fatalf("GET /v1/calls: %d %s: %v", resp.StatusCode, body, err)
+	}
+	return slices.DeleteFunc(page, func(c amigate.Call) bool { return c.State == "ended" })
 }

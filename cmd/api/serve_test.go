@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -94,19 +95,52 @@ func TestServeFollowsThePBX(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "/readyz 503 naming the manager", func() bool {
 		code, body := readyz(t, s.URL)
-		return code == http.StatusServiceUnavailable && strings.Contains(body, "asterisk manager")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, `"ami":{"state":`) && !strings.Contains(body, `"ami":{"state":"ready"`)
 	})
 }
 
-// TestServeWithoutPBX starts with an unreachable PBX: the API serves and
-// says why it is not ready, instead of failing or pretending.
+// TestServeWithoutPBX starts without a PBX to log in to: the API serves
+// and says why it is not ready (the reason the AMI client classified, and
+// its detail), instead of failing or pretending.
 func TestServeWithoutPBX(t *testing.T) {
+	_, pbxAddr := startPBX(t, 1)
+	tests := []struct {
+		name   string
+		env    []string
+		reason string
+		detail string
+	}{
+		{name: "closed port", env: pbxEnv(t, "127.0.0.1:1"), reason: "connection refused", detail: "connection refused"},
+		{name: "login refused", env: pbxEnv(t, pbxAddr, "AMIGATE_AMI_SECRET=wrong"), reason: "authentication failed", detail: "Authentication failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServe(t, tt.env)
+			defer http.DefaultClient.CloseIdleConnections()
+			var body struct {
+				Status int
+				Detail string
+				Checks map[string]struct{ State, Reason, Detail string }
+			}
+			eventually(t, 10*time.Second, "/readyz naming why", func() bool {
+				code, b := readyz(t, s.URL)
+				return code == http.StatusServiceUnavailable && json.Unmarshal([]byte(b), &body) == nil && body.Checks["ami"].Reason != ""
+			})
+			ami := body.Checks["ami"]
+			if ami.Reason != tt.reason || !strings.Contains(ami.Detail, tt.detail) || ami.State == "ready" {
+				t.Errorf("checks.ami %+v, want reason %q and a detail saying %q", ami, tt.reason, tt.detail)
+			}
+			if want := "ami: " + ami.State + ": " + tt.reason; !strings.Contains(body.Detail, want) {
+				t.Errorf("detail %q lacks %q", body.Detail, want)
+			}
+		})
+	}
+}
+
+// TestHealthzWithoutPBX: liveness does not depend on the PBX.
+func TestHealthzWithoutPBX(t *testing.T) {
 	s := startServe(t, pbxEnv(t, "127.0.0.1:1"))
 	defer http.DefaultClient.CloseIdleConnections()
-	code, body := readyz(t, s.URL)
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "asterisk manager") {
-		t.Errorf("/readyz: %d %s, want 503 naming the manager", code, body)
-	}
 	resp, err := http.Get(s.URL + "/healthz")
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -179,18 +178,35 @@ func webhooksConfig(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (we
 }
 
 // readiness is /readyz: logged in to AMI, the calls resynced with the PBX
-// since that login, and the event store writable.
+// since that login, and the event store writable. Each part is a check of
+// the 503, the AMI one with why the last attempt failed.
 func readiness(client *amiclient.Client, loop *pipeline.Loop, store *webhooks.Dispatcher) func(context.Context) error {
 	return func(context.Context) error {
-		var errs []error
-		if s := client.State(); s != amiclient.Ready {
-			errs = append(errs, fmt.Errorf("asterisk manager: %s", s))
-		} else if err := loop.Ready(); err != nil {
-			errs = append(errs, fmt.Errorf("calls: %w", err))
-		}
-		if err := store.Ready(); err != nil {
-			errs = append(errs, fmt.Errorf("event store: %w", err))
-		}
-		return errors.Join(errs...)
+		h := client.Health()
+		return readinessOf(h, loop.Ready(), store.Ready())
 	}
+}
+
+// readinessOf makes the checks of /readyz from the AMI client's health and
+// the errors of the calls and the event store; nil when all are ready.
+func readinessOf(h amiclient.Health, calls, store error) error {
+	since := h.Since
+	ami := handlers.ReadinessCheck{State: h.State.String(), Reason: h.Reason, Since: &since}
+	if h.Err != nil {
+		ami.Detail = h.Err.Error()
+	}
+	checks := map[string]handlers.ReadinessCheck{"ami": ami, "calls": {State: "ready"}, "event_store": {State: "ready"}}
+	ready := h.State == amiclient.Ready
+	if calls != nil {
+		checks["calls"] = handlers.ReadinessCheck{State: "not_synced", Detail: calls.Error()}
+		ready = false
+	}
+	if store != nil {
+		checks["event_store"] = handlers.ReadinessCheck{State: "unavailable", Detail: store.Error()}
+		ready = false
+	}
+	if ready {
+		return nil
+	}
+	return &handlers.NotReadyError{Checks: checks}
 }

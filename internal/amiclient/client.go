@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/amigate/amigate/internal/ami"
 )
@@ -30,6 +31,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	state   State
+	since   time.Time     // when state began
 	stateCh chan struct{} // closed and replaced on every state change
 	cur     *conn         // the current connection, nil between them
 	ready   *conn         // cur once logged in: where actions go
@@ -55,7 +57,7 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger, met: cfg.Metrics, stateCh: make(chan struct{})}
+	c := &Client{cfg: cfg, log: cfg.Logger, met: cfg.Metrics, stateCh: make(chan struct{}), since: cfg.Now()}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	onState := cfg.OnStateChange
 	c.notify = newNotifier(func(s State) {
@@ -144,7 +146,7 @@ func (c *Client) setState(s State) {
 		c.mu.Unlock()
 		return
 	}
-	c.state = s
+	c.state, c.since = s, c.cfg.Now()
 	close(c.stateCh)
 	c.stateCh = make(chan struct{})
 	c.mu.Unlock()

@@ -91,7 +91,7 @@ func (c *Client) session() (bool, error) {
 	nc.SetReadDeadline(time.Now().Add(c.cfg.LoginTimeout))
 	version, err := cn.r.ReadBanner()
 	if err != nil {
-		return false, fmt.Errorf("amiclient: banner: %w", err)
+		return false, fmt.Errorf("%w: %w", errBanner, err)
 	}
 	nc.SetReadDeadline(time.Time{})
 	c.mu.Lock()
@@ -153,7 +153,7 @@ func (c *Client) dial() (net.Conn, error) {
 	tc := tls.Client(nc, tcfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("amiclient: tls handshake with %s: %w", c.cfg.Addr, err)
+		return nil, fmt.Errorf("%w with %s: %w", errTLS, c.cfg.Addr, err)
 	}
 	return tc, nil
 }

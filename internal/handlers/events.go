@@ -63,7 +63,9 @@ func (s *server) events(c echo.Context) error {
 	defer release()
 
 	ctx, cancel := context.WithCancel(c.Request().Context())
-	evs := make(chan amigate.CallEvent)
+	// Buffered, so that the follower reads on while an event is written:
+	// the events of one stored batch then go out in one write.
+	evs := make(chan amigate.CallEvent, sseBatch)
 	gap := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { // owned by this handler: cancelled and waited for below
@@ -113,7 +115,7 @@ func (s *server) events(c echo.Context) error {
 		var err error
 		select {
 		case ev := <-evs:
-			err = w.event(&ev)
+			err = w.events(&ev, evs)
 		case id := <-gap:
 			err = w.write("event: gap\ndata: {\"last_event_id\":" + strconv.Quote(id) +
 				",\"detail\":\"events after this one are no longer retained; following live events\"}\n\n")
@@ -182,6 +184,9 @@ func concerns(ev *amigate.CallEvent, ext string) bool {
 	return ev.Transfer != nil && (ev.Transfer.FromExtension == ext || ev.Transfer.ToExtension == ext)
 }
 
+// sseBatch bounds the events written before one flush.
+const sseBatch = 64
+
 // sseWriter frames and flushes Server-Sent Events.
 type sseWriter struct {
 	res *echo.Response
@@ -189,24 +194,46 @@ type sseWriter struct {
 	buf []byte
 }
 
-// event writes one event frame. The JSON is compact, so one data line; an
-// id with a line break (never from our store) would break the framing and
-// is left out.
-func (w *sseWriter) event(ev *amigate.CallEvent) error {
+// events writes ev and the events already waiting behind it (up to
+// sseBatch), then flushes once: no event waits for a later one, and a burst
+// (the call and agent events of one AMI event) reaches the client in one
+// piece rather than one network write each.
+func (w *sseWriter) events(ev *amigate.CallEvent, more <-chan amigate.CallEvent) error {
+	w.buf = w.buf[:0]
+	if err := w.frame(ev); err != nil {
+		return err
+	}
+	for n := 1; n < sseBatch; n++ {
+		var next amigate.CallEvent
+		select {
+		case next = <-more:
+		default:
+			return w.flush(w.buf)
+		}
+		if err := w.frame(&next); err != nil {
+			return err
+		}
+	}
+	return w.flush(w.buf)
+}
+
+// frame appends one event frame to the buffer. The JSON is compact, so one
+// data line; an id with a line break (never from our store) would break
+// the framing and is left out.
+func (w *sseWriter) frame(ev *amigate.CallEvent) error {
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
-	b := w.buf[:0]
+	b := w.buf
 	if ev.ID != "" && !strings.ContainsAny(ev.ID, "\r\n") {
 		b = append(append(append(b, "id: "...), ev.ID...), '\n')
 	}
 	if ev.Type != "" && !strings.ContainsAny(ev.Type, "\r\n") {
 		b = append(append(append(b, "event: "...), ev.Type...), '\n')
 	}
-	b = append(append(append(b, "data: "...), data...), "\n\n"...)
-	w.buf = b
-	return w.flush(b)
+	w.buf = append(append(append(b, "data: "...), data...), "\n\n"...)
+	return nil
 }
 
 func (w *sseWriter) write(s string) error { return w.flush([]byte(s)) }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,12 +10,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
+	"github.com/labstack/echo/v4"
 
 	"github.com/amigate/amigate"
 )
@@ -408,4 +411,65 @@ func TestEventsStreamLimits(t *testing.T) {
 	}
 	a2.close()
 	b1.close()
+}
+
+// flushCounter is a ResponseWriter that records what each flush sent.
+type flushCounter struct {
+	httptest.ResponseRecorder
+	pending bytes.Buffer
+	flushes []string
+}
+
+func (f *flushCounter) Write(b []byte) (int, error) { return f.pending.Write(b) }
+func (f *flushCounter) Flush() {
+	f.flushes = append(f.flushes, f.pending.String())
+	f.pending.Reset()
+}
+
+// TestSSEWriterBatches: the events already waiting go out with the first
+// in one flush (bounded by sseBatch); none waits for a later one.
+func TestSSEWriterBatches(t *testing.T) {
+	tests := []struct {
+		name    string
+		waiting int
+		flushes []int // events per flush
+	}{
+		{"alone", 0, []int{1}},
+		{"a burst", 4, []int{5}},
+		{"more than a batch", sseBatch + 3, []int{sseBatch, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fc := &flushCounter{}
+			res := echo.NewResponse(fc, echo.New())
+			w := &sseWriter{res: res, rc: http.NewResponseController(fc)}
+			more := make(chan amigate.CallEvent, tt.waiting)
+			for i := range tt.waiting {
+				more <- amigate.CallEvent{ID: fmt.Sprintf("evt_%d", i+2), Type: "call.ringing"}
+			}
+			first := amigate.CallEvent{ID: "evt_1", Type: "call.ringing"}
+			if err := w.events(&first, more); err != nil {
+				t.Fatal(err)
+			}
+			for len(more) > 0 {
+				ev := <-more
+				if err := w.events(&ev, more); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got []int
+			for _, f := range fc.flushes {
+				got = append(got, strings.Count(f, "\nevent: call.ringing\ndata: {"))
+			}
+			if !slices.Equal(got, tt.flushes) {
+				t.Errorf("events per flush %v, want %v", got, tt.flushes)
+			}
+			all := strings.Join(fc.flushes, "")
+			for i := range tt.waiting + 1 {
+				if !strings.Contains(all, fmt.Sprintf("id: evt_%d\n", i+1)) {
+					t.Errorf("evt_%d not written", i+1)
+				}
+			}
+		})
+	}
 }

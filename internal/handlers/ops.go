@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,11 +33,11 @@ func (s *server) healthz(c echo.Context) error {
 // and able to store events.
 //
 //	@Summary		Readiness
-//	@Description	200 while logged in to Asterisk and the event store is writable; otherwise 503 with the reason in `detail`.
+//	@Description	200 while logged in to Asterisk, the calls resynced since, and the event store writable; otherwise 503 with the reason in `detail` and each part's state in `checks` (`ami`, `calls`, `event_store`): `checks.ami.reason` tells a refused login (`authentication failed`) from a PBX that is down (`connection refused`).
 //	@Tags			operations
 //	@Produce		json,application/problem+json
 //	@Success		200	{object}	Status
-//	@Failure		503	{object}	Problem			"not ready, and why"
+//	@Failure		503	{object}	NotReadyProblem	"not ready, and why"
 //	@Header			all	{string}	X-Request-ID	"the request's id, as in the log and in problem bodies"
 //	@Router			/readyz [get]
 func (s *server) readyz(c echo.Context) error {
@@ -46,7 +47,12 @@ func (s *server) readyz(c echo.Context) error {
 		err := s.d.Ready(ctx)
 		s.logReadiness(c.Request().Context(), err)
 		if err != nil {
-			return &httpError{status: http.StatusServiceUnavailable, kind: kindNotReady, detail: "not ready: " + err.Error(), err: err}
+			he := &httpError{status: http.StatusServiceUnavailable, kind: kindNotReady, detail: "not ready: " + err.Error(), err: err}
+			var nr *NotReadyError
+			if errors.As(err, &nr) {
+				he.checks = nr.Checks
+			}
+			return he
 		}
 	}
 	writeJSON(c, http.StatusOK, echo.MIMEApplicationJSON, Status{Status: "ready"})

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -47,6 +48,39 @@ func TestReadyz(t *testing.T) {
 				t.Fatalf("detail %q, want %q", p.Detail, tt.wantDetail)
 			}
 		})
+	}
+}
+
+// TestReadyzChecks: a NotReadyError's checks are in the 503, each part's
+// state with the reason, beside the problem's fields.
+func TestReadyzChecks(t *testing.T) {
+	since := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	checks := map[string]ReadinessCheck{
+		"ami":         {State: "backing_off", Reason: "authentication failed", Detail: "amiclient: authentication failed", Since: &since},
+		"calls":       {State: "not_synced", Detail: "not logged in to the asterisk manager yet"},
+		"event_store": {State: "ready"},
+	}
+	f := newFixture(t, Options{}, func(d *Deps) {
+		d.Ready = func(context.Context) error { return &NotReadyError{Checks: checks} }
+	})
+	rec := f.do(t, request{Method: "GET", Path: "/readyz"})
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("got %d, want 503", rec.Code)
+	}
+	var got NotReadyProblem
+	dec := json.NewDecoder(rec.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "not ready: ami: backing_off: authentication failed; calls: not_synced: not logged in to the asterisk manager yet"; got.Detail != want {
+		t.Errorf("detail %q, want %q", got.Detail, want)
+	}
+	if got.Type != ProblemTypeBase+kindNotReady || got.Status != 503 || got.RequestID == "" {
+		t.Errorf("problem fields %+v", got.Problem)
+	}
+	if diff := cmp.Diff(checks, got.Checks); diff != "" {
+		t.Errorf("checks (-want +got):\n%s", diff)
 	}
 }
 

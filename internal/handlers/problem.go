@@ -44,8 +44,9 @@ type httpError struct {
 	kind   string // the problem kind; empty: by status and cause
 	detail string
 	fields []ProblemField
-	header http.Header // extra response headers (WWW-Authenticate)
-	err    error       // the cause, logged and never shown
+	header http.Header               // extra response headers (WWW-Authenticate)
+	checks map[string]ReadinessCheck // /readyz's parts, shown in a NotReadyProblem
+	err    error                     // the cause, logged and never shown
 }
 
 func (e *httpError) Error() string {
@@ -98,6 +99,11 @@ func (s *server) handleError(err error, c echo.Context) {
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(p.Status)
+		return
+	}
+	var he *httpError
+	if errors.As(err, &he) && he.checks != nil {
+		writeJSON(c, p.Status, mimeProblem, NotReadyProblem{Problem: p, Checks: he.checks})
 		return
 	}
 	writeJSON(c, p.Status, mimeProblem, p)

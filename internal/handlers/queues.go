@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -12,7 +15,7 @@ import (
 // listQueues summarises every queue.
 //
 //	@Summary		List queues
-//	@Description	One summary per queue (Asterisk's QueueSummary).
+//	@Description	One summary per queue (Asterisk's QueueSummary). With an `ext` claim, only the queues that extension's agent is a member of (as GET /v1/agents/{ext} lists them).
 //	@Tags			queues
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
@@ -29,9 +32,16 @@ import (
 func (s *server) listQueues(c echo.Context) error {
 	ctx, cancel := s.call(c)
 	defer cancel()
+	member, err := s.memberOf(ctx, claimsOf(c).Ext)
+	if err != nil {
+		return err
+	}
 	qs, err := s.d.Queues.Queues(ctx)
 	if err != nil {
 		return err
+	}
+	if member != nil {
+		qs = slices.DeleteFunc(qs, func(q amigate.QueueSummary) bool { return !member[q.Name] })
 	}
 	if qs == nil {
 		qs = []amigate.QueueSummary{}
@@ -43,14 +53,14 @@ func (s *server) listQueues(c echo.Context) error {
 // getQueue returns one queue with its members and callers.
 //
 //	@Summary		Get a queue
-//	@Description	Asterisk's QueueStatus for one queue: its members and the callers waiting.
+//	@Description	Asterisk's QueueStatus for one queue: its members and the callers waiting. With an `ext` claim, only a queue that extension's agent is a member of.
 //	@Tags			queues
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
 //	@Param			name	path		string	true	"queue name"
 //	@Success		200		{object}	amigate.QueueStatus
 //	@Failure		401		{object}	Problem				"missing or invalid token"
-//	@Failure		403		{object}	Problem				"missing scope queues:read"
+//	@Failure		403		{object}	Problem				"missing scope queues:read, or a queue the token's extension is not a member of"
 //	@Failure		404		{object}	Problem				"unknown queue"
 //	@Failure		502		{object}	Problem				"Asterisk refused the action"
 //	@Failure		503		{object}	Problem				"Asterisk not connected"
@@ -66,6 +76,15 @@ func (s *server) getQueue(c echo.Context) error {
 	}
 	ctx, cancel := s.call(c)
 	defer cancel()
+	if ext := claimsOf(c).Ext; ext != "" {
+		member, err := s.memberOf(ctx, ext)
+		if err != nil {
+			return err
+		}
+		if !member[name] {
+			return &httpError{status: http.StatusForbidden, kind: kindExtension, detail: "the token of extension " + ext + " may only read the queues that agent is a member of"}
+		}
+	}
 	q, err := s.d.Queues.Queue(ctx, name)
 	if err != nil {
 		return err
@@ -118,4 +137,31 @@ func (s *server) pauseMember(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// memberOf is the set of queues the agent of extension ext is a member of,
+// as the presence model knows them (the agent's queues in GET
+// /v1/agents/{ext}, kept by Asterisk's queue member events); nil for a
+// token without an extension, which reads every queue. Without the agents
+// model, or for an agent it does not know, an extension is a member of no
+// queue.
+func (s *server) memberOf(ctx context.Context, ext string) (map[string]bool, error) {
+	if ext == "" {
+		return nil, nil
+	}
+	member := map[string]bool{}
+	if s.d.Agents == nil {
+		return member, nil
+	}
+	a, err := s.d.Agents.Get(ctx, ext)
+	if errors.Is(err, amigate.ErrNotFound) {
+		return member, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range a.Queues {
+		member[q.Queue] = true
+	}
+	return member, nil
 }

@@ -12,12 +12,14 @@ const STATE_TEXT = {
   available: 'available', ringing: 'ringing', in_call: 'in call', on_hold: 'on hold',
   paused: 'paused', unavailable: 'unavailable', unknown: 'unknown',
   dialing: 'dialing', answered: 'answered', transferring: 'transferring', ended: 'ended',
+  // outcomes of ended calls
+  no_answer: 'no answer', busy: 'busy', failed: 'failed', abandoned: 'abandoned', canceled: 'canceled',
 };
 
 const S = {
   token: '', scopes: new Set(), ext: '', demo: false,
   agents: new Map(), queues: new Map(), calls: new Map(), ended: [],
-  lastId: '', es: null, retry: 0, retryTimer: 0, loading: null, pending: null,
+  lastId: '', es: null, gen: 0, retry: 0, retryTimer: 0, loading: null, pending: null,
   dirty: false, queueTimers: new Map(),
   // Time from an event's occurrence to the DOM showing it, in ms: read by
   // the browser tests and by anyone measuring in the console.
@@ -138,6 +140,7 @@ function signIn(tok) {
   S.scopes = c.scopes;
   S.ext = c.ext;
   sessionStorage.setItem(TOKEN_KEY, S.token);
+  $('#signin-token').value = ''; // kept in sessionStorage only, not in the page
   $('#signin').hidden = true;
   $('#app').hidden = false;
   $('#signout').hidden = false;
@@ -150,6 +153,7 @@ function signIn(tok) {
 
 function signOut(why) {
   sessionStorage.removeItem(TOKEN_KEY);
+  S.gen++;
   if (S.es) { S.es.close(); S.es = null; }
   clearTimeout(S.retryTimer);
   S.token = '';
@@ -249,6 +253,8 @@ function onEvent(msg) {
 // ---- the stream: a ticket per connection, resumed by the last event id
 
 async function connect() {
+  // A later connect (the network back, a new sign-in) supersedes this one.
+  const gen = ++S.gen;
   clearTimeout(S.retryTimer);
   if (S.es) { S.es.close(); S.es = null; }
   setStatus('connecting', S.lastId ? 'reconnecting…' : 'connecting…');
@@ -256,10 +262,11 @@ async function connect() {
   try {
     tk = await api('POST', '/v1/events/tickets');
   } catch (e) {
-    if (!S.token) return;
+    if (!S.token || gen !== S.gen) return;
     setStatus('offline', 'offline: ' + e.message);
     return reconnectLater();
   }
+  if (gen !== S.gen) return;
   const types = [...CALL_EVENTS, ...(can('agents:read', 'queues:read') ? AGENT_EVENTS : [])];
   const q = new URLSearchParams({ ticket: tk.ticket, events: types.join(',') });
   const resumed = Boolean(S.lastId);
@@ -536,6 +543,7 @@ function togglePause(ext, paused) {
   pauseExt = ext;
   setText($('#pause-ext'), ext);
   $('#pause-reason').value = '';
+  $('#pause-dialog').returnValue = '';
   $('#pause-dialog').showModal();
 }
 
@@ -545,6 +553,12 @@ document.addEventListener('DOMContentLoaded', () => {
     signIn($('#signin-token').value);
   });
   $('#signout').addEventListener('click', () => signOut(''));
+  // Cancel is not a submit button, so that Enter in the reason pauses
+  // (Pause is the form's default button); Escape cancels too.
+  $('#pause-cancel').addEventListener('click', () => $('#pause-dialog').close('cancel'));
+  $('#pause-dialog').addEventListener('cancel', () => { $('#pause-dialog').returnValue = 'cancel'; });
+  // Back online: reconnect now rather than at the next backoff step.
+  window.addEventListener('online', () => { if (S.token && !S.es) connect(); });
   $('#pause-dialog').addEventListener('close', () => {
     if ($('#pause-dialog').returnValue !== 'ok' || !pauseExt) return;
     const reason = $('#pause-reason').value.trim();
