@@ -248,7 +248,8 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	}
 	srv.RegisterOnShutdown(func() { close(streamsDone) })
 	serveDone := make(chan error, 1)
-	go func() { serveDone <- srv.Serve(ln) }()
+	// net/http's own refusals (431, 400 before routing) answer problem+json too.
+	go func() { serveDone <- srv.Serve(handlers.ProblemListener(ln)) }()
 	add("http", func(ctx context.Context) error {
 		err := srv.Shutdown(ctx)
 		if serr := <-serveDone; !errors.Is(serr, http.ErrServerClosed) {

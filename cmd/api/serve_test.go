@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -148,5 +150,31 @@ func TestHealthzWithoutPBX(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/healthz: %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestServeMalformedRequestIsProblem: a request net/http refuses before
+// routing (a NUL in a header) is answered as problem+json by the service
+// as deployed, like every other error.
+func TestServeMalformedRequestIsProblem(t *testing.T) {
+	_, addr := startPBX(t, 0.01)
+	s := startServe(t, pbxEnv(t, addr))
+	c, err := net.DialTimeout("tcp", strings.TrimPrefix(s.URL, "http://"), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(c, "GET /v1/calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\x00b\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(body), "malformed-request") {
+		t.Fatalf("got %d %s %q, want a 400 malformed-request problem", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

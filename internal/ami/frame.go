@@ -80,13 +80,21 @@ func isEventLine(line []byte) bool {
 // ParseFrame parses the raw text of one message as ReadFrame returns it,
 // with one string and one slice allocation: every name and value is a
 // substring of one copy of the frame, as ReadMessage gives them.
-func ParseFrame(frame []byte) Message {
+func ParseFrame(frame []byte) Message { return parseFrame(frame, nil) }
+
+// parseFrame is ParseFrame putting the fields in buf's array when it is
+// large enough.
+func parseFrame(frame []byte, buf []Field) Message {
 	n := bytes.Count(frame, newline) - 1 // every line but the blank one is a field
 	if n <= 0 {
 		return Message{}
 	}
 	s := string(frame)
-	fields := make([]Field, n)
+	fields := buf[:0]
+	if cap(fields) < n {
+		fields = make([]Field, n)
+	}
+	fields = fields[:n]
 	k := 0
 	for i := 0; k < n; {
 		line, next := nextLine(s, i)
@@ -189,3 +197,25 @@ func (f Frame) Lookup(name string) ([]byte, bool) {
 
 // Message parses the frame into a Message of its own (ParseFrame).
 func (f Frame) Message() Message { return ParseFrame(f) }
+
+// MessageInto is Message with the fields in buf's array when it is large
+// enough: one allocation (the text) instead of two, for a consumer that
+// parses event after event and keeps none of them. The names and values are
+// the message's own; its Fields slice is buf's, overwritten by the next
+// MessageInto into buf (clone it to keep the message).
+func (f Frame) MessageInto(buf []Field) Message { return parseFrame(f, buf) }
+
+// Event is the value of the frame's first field when that is Event (as in
+// every frame a subscription hands out), nil otherwise: what a consumer
+// switches on to skip events it has no use for without parsing them.
+func (f Frame) Event() []byte {
+	line, next := nextLineBytes(f, 0)
+	if next < 0 {
+		return nil
+	}
+	ne, vs := cutField(line)
+	if ne == 0 || !EqualFold(line[:ne], "Event") {
+		return nil
+	}
+	return line[vs:]
+}

@@ -148,3 +148,63 @@ func TestFrameFields(t *testing.T) {
 		t.Fatalf("All allocates %v times", n)
 	}
 }
+
+// TestFrameMessageIntoRecorded: over every recorded stream, each frame
+// parsed by MessageInto into one reused array equals ParseFrame's message,
+// with one allocation, and Frame.Event names it as Message.Event does.
+func TestFrameMessageIntoRecorded(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/ami/raw/*.in")
+	var buf []Field
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := bytes.Cut(data, []byte("\n"))
+		r := NewReader(bytes.NewReader(rest), 0)
+		for {
+			f, _, err := r.ReadFrame()
+			if err == io.EOF {
+				break
+			}
+			if err != nil || f == nil {
+				continue
+			}
+			want := ParseFrame(f)
+			m := Frame(f).MessageInto(buf)
+			if diff := cmp.Diff(want, m); diff != "" {
+				t.Fatalf("%s: MessageInto differs from ParseFrame (-want +got):\n%s", path, diff)
+			}
+			if got := string(Frame(f).Event()); got != want.Event() {
+				t.Fatalf("%s: Event() = %q, want %q", path, got, want.Event())
+			}
+			buf = m.Fields[:0]
+		}
+	}
+	f := Frame("Event: Newexten\r\nChannel: PJSIP/101-00000001\r\nUniqueid: 1.1\r\n\r\n")
+	buf = make([]Field, 8)
+	if n := testing.AllocsPerRun(100, func() { f.MessageInto(buf) }); n != 1 {
+		t.Errorf("MessageInto into a large enough array: %v allocations, want 1", n)
+	}
+}
+
+func TestFrameEvent(t *testing.T) {
+	for _, tc := range []struct {
+		frame, want string
+		ok          bool
+	}{
+		{"Event: Hangup\r\nUniqueid: 1.1\r\n\r\n", "Hangup", true},
+		{"event :  Hangup\r\n\r\n", " Hangup", true},
+		{"EVENT:Hangup\n\n", "Hangup", true},
+		{"Response: Success\r\nEvent: Hangup\r\n\r\n", "", false},
+		{"Eventual: x\r\n\r\n", "", false},
+		{"no colon\r\n\r\n", "", false},
+		{"Event: Hangup", "", false}, // no line end
+		{"", "", false},
+	} {
+		got := Frame(tc.frame).Event()
+		if string(got) != tc.want || (got != nil) != tc.ok {
+			t.Errorf("%q: Event() = %q (nil %v), want %q (found %v)", tc.frame, got, got == nil, tc.want, tc.ok)
+		}
+	}
+}

@@ -55,15 +55,12 @@ func Mint(secret []byte, p MintParams) (string, error) {
 	}
 	t := now().Truncate(time.Second)
 	c := tokenClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   p.Subject,
-			Issuer:    p.Issuer,
-			IssuedAt:  jwt.NewNumericDate(t),
-			NotBefore: jwt.NewNumericDate(t),
-			ExpiresAt: jwt.NewNumericDate(t.Add(p.TTL)),
-		},
-		Scope: scopeClaim(p.Scopes),
-		Ext:   extClaim(p.Ext),
+		RegisteredClaims: jwt.RegisteredClaims{Subject: p.Subject, Issuer: p.Issuer},
+		IssuedAt:         newDateClaim(t),
+		NotBefore:        newDateClaim(t),
+		ExpiresAt:        newDateClaim(t.Add(p.TTL)),
+		Scope:            scopeClaim(p.Scopes),
+		Ext:              extClaim(p.Ext),
 	}
 	if p.Audience != "" {
 		c.Audience = jwt.ClaimStrings{p.Audience}

@@ -26,6 +26,10 @@ func Refusal(err error) string {
 		return "the token's audience (aud) is not the configured one"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
 		return "the token's signature or algorithm is not accepted"
+	case errors.Is(err, errEmptyExt):
+		return "the token's ext claim is empty (a token tied to no extension leaves it out)"
+	case errors.Is(err, errClaimType):
+		return "a claim of the token has the wrong type (exp, nbf and iat are numbers of seconds; scope a string or a list; ext a string)"
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "the token is not a well-formed JWT"
 	case errors.Is(err, jwt.ErrTokenInvalidClaims):

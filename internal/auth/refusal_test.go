@@ -24,6 +24,8 @@ func TestRefusal(t *testing.T) {
 		{"wrong key", sign(t, jwt.SigningMethodHS256, []byte(strings.Repeat("x", 32)), valid(nil)), "signature", false},
 		{"garbage", "not.a.jwt", "well-formed", false},
 		{"no exp", sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"exp": nil})), "required claim", false},
+		{"exp a string", sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"exp": "9999999999"})), "numbers of seconds", false},
+		{"ext empty", sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"ext": ""})), "ext claim is empty", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,13 @@ func TestVerify(t *testing.T) {
 			want: &Claims{Subject: "crm", Scopes: []string{"calls:read", "calls:write"}, Ext: "101", ExpiresAt: testNow.Add(time.Hour)}},
 		{name: "ext number", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"ext": 102})),
 			want: &Claims{Subject: "crm", Scopes: []string{"calls:read", "calls:write"}, Ext: "102", ExpiresAt: testNow.Add(time.Hour)}},
+		{name: "ext empty", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"ext": ""}))},
+		{name: "ext blank", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"ext": " "}))},
+		{name: "exp as a string", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"exp": strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10)}))},
+		{name: "nbf as a string", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"nbf": strconv.FormatInt(testNow.Unix(), 10)}))},
+		{name: "iat as a string", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"iat": strconv.FormatInt(testNow.Unix(), 10)}))},
+		{name: "exp fractional", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"exp": float64(testNow.Add(time.Hour).Unix()) + 0.5})),
+			want: &Claims{Subject: "crm", Scopes: []string{"calls:read", "calls:write"}, ExpiresAt: testNow.Add(time.Hour)}}, // to the second, as jwt.TimePrecision
 		{name: "ext object", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"ext": map[string]int{"a": 1}}))},
 		{name: "scope number", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"scope": 7}))},
 		{name: "expired", cfg: hs, token: sign(t, jwt.SigningMethodHS256, testSecret, valid(jwt.MapClaims{"exp": testNow.Add(-time.Minute).Unix()})), why: jwt.ErrTokenExpired},

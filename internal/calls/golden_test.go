@@ -175,6 +175,13 @@ func fileExists(p string) bool {
 // run feeds a transcript through a tracker and returns the call events.
 func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, time.Time) {
 	t.Helper()
+	return runWanted(t, name, cfg, false)
+}
+
+// runWanted is run; with wanted, the tracker is handed only the events its
+// Wants accepts from their text, as the event pipeline does.
+func runWanted(t testing.TB, name string, cfg Config, wanted bool) ([]amigate.CallEvent, *Tracker, time.Time) {
+	t.Helper()
 	msgs := readStream(t, streamPath(name))
 	read := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
 	cfg.Now = func() time.Time { return read }
@@ -197,7 +204,9 @@ func run(t testing.TB, name string, cfg Config) ([]amigate.CallEvent, *Tracker, 
 			expectFrom(tr, o, read)
 			expected = true
 		}
-		evs = append(evs, tr.Handle(m, read)...)
+		if !wanted || tr.Wants(ami.Frame(m.String())) {
+			evs = append(evs, tr.Handle(m, read)...)
+		}
 		if hasAtxfer {
 			atxferAccepted(tr, ax, m, read)
 		}
@@ -311,5 +320,50 @@ func TestFreePBXMembersAsTemplates(t *testing.T) {
 	evs, tr, t0 = run(t, "freepbx_queue", all)
 	if got := noIDs.ReplaceAllString(render(evs, tr, t0), ""); got != want {
 		t.Errorf("with the from-queue template:\n%s\nwithout:\n%s", got, want)
+	}
+}
+
+// TestWantsLeavesOutOnlyUnused: every scenario handed only the events
+// Wants accepts gives the same call events and calls as handed all of
+// them, and Wants does leave some out.
+func TestWantsLeavesOutOnlyUnused(t *testing.T) {
+	left := 0
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			evs, tr, t0 := run(t, sc.name, sc.cfg)
+			wevs, wtr, wt0 := runWanted(t, sc.name, sc.cfg, true)
+			if all, only := render(evs, tr, t0), render(wevs, wtr, wt0); all != only {
+				t.Errorf("handed only the wanted events:\n%s\nhanded all:\n%s", only, all)
+			}
+			for _, m := range readStream(t, streamPath(sc.name)) {
+				if m.IsEvent() && !tr.Wants(ami.Frame(m.String())) {
+					left++
+				}
+			}
+		})
+	}
+	if left == 0 {
+		t.Error("Wants accepted every event of every scenario")
+	}
+}
+
+func TestWants(t *testing.T) {
+	tr := NewTracker(Config{})
+	for _, tc := range []struct {
+		frame string
+		want  bool
+	}{
+		{"Event: Newchannel\r\nUniqueid: 1.1\r\n\r\n", true},
+		{"Event: Newexten\r\nUniqueid: 1.1\r\n\r\n", false},
+		{"Event: Cdr\r\n\r\n", false},
+		{"Event: VarSet\r\nVariable: AMIGATE_CALL_ID\r\nValue: c1\r\n\r\n", true},
+		{"Event: VarSet\r\nVariable: DIALSTATUS\r\nValue: ANSWER\r\n\r\n", false},
+		{"Event: Dial\r\nSubEvent: Begin\r\n\r\n", true},       // Asterisk 11
+		{"Privilege: call,all\r\nEvent: Hangup\r\n\r\n", true}, // not led by Event: Handle decides
+		{"event: Newexten\r\n\r\n", false},
+	} {
+		if got := tr.Wants(ami.Frame(tc.frame)); got != tc.want {
+			t.Errorf("%q: Wants = %v, want %v", tc.frame, got, tc.want)
+		}
 	}
 }

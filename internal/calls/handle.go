@@ -20,16 +20,7 @@ func (t *Tracker) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 	} else {
 		name = m.Event()
 	}
-	used := true
-	switch name {
-	case "Newchannel", "NewCallerid", "Newstate", "LocalBridge", "DialBegin", "DialState", "DialEnd",
-		"BridgeEnter", "BridgeLeave", "Hangup", "BlindTransfer", "AttendedTransfer",
-		"QueueCallerJoin", "QueueCallerAbandon", "AgentCalled", "OriginateResponse",
-		"VarSet", "Hold", "Unhold", "Rename",
-		"Dial", "Bridge", "Link", "Unlink", "Join":
-	default:
-		used = false
-	}
+	used := uses(name)
 	if !used && t.pendingAtxfers.Load() == 0 {
 		return nil
 	}
@@ -44,6 +35,43 @@ func (t *Tracker) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 		return out
 	}
 	return t.apply(out, name, &m, readAt)
+}
+
+// callIDVar is the channel variable call control sets to the call's id
+// on an Originate (see adopt).
+const callIDVar = "AMIGATE_CALL_ID"
+
+// uses tells the events apply dispatches.
+func uses(name string) bool {
+	switch name {
+	case "Newchannel", "NewCallerid", "Newstate", "LocalBridge", "DialBegin", "DialState", "DialEnd",
+		"BridgeEnter", "BridgeLeave", "Hangup", "BlindTransfer", "AttendedTransfer",
+		"QueueCallerJoin", "QueueCallerAbandon", "AgentCalled", "OriginateResponse",
+		"VarSet", "Hold", "Unhold", "Rename",
+		"Dial", "Bridge", "Link", "Unlink", "Join":
+		return true
+	}
+	return false
+}
+
+// Wants tells, from an event's raw text and without parsing it, whether
+// Handle would do anything with it: a consumer parses only those (most of
+// a busy PBX's stream is Newexten, VarSet of other variables, Cdr, RTCP
+// and the like). It is false only where Handle would return nil having
+// changed nothing; call it right before Handle, in the same goroutine.
+func (t *Tracker) Wants(f ami.Frame) bool {
+	if t.pendingAtxfers.Load() > 0 {
+		return true // any event tells the time to a pending transfer
+	}
+	name := f.Event()
+	if name == nil {
+		return true // not led by its Event field: Handle looks further
+	}
+	if string(name) == "VarSet" {
+		v, _ := f.Lookup("Variable")
+		return string(v) == callIDVar
+	}
+	return uses(string(name))
 }
 
 // apply dispatches one event the correlator uses; t.mu is held.
@@ -94,7 +122,7 @@ func (t *Tracker) apply(out []amigate.CallEvent, name string, m *ami.Message, re
 	case "OriginateResponse":
 		return t.originateResponse(out, m, readAt)
 	case "VarSet":
-		if m.Get("Variable") == "AMIGATE_CALL_ID" {
+		if m.Get("Variable") == callIDVar {
 			t.adopt(t.channels[m.Get("Uniqueid")], m.Get("Value"))
 		}
 	case "Hold", "Unhold":

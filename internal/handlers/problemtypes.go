@@ -29,6 +29,7 @@ const (
 	kindKeyReused       = "idempotency-key-reused"  // 409
 	kindConfigured      = "configured-subscription" // 409
 	kindTooLarge        = "body-too-large"          // 413
+	kindHeadersTooLarge = "headers-too-large"       // 431
 	kindMediaType       = "unsupported-media-type"  // 415
 	kindInvalid         = "invalid-request"         // 422
 	kindDialDenied      = "dial-denied"             // 422
@@ -46,7 +47,7 @@ const (
 // ProblemKinds lists every kind, for the documentation test.
 var ProblemKinds = []string{kindMalformed, kindTokenMissing, kindTokenInvalid, kindTokenExpired,
 	kindForbidden, kindScope, kindExtension, kindNotFound, kindMethod, kindConflict, kindNotAnswered,
-	kindCallEnded, kindKeyReused, kindConfigured, kindTooLarge, kindMediaType, kindInvalid,
+	kindCallEnded, kindKeyReused, kindConfigured, kindTooLarge, kindHeadersTooLarge, kindMediaType, kindInvalid,
 	kindDialDenied, kindTooManyStreams, kindClientClosed, kindInternal, kindAsteriskRefused,
 	kindAsteriskDown, kindNotReady, kindAsteriskTimeout, kindTimeout, kindUnknown}
 

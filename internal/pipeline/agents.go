@@ -14,6 +14,7 @@ import (
 type (
 	// Presence is the agents' presence model (*presence.Tracker).
 	Presence interface {
+		Wants(f ami.Frame) bool
 		Handle(m ami.Message, readAt time.Time) []amigate.CallEvent
 		CallEvents(evs []amigate.CallEvent) []amigate.CallEvent
 		Resync(s presence.Snapshot, now time.Time) []amigate.CallEvent

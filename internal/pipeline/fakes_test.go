@@ -16,15 +16,17 @@ import (
 	"github.com/amigate/amigate/internal/pipeline"
 )
 
-// fakeEvents is a subscription: it hands out queued events, then waits
-// until ctx ends; once closed, Next returns amiclient.ErrClosed when the
-// queue is empty. Like the real one, a queued event is returned even when
-// ctx is done.
+// fakeEvents is a lossless subscription: it hands out queued events, then
+// waits until ctx ends; once closed, NextFrame returns amiclient.ErrClosed
+// when the queue is empty. Like the real one, a queued event is returned
+// even when ctx is done, and a KindEvent comes as a frame written over the
+// previous one, so a loop that kept a borrowed frame would see it change.
 type fakeEvents struct {
 	mu     sync.Mutex
 	q      []amiclient.Event
 	closed bool
 	wake   chan struct{}
+	frame  []byte
 }
 
 func newEvents(evs ...amiclient.Event) *fakeEvents {
@@ -49,24 +51,30 @@ func (f *fakeEvents) close() {
 	f.push()
 }
 
-func (f *fakeEvents) Next(ctx context.Context) (amiclient.Event, error) {
+func (f *fakeEvents) NextFrame(ctx context.Context) (amiclient.Event, ami.Frame, error) {
 	for {
 		f.mu.Lock()
 		if len(f.q) > 0 {
 			ev := f.q[0]
 			f.q = f.q[1:]
 			f.mu.Unlock()
-			return ev, nil
+			if ev.Kind != amiclient.KindEvent {
+				return ev, nil, nil
+			}
+			clear(f.frame) // what a kept frame would now hold
+			f.frame = append(f.frame[:0], ev.Message.String()...)
+			ev.Message = ami.Message{}
+			return ev, f.frame, nil
 		}
 		closed := f.closed
 		f.mu.Unlock()
 		if closed {
-			return amiclient.Event{}, amiclient.ErrClosed
+			return amiclient.Event{}, nil, amiclient.ErrClosed
 		}
 		select {
 		case <-f.wake:
 		case <-ctx.Done():
-			return amiclient.Event{}, ctx.Err()
+			return amiclient.Event{}, nil, ctx.Err()
 		}
 	}
 }
@@ -79,6 +87,9 @@ type fakeCalls struct {
 	log     []string
 	expired int
 }
+
+// Wants every event but Newexten.
+func (f *fakeCalls) Wants(fr ami.Frame) bool { return string(fr.Event()) != "Newexten" }
 
 func (f *fakeCalls) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 	f.mu.Lock()

@@ -23,9 +23,11 @@ import (
 // The loop's collaborators, as small interfaces so that its tests can drive
 // it with fakes.
 type (
-	// Events is the AMI subscription (*amiclient.Subscription).
+	// Events is the AMI subscription (*amiclient.Subscription): a lossless
+	// one hands out events as borrowed frames (NextFrame), which the loop
+	// parses only when the correlator or the presence model wants them.
 	Events interface {
-		Next(ctx context.Context) (amiclient.Event, error)
+		NextFrame(ctx context.Context) (amiclient.Event, ami.Frame, error)
 	}
 	// PBX lists the PBX's channels for a resync (*amiclient.Client).
 	PBX interface {
@@ -33,8 +35,10 @@ type (
 		WaitReady(ctx context.Context) error
 	}
 	// Correlator is the call model (*calls.Tracker): Handle in stream
-	// order, Reconcile with the channel list after events were lost.
+	// order, Reconcile with the channel list after events were lost. Wants
+	// tells from an event's text whether Handle would use it.
 	Correlator interface {
+		Wants(f ami.Frame) bool
 		Handle(m ami.Message, readAt time.Time) []amigate.CallEvent
 		Reconcile(channels []ami.Message, now time.Time) []amigate.CallEvent
 		Expire(now time.Time)
@@ -97,6 +101,10 @@ type Loop struct {
 	// synced holds nil once the resync after the current login has been
 	// applied, and why not otherwise (Ready).
 	synced atomic.Pointer[error]
+	// fields is the array each wanted event is parsed into, reused from
+	// one event to the next: nothing keeps an event's Fields beyond its
+	// handling but pending, which copies them.
+	fields []ami.Field
 }
 
 // New returns a loop over cfg's collaborators, with defaults filled in.
@@ -169,16 +177,16 @@ var nowait = func() context.Context {
 func (l *Loop) drain(ctx, wait context.Context) error {
 	var p pending
 	for {
-		ev, err := l.cfg.Events.Next(wait)
+		ev, frame, err := l.cfg.Events.NextFrame(wait)
 		if err != nil {
 			return err
 		}
 		for n := 1; ; n++ {
-			l.handle(ctx, ev, &p)
+			l.handle(ctx, ev, frame, &p)
 			if n == l.cfg.Batch {
 				break
 			}
-			if ev, err = l.cfg.Events.Next(nowait); err != nil {
+			if ev, frame, err = l.cfg.Events.NextFrame(nowait); err != nil {
 				break // nothing queued (or closed: the next wait says so)
 			}
 		}
@@ -187,15 +195,25 @@ func (l *Loop) drain(ctx, wait context.Context) error {
 }
 
 // handle applies one subscription event, adding the call events it causes
-// to p. Anything that resyncs first stores what is pending, so that call
-// events stay in stream order.
-func (l *Loop) handle(ctx context.Context, ev amiclient.Event, p *pending) {
+// to p. An event that comes as a frame (borrowed until the next NextFrame)
+// is parsed only when the correlator or the presence model wants it: most
+// of a busy PBX's stream is of no use to either. Anything that resyncs
+// first stores what is pending, so that call events stay in stream order.
+func (l *Loop) handle(ctx context.Context, ev amiclient.Event, frame ami.Frame, p *pending) {
 	switch ev.Kind {
 	case amiclient.KindEvent:
-		evs := l.cfg.Correlator.Handle(ev.Message, ev.ReadAt)
-		p.add(evs, ev.Message)
+		m := ev.Message
+		if frame != nil {
+			if !l.cfg.Correlator.Wants(frame) && (l.agents == nil || !l.agents.Model.Wants(frame)) {
+				return // neither would use it, nor cause a call event
+			}
+			m = frame.MessageInto(l.fields)
+			l.fields = m.Fields[:0]
+		}
+		evs := l.cfg.Correlator.Handle(m, ev.ReadAt)
+		p.add(evs, m)
 		if l.agents != nil {
-			p.add(l.agents.handle(nil, ev.Message, ev.ReadAt, evs), ev.Message)
+			p.add(l.agents.handle(nil, m, ev.ReadAt, evs), m)
 		}
 	case amiclient.KindConnected, amiclient.KindOverflow:
 		l.flush(ctx, p)

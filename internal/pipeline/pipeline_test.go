@@ -41,6 +41,13 @@ func TestLoop(t *testing.T) {
 			wantCounts:  map[string]int{"call.ringing": 1, "call.answered": 1, "call.ended": 1},
 		},
 		{
+			name:        "an event the correlator does not want is not handled",
+			events:      []amiclient.Event{event("Newexten", "e0"), event("call.ringing", "e1")},
+			wantHandled: []string{"call.ringing"},
+			wantStored:  []string{"e1"},
+			wantCounts:  map[string]int{"call.ringing": 1},
+		},
+		{
 			name:        "store refuses, then takes them in order",
 			events:      []amiclient.Event{event("call.ringing", "e1"), event("call.ended", "e2")},
 			failures:    3,

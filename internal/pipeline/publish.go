@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/amigate/amigate"
@@ -23,12 +24,14 @@ type cause struct {
 	msg ami.Message
 }
 
+// add keeps a copy of msg's fields: the loop parses event after event
+// into one array.
 func (p *pending) add(evs []amigate.CallEvent, msg ami.Message) {
 	if len(evs) == 0 {
 		return
 	}
 	p.evs = append(p.evs, evs...)
-	p.causes = append(p.causes, cause{len(p.evs), msg})
+	p.causes = append(p.causes, cause{len(p.evs), ami.Message{Fields: slices.Clone(msg.Fields)}})
 }
 
 // causeOf is the AMI event that caused call event i; none for a resync's.

@@ -55,6 +55,9 @@ type replay struct {
 	p      *Tracker
 	events []amigate.CallEvent // agent events, in order
 	read   time.Time
+	// wanted hands the presence tracker only the events its Wants
+	// accepts from their text, as the event pipeline does.
+	wanted bool
 }
 
 func newReplay(t testing.TB, templates []string, m Metrics) *replay {
@@ -98,7 +101,9 @@ func (r *replay) run(name string) {
 
 func (r *replay) handle(m ami.Message) {
 	evs := r.calls.Handle(m, r.read)
-	r.events = append(r.events, r.p.Handle(m, r.read)...)
+	if !r.wanted || r.p.Wants(ami.Frame(m.String())) {
+		r.events = append(r.events, r.p.Handle(m, r.read)...)
+	}
 	r.events = append(r.events, r.p.CallEvents(evs)...)
 }
 

@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
 )
 
 // TestDeviceStateRecording: the lists after the login, a call that rings
@@ -149,5 +151,48 @@ func TestCallRecordings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWantsLeavesOutOnlyUnused: every recording, with the presence tracker
+// handed only the events Wants accepts, gives the same agent events and
+// agents as handed all of them.
+func TestWantsLeavesOutOnlyUnused(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "ami", "raw", "*.in"))
+	if len(files) == 0 {
+		t.Fatal("no recordings")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".in")
+		t.Run(name, func(t *testing.T) {
+			all, only := newReplay(t, office, nil), newReplay(t, office, nil)
+			only.wanted = true
+			all.run(name)
+			only.run(name)
+			if diff := cmp.Diff(all.events, only.events); diff != "" {
+				t.Errorf("agent events (-all +wanted):\n%s", diff)
+			}
+			if diff := cmp.Diff(all.p.List(), only.p.List()); diff != "" {
+				t.Errorf("agents (-all +wanted):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWants(t *testing.T) {
+	p := New(Config{Devices: testDevices(t, office)})
+	for _, tc := range []struct {
+		frame string
+		want  bool
+	}{
+		{"Event: DeviceStateChange\r\nDevice: PJSIP/101\r\nState: INUSE\r\n\r\n", true},
+		{"Event: QueueMemberPause\r\n\r\n", true},
+		{"Event: Newexten\r\n\r\n", false},
+		{"Event: VarSet\r\n\r\n", false},
+		{"Privilege: call,all\r\nEvent: Hold\r\n\r\n", true}, // not led by Event: Handle decides
+	} {
+		if got := p.Wants(ami.Frame(tc.frame)); got != tc.want {
+			t.Errorf("%q: Wants = %v, want %v", tc.frame, got, tc.want)
+		}
 	}
 }

@@ -98,10 +98,7 @@ func (t *Tracker) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 	} else {
 		name = m.Event()
 	}
-	switch name {
-	case "DeviceStateChange", "ExtensionStatus", "Hold", "Unhold",
-		"QueueMemberStatus", "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause", "QueueMemberPaused":
-	default:
+	if !uses(name) {
 		return nil
 	}
 	at := m.Time(readAt)
@@ -119,6 +116,23 @@ func (t *Tracker) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 	default:
 		return t.member(nil, &m, name == "QueueMemberAdded", at, readAt)
 	}
+}
+
+// uses tells the events Handle applies.
+func uses(name string) bool {
+	switch name {
+	case "DeviceStateChange", "ExtensionStatus", "Hold", "Unhold",
+		"QueueMemberStatus", "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause", "QueueMemberPaused":
+		return true
+	}
+	return false
+}
+
+// Wants tells, from an event's raw text and without parsing it, whether
+// Handle would do anything with it: a consumer parses only those.
+func (t *Tracker) Wants(f ami.Frame) bool {
+	name := f.Event()
+	return name == nil || uses(string(name)) // nil: Handle looks further
 }
 
 // Get returns one agent.
