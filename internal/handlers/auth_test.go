@@ -125,7 +125,9 @@ func TestScopes(t *testing.T) {
 		{"POST", "/v1/webhooks", "webhooks:admin"},
 		{"GET", "/v1/webhooks", "webhooks:admin"},
 		{"GET", "/v1/webhooks/w1", "webhooks:admin"},
+		{"PATCH", "/v1/webhooks/w1", "webhooks:admin"},
 		{"DELETE", "/v1/webhooks/w1", "webhooks:admin"},
+		{"POST", "/v1/webhooks/w1/test", "webhooks:admin"},
 		{"GET", "/v1/webhooks/w1/deliveries", "webhooks:admin"},
 		{"POST", "/v1/webhooks/w1/deliveries/evt_1/retry", "webhooks:admin"},
 	}

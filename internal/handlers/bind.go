@@ -107,6 +107,10 @@ func (s *server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// mimeMergePatch is the media type of a JSON merge patch (RFC 7396), which
+// PATCH takes besides application/json.
+const mimeMergePatch = "application/merge-patch+json"
+
 // requireJSON answers 415 to a request that carries a body in anything but
 // JSON. Bodiless POSTs (hangup, retry) need no content type.
 func (s *server) requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
@@ -116,7 +120,7 @@ func (s *server) requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-		if err != nil || mt != echo.MIMEApplicationJSON {
+		if err != nil || mt != echo.MIMEApplicationJSON && !(r.Method == http.MethodPatch && mt == mimeMergePatch) {
 			return errStatus(http.StatusUnsupportedMediaType, "the request body must be application/json")
 		}
 		return next(c)

@@ -93,8 +93,10 @@ type fakeWebhooks struct {
 	CreateFn     func(ctx context.Context, r amigate.SubscriptionRequest) (amigate.Subscription, error)
 	ListFn       func(ctx context.Context) ([]amigate.Subscription, error)
 	GetFn        func(ctx context.Context, id string) (amigate.Subscription, error)
+	PatchFn      func(ctx context.Context, id string, p amigate.SubscriptionPatch) (amigate.Subscription, error)
 	DeleteFn     func(ctx context.Context, id string) error
-	DeliveriesFn func(ctx context.Context, id string) ([]amigate.Delivery, error)
+	TestFn       func(ctx context.Context, id string) (amigate.WebhookTestResult, error)
+	DeliveriesFn func(ctx context.Context, id string, q amigate.DeliveryQuery) (amigate.DeliveryPage, error)
 	RetryFn      func(ctx context.Context, id, eventID string) error
 	FollowFn     func(ctx context.Context, lastEventID string, fn func(amigate.CallEvent) error) error
 }
@@ -129,11 +131,25 @@ func (f *fakeWebhooks) Delete(ctx context.Context, id string) error {
 	return f.DeleteFn(ctx, id)
 }
 
-func (f *fakeWebhooks) Deliveries(ctx context.Context, id string) ([]amigate.Delivery, error) {
-	if f.DeliveriesFn == nil {
-		return nil, errUnset
+func (f *fakeWebhooks) Patch(ctx context.Context, id string, p amigate.SubscriptionPatch) (amigate.Subscription, error) {
+	if f.PatchFn == nil {
+		return amigate.Subscription{}, errUnset
 	}
-	return f.DeliveriesFn(ctx, id)
+	return f.PatchFn(ctx, id, p)
+}
+
+func (f *fakeWebhooks) Test(ctx context.Context, id string) (amigate.WebhookTestResult, error) {
+	if f.TestFn == nil {
+		return amigate.WebhookTestResult{}, errUnset
+	}
+	return f.TestFn(ctx, id)
+}
+
+func (f *fakeWebhooks) Deliveries(ctx context.Context, id string, q amigate.DeliveryQuery) (amigate.DeliveryPage, error) {
+	if f.DeliveriesFn == nil {
+		return amigate.DeliveryPage{}, errUnset
+	}
+	return f.DeliveriesFn(ctx, id, q)
 }
 
 func (f *fakeWebhooks) Retry(ctx context.Context, id, eventID string) error {

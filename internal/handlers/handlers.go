@@ -45,8 +45,12 @@ type Webhooks interface {
 	Create(ctx context.Context, r amigate.SubscriptionRequest) (amigate.Subscription, error)
 	List(ctx context.Context) ([]amigate.Subscription, error)
 	Get(ctx context.Context, id string) (amigate.Subscription, error)
+	Patch(ctx context.Context, id string, p amigate.SubscriptionPatch) (amigate.Subscription, error)
 	Delete(ctx context.Context, id string) error
-	Deliveries(ctx context.Context, id string) ([]amigate.Delivery, error)
+	// Test sends a signed webhook.test to the subscription now; the
+	// receiver's answer is in the result.
+	Test(ctx context.Context, id string) (amigate.WebhookTestResult, error)
+	Deliveries(ctx context.Context, id string, q amigate.DeliveryQuery) (amigate.DeliveryPage, error)
 	Retry(ctx context.Context, id, eventID string) error
 	// Follow calls fn with every call event after lastEventID ("" for
 	// events from now on) until ctx ends or fn returns an error, which
@@ -262,7 +266,9 @@ func New(d Deps, o Options) *echo.Echo {
 	v1(http.MethodPost, "/webhooks", auth.ScopeWebhooksAdmin, s.createWebhook)
 	v1(http.MethodGet, "/webhooks", auth.ScopeWebhooksAdmin, s.listWebhooks)
 	v1(http.MethodGet, "/webhooks/:id", auth.ScopeWebhooksAdmin, s.getWebhook)
+	v1(http.MethodPatch, "/webhooks/:id", auth.ScopeWebhooksAdmin, s.patchWebhook)
 	v1(http.MethodDelete, "/webhooks/:id", auth.ScopeWebhooksAdmin, s.deleteWebhook)
+	v1(http.MethodPost, "/webhooks/:id/test", auth.ScopeWebhooksAdmin, s.testWebhook)
 	v1(http.MethodGet, "/webhooks/:id/deliveries", auth.ScopeWebhooksAdmin, s.listDeliveries)
 	v1(http.MethodPost, "/webhooks/:id/deliveries/:event_id/retry", auth.ScopeWebhooksAdmin, s.retryDelivery)
 	return e

@@ -156,6 +156,57 @@ func (r *CreateWebhookRequest) domain() amigate.SubscriptionRequest {
 	return amigate.SubscriptionRequest{URL: r.URL, Events: r.Events, Secret: r.Secret}
 }
 
+// PatchWebhookRequest is the body of PATCH /v1/webhooks/{id}: a JSON merge
+// patch (RFC 7396) of the subscription. Fields left out, or null, stay as
+// they are; at least one must be given.
+type PatchWebhookRequest struct {
+	// URL receives the signed POSTs from now on; checked as at creation.
+	URL *string `json:"url,omitempty" validate:"omitempty,max=2048,http_url" example:"https://crm.example/hooks/asterisk-v2"`
+	// Events replaces the filter; [] or ["*"] is every call event; agent
+	// and campaign events only when named.
+	Events *[]string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.transfer_failed call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused campaign.started campaign.contact_completed campaign.completed" example:"call.ringing,call.ended"`
+	// Enabled false stops deliveries (events wait in the store); true
+	// resumes them where they stopped, in order, also after a 410 Gone.
+	Enabled *bool `json:"enabled,omitempty" example:"true"`
+	// RotateSecret replaces the signing secret with a generated one,
+	// returned in this response only. The previous secret keeps signing
+	// alongside it for secret_grace_seconds.
+	RotateSecret bool `json:"rotate_secret,omitempty" example:"true"`
+	// SecretGraceSeconds is how long the previous secret keeps signing
+	// after a rotation: 0 to 604800 (7 days); default 86400 (24 h).
+	SecretGraceSeconds *int `json:"secret_grace_seconds,omitempty" validate:"omitempty,min=0,max=604800" minimum:"0" maximum:"604800" example:"86400"`
+} //	@name	PatchWebhookRequest
+
+func (r *PatchWebhookRequest) domain() amigate.SubscriptionPatch {
+	p := amigate.SubscriptionPatch{URL: r.URL, Events: r.Events, Enabled: r.Enabled, RotateSecret: r.RotateSecret}
+	if r.SecretGraceSeconds != nil {
+		g := time.Duration(*r.SecretGraceSeconds) * time.Second
+		p.SecretGrace = &g
+	}
+	return p
+}
+
+// ListDeliveriesQuery is the query of GET /v1/webhooks/{id}/deliveries.
+type ListDeliveriesQuery struct {
+	State  string `query:"state" json:"state" validate:"omitempty,oneof=queued held failing delivered dead"`
+	CallID string `query:"call_id" json:"call_id" validate:"omitempty,id"`
+	Cursor string `query:"cursor" json:"cursor" validate:"omitempty,max=512,printascii,excludes= "`
+	Limit  string `query:"limit" json:"limit" validate:"omitempty,number"`
+}
+
+func (q *ListDeliveriesQuery) domain() (amigate.DeliveryQuery, error) {
+	out := amigate.DeliveryQuery{State: q.State, CallID: q.CallID, Cursor: q.Cursor}
+	if q.Limit != "" {
+		n, err := strconv.Atoi(q.Limit)
+		if err != nil || n < 1 {
+			// The upper bound is the listing's own.
+			return out, &amigate.FieldError{Field: "limit", Message: "must be a positive whole number"}
+		}
+		out.Limit = n
+	}
+	return out, nil
+}
+
 // Status is the body of /healthz and /readyz when all is well.
 type Status struct {
 	Status string `json:"status" example:"ok"`

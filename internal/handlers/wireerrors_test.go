@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -34,7 +35,13 @@ func TestWireErrors(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ProblemListener(ln)) }()
 	t.Cleanup(func() {
-		srv.Close()
+		// Shutdown, not Close: it waits for every connection's goroutine,
+		// such as the one net/http keeps for half a second after a 431.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
 		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("Serve: %v", err)
 		}

@@ -19,7 +19,8 @@ func (w *worker) run(it *item) {
 		case <-w.ctx.Done():
 			return
 		}
-		a := w.d.send(w.ctx, w.url, w.signer, r.EventID, it.body)
+		tg := w.target.Load()
+		a := w.d.send(w.ctx, tg.rec.URL, tg.keys.signer(w.d.cfg.Now()), r.EventID, it.body)
 		<-w.sem
 		if w.ctx.Err() != nil {
 			return // stopping: this attempt does not count

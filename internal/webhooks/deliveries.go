@@ -5,17 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/amigate/amigate"
-	"github.com/amigate/amigate/internal/webhooks/signature"
 )
-
-// maxListed bounds Deliveries to the most recent records.
-const maxListed = 100
 
 // deliveryRecord is a delivery's state in the deliveries bucket, keyed
 // "<subscription>.<event token>". Seq finds the event in the stream again.
@@ -53,41 +48,6 @@ func (d *Dispatcher) loadDelivery(ctx context.Context, subID, eventID string) (d
 		return deliveryRecord{}, false, fmt.Errorf("webhooks: delivery %s/%s: %w", subID, eventID, err)
 	}
 	return r, true, nil
-}
-
-// Deliveries lists a subscription's most recent deliveries (at most 100,
-// newest first): events attempted at least once within the retention.
-// It reads the records updated in the last hour, widening to a day and then
-// to the whole retention only while fewer than 100 turn up, so a busy
-// subscription does not make it read days of records.
-func (d *Dispatcher) Deliveries(ctx context.Context, id string) ([]amigate.Delivery, error) {
-	if _, err := d.record(ctx, id); err != nil {
-		return nil, err
-	}
-	var recs map[string]amigate.Delivery
-	for _, window := range []time.Duration{time.Hour, 24 * time.Hour, d.cfg.Retention} {
-		var err error
-		if recs, err = d.deliveriesSince(ctx, id, d.cfg.Now().Add(-window)); err != nil {
-			return nil, err
-		}
-		if len(recs) >= maxListed || window >= d.cfg.Retention {
-			break
-		}
-	}
-	out := make([]amigate.Delivery, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].UpdatedAt.Equal(out[j].UpdatedAt) {
-			return out[i].UpdatedAt.After(out[j].UpdatedAt)
-		}
-		return out[i].EventID < out[j].EventID
-	})
-	if len(out) > maxListed {
-		out = out[:maxListed]
-	}
-	return out, nil
 }
 
 // deliveriesSince reads the subscription's delivery records written since
@@ -160,17 +120,11 @@ func (d *Dispatcher) Retry(ctx context.Context, id, eventID string) error {
 	if err != nil {
 		return fmt.Errorf("webhooks: load event %q: %w", eventID, err)
 	}
-	secrets := sub.Secret
-	if sub.Source == sourceConfig {
-		d.mu.Lock()
-		secrets = d.configSecrets[id]
-		d.mu.Unlock()
-	}
-	signer, err := signature.NewSigner(secrets)
+	keys, err := d.signingKeys(sub)
 	if err != nil {
-		return fmt.Errorf("webhooks: subscription %s: %w", id, err)
+		return err
 	}
-	a := d.send(ctx, sub.URL, signer, rec.EventID, raw.Data)
+	a := d.send(ctx, sub.URL, keys.signer(d.cfg.Now()), rec.EventID, raw.Data)
 	rec.Attempts++
 	rec.StatusCode, rec.Error, rec.UpdatedAt = a.status, a.err, d.cfg.Now().UTC()
 	if a.ok() {

@@ -99,7 +99,7 @@ func TestCallOrderUnderRetry(t *testing.T) {
 	if othersLast > call0First {
 		t.Errorf("other calls waited for call0's retries: last other at %d, call0 first at %d", othersLast, call0First)
 	}
-	recs, err := d.Deliveries(context.Background(), configID(rcv.srv.URL, []string{"*"}))
+	recs, err := listDeliveries(context.Background(), d, configID(rcv.srv.URL, []string{"*"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestDeadThenNextEventOfCall(t *testing.T) {
 	publish(t, d, events("dead", 1, 2))
 	waitFor(t, "second event delivered", 5*time.Second, func() bool { return len(rcv.distinct()) == 1 })
 	id := configID(rcv.srv.URL, []string{"*"})
-	recs, err := d.Deliveries(context.Background(), id)
+	recs, err := listDeliveries(context.Background(), d, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestDeadThenNextEventOfCall(t *testing.T) {
 	if n := rcv.distinct()["evt_dead-call0_1"]; n != 1 {
 		t.Errorf("after Retry: got %d deliveries, want 1", n)
 	}
-	recs, _ = d.Deliveries(context.Background(), id)
+	recs, _ = listDeliveries(context.Background(), d, id)
 	for _, r := range recs {
 		if r.EventID == "evt_dead-call0_1" && (!r.Delivered || r.Dead || r.Attempts != 4) {
 			t.Errorf("after Retry: got %+v, want delivered after 4 attempts", r)
@@ -162,38 +162,6 @@ func TestDeadThenNextEventOfCall(t *testing.T) {
 	}
 	if err := d.Retry(context.Background(), "wh_nope", "evt_dead-call0_1"); !errorsIs(err, amigate.ErrNotFound) {
 		t.Errorf("Retry unknown subscription: got %v, want ErrNotFound", err)
-	}
-}
-
-func TestGoneDisables(t *testing.T) {
-	rcv := newReceiver(t, testSecret)
-	rcv.setStatus(func(amigate.CallEvent) int { return http.StatusGone })
-	m := &fakeMetrics{}
-	cfg := testConfig(t)
-	cfg.Metrics = m
-	d := open(t, cfg)
-	sub, err := d.Create(context.Background(), amigate.SubscriptionRequest{URL: rcv.srv.URL, Secret: testSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	publish(t, d, events("gone", 1, 1))
-	waitFor(t, "subscription disabled", 5*time.Second, func() bool {
-		s, err := d.Get(context.Background(), sub.ID)
-		return err == nil && s.Disabled
-	})
-	if m.count(OutcomeGone) != 1 {
-		t.Errorf("gone outcomes: got %d, want 1", m.count(OutcomeGone))
-	}
-	_, before, _ := rcv.snapshot()
-	publish(t, d, events("gone2", 1, 3))
-	// Wait for the store to have them, then for the disabled subscription's
-	// consumer to be gone: nothing can deliver them.
-	waitFor(t, "consumer deleted", 5*time.Second, func() bool {
-		_, err := d.st.stream.Consumer(context.Background(), sub.ID)
-		return err != nil
-	})
-	if _, after, _ := rcv.snapshot(); after != before {
-		t.Errorf("disabled subscription got %d more requests", after-before)
 	}
 }
 
@@ -293,12 +261,12 @@ func TestDeliveriesNewestFirst(t *testing.T) {
 	evs := events("many", 30, 4)
 	publish(t, d, evs)
 	waitFor(t, "all delivered", 10*time.Second, func() bool { return len(rcv.distinct()) == len(evs) })
-	recs, err := d.Deliveries(context.Background(), configID(rcv.srv.URL, []string{"*"}))
+	recs, err := listDeliveries(context.Background(), d, configID(rcv.srv.URL, []string{"*"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != maxListed {
-		t.Fatalf("got %d deliveries, want %d", len(recs), maxListed)
+	if len(recs) != DefaultDeliveries {
+		t.Fatalf("got %d deliveries, want %d", len(recs), DefaultDeliveries)
 	}
 	for i, r := range recs {
 		if !r.Delivered || r.Attempts != 1 || r.StatusCode != http.StatusNoContent {
@@ -311,7 +279,7 @@ func TestDeliveriesNewestFirst(t *testing.T) {
 	// Two hours later nothing was updated in the last hour: the listing
 	// widens its window and still shows them.
 	shift.Store(int64(2 * time.Hour))
-	later, err := d.Deliveries(context.Background(), configID(rcv.srv.URL, []string{"*"}))
+	later, err := listDeliveries(context.Background(), d, configID(rcv.srv.URL, []string{"*"}))
 	if err != nil {
 		t.Fatal(err)
 	}

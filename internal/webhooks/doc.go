@@ -20,7 +20,18 @@
 // jitter, then the delivery is dead; 410 Gone disables the subscription.
 // Redirects are not followed and responses are read up to 4 KiB. Every
 // attempt's outcome is recorded in a key-value bucket, so attempts, the next
-// retry time and dead deliveries survive restarts, and Deliveries lists them.
+// retry time and dead deliveries survive restarts; Deliveries lists them
+// after the events not delivered yet (read from the consumer and the stream,
+// so every instance lists the same), each held one naming what holds it.
+//
+// Management. Patch changes a subscription with a revision-checked update
+// (two instances patching at once lose nothing); every instance's watch
+// swaps the URL, filter and keys under its running worker. A disabled
+// subscription (410 Gone, or Patch) keeps its consumer, so its events wait
+// in the store and go out in order, the refused one first, when it is
+// enabled again. A rotated-out secret signs beside the new one until its
+// grace period ends on Config.Now (keyring.go). Test sends a signed
+// webhook.test beside the queue.
 //
 // Safety. Unless Config.AllowPrivate, URLs whose host resolves to loopback,
 // private, link-local (cloud metadata), shared or reserved addresses are

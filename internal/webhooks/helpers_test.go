@@ -231,3 +231,9 @@ func (m *fakeMetrics) count(outcome string) int {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// listDeliveries is the first page of a subscription's deliveries.
+func listDeliveries(ctx context.Context, d *Dispatcher, id string) ([]amigate.Delivery, error) {
+	p, err := d.Deliveries(ctx, id, amigate.DeliveryQuery{})
+	return p.Deliveries, err
+}

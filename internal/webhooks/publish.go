@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,10 @@ func (d *Dispatcher) Publish(ctx context.Context, evs []amigate.CallEvent) error
 		m := &nats.Msg{Subject: eventSubject(ev.Type, ev.ID), Data: body, Header: make(nats.Header, 4)}
 		m.Header.Set(hdrCallID, token(callKey(ev)))
 		m.Header.Set(hdrReadAt, ev.ReadAt.UTC().Format(time.RFC3339Nano))
+		if ev.Call.ID != "" {
+			m.Header.Set(hdrCall, ev.Call.ID)
+		}
+		m.Header.Set(hdrSequence, strconv.FormatInt(ev.Sequence, 10))
 		f, err := d.st.js.PublishMsgAsync(m, jetstream.WithMsgID(ev.ID), jetstream.WithExpectStream(streamName))
 		if err != nil {
 			return d.publishFailed(fmt.Errorf("webhooks: publish %s: %w", ev.ID, err))

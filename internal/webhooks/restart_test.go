@@ -68,7 +68,7 @@ func TestRestartMidStream(t *testing.T) {
 				t.Errorf("got %d dead deliveries", n)
 			}
 			// The failed event's attempts continue from the stored record.
-			recs, err := d2.Deliveries(context.Background(), configID(rcv.srv.URL, []string{"*"}))
+			recs, err := listDeliveries(context.Background(), d2, configID(rcv.srv.URL, []string{"*"}))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -31,7 +31,7 @@ var errNoKey = amigate.Errorf(amigate.ErrConflict,
 // secretFields are the record's secrets by name: the one list encodeSub
 // seals and decodeSub opens. The name is part of the additional data.
 func (r *subRecord) secretFields() map[string]*string {
-	return map[string]*string{"secret": &r.Secret}
+	return map[string]*string{"secret": &r.Secret, "previous_secret": &r.PrevSecret}
 }
 
 // sealAD binds a sealed secret to its record and field.
@@ -96,6 +96,12 @@ func (d *Dispatcher) eraseBefore(ctx context.Context, key string, rev uint64) er
 			continue
 		}
 		if err := d.st.subsStream.SecureDeleteMsg(ctx, e.Revision()); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			// Two writers of one record (instances, or concurrent patches)
+			// erase the same revision: the one that comes second finds it
+			// gone, which the store reports as a failed deletion.
+			if _, gerr := d.st.subsStream.GetMsg(ctx, e.Revision()); errors.Is(gerr, jetstream.ErrMsgNotFound) {
+				continue
+			}
 			return fmt.Errorf("webhooks: erase subscription %s revision %d: %w", key, e.Revision(), err)
 		}
 	}

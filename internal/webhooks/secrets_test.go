@@ -117,9 +117,11 @@ func TestSecretAtRestAndErased(t *testing.T) {
 	tests := []struct {
 		name    string
 		disable bool
+		rotate  bool // the previous secret, kept for the grace period, is sealed too
 	}{
 		{name: "created then deleted"},
 		{name: "disabled then deleted", disable: true},
+		{name: "rotated then deleted", rotate: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,6 +146,20 @@ func TestSecretAtRestAndErased(t *testing.T) {
 				}
 				seen = append(seen, rawRecord(t, d, sub.ID).Secret)
 			}
+			if tt.rotate {
+				rotated, err := d.Patch(ctx, sub.ID, amigate.SubscriptionPatch{RotateSecret: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw := rawRecord(t, d, sub.ID)
+				if !sealed.IsSealed(raw.PrevSecret) || raw.PrevSecret == first {
+					t.Fatalf("stored previous secret %q: want sealed anew", raw.PrevSecret)
+				}
+				if rec, err := d.record(ctx, sub.ID); err != nil || rec.PrevSecret != testSecret || rec.Secret != rotated.Secret {
+					t.Fatalf("the rotated record does not open to both secrets: %v", err)
+				}
+				seen = append(seen, raw.PrevSecret, raw.Secret)
+			}
 			checkAllSealed(t, d)
 			if err := d.Close(ctx); err != nil {
 				t.Fatal(err)
@@ -152,7 +168,7 @@ func TestSecretAtRestAndErased(t *testing.T) {
 			if f := filesWith(t, cfg.DataDir, []byte(seen[len(seen)-1])); len(f) == 0 {
 				t.Fatal("the sealed secret is not in the files: the search finds nothing")
 			}
-			if tt.disable {
+			if tt.disable || tt.rotate {
 				if f := filesWith(t, cfg.DataDir, []byte(first)); len(f) > 0 {
 					t.Errorf("the replaced revision's sealed secret is still in %v", f)
 				}
@@ -433,7 +449,7 @@ func TestRedactedInResponsesAndLogs(t *testing.T) {
 	waitFor(t, "retries logged", 10*time.Second, func() bool {
 		return strings.Count(log.String(), "will retry") >= 2
 	})
-	deliveries, err := d.Deliveries(ctx, created.ID)
+	deliveries, err := listDeliveries(ctx, d, created.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,10 @@ const (
 	openCallsBucket  = "amigate_open_calls"
 	priorityGroup    = "amigate"
 
-	hdrCallID = "Amigate-Call-Id"
-	hdrReadAt = "Amigate-Read-At"
+	hdrCallID   = "Amigate-Call-Id" // what orders deliveries: a token of the call or agent
+	hdrReadAt   = "Amigate-Read-At"
+	hdrCall     = "Amigate-Call"     // the call id as the API shows it; absent from agent events
+	hdrSequence = "Amigate-Sequence" // the event's sequence
 )
 
 // pinnedTTL is how long a subscription stays pinned to an instance that

@@ -34,12 +34,31 @@ type subRecord struct {
 	Disabled  bool      `json:"disabled"`
 	Source    string    `json:"source"`
 	CreatedAt time.Time `json:"created_at"`
+
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
+	// PrevSecret signs alongside Secret until PrevUntil, after a rotation.
+	PrevSecret string     `json:"previous_secret,omitempty"`
+	PrevUntil  *time.Time `json:"grace_until,omitempty"` // not "…secret…": only secrets are named so
 }
 
 // subscription is the record as the API shows it: credentials in the URL
 // redacted, the secret never.
 func (r subRecord) subscription() amigate.Subscription {
-	return amigate.Subscription{ID: r.ID, URL: RedactURL(r.URL), Events: slices.Clone(r.Events), Disabled: r.Disabled, Source: r.Source, CreatedAt: r.CreatedAt}
+	return amigate.Subscription{ID: r.ID, URL: RedactURL(r.URL), Events: slices.Clone(r.Events), Disabled: r.Disabled,
+		DisabledReason: r.DisabledReason, DisabledAt: r.DisabledAt, Source: r.Source, CreatedAt: r.CreatedAt,
+		PreviousSecretExpiresAt: r.PrevUntil}
+}
+
+// sameDelivery reports whether a worker built for r delivers exactly as
+// one built for o would: same target, filter and secrets.
+func (r subRecord) sameDelivery(o subRecord) bool {
+	return r.URL == o.URL && slices.Equal(r.Events, o.Events) && r.Secret == o.Secret &&
+		r.PrevSecret == o.PrevSecret && timePtrEqual(r.PrevUntil, o.PrevUntil)
+}
+
+func timePtrEqual(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
 }
 
 // normalizeEvents checks an event filter and returns it sorted; every
@@ -156,18 +175,24 @@ func (d *Dispatcher) records(ctx context.Context) ([]subRecord, error) {
 }
 
 func (d *Dispatcher) record(ctx context.Context, id string) (subRecord, error) {
+	rec, _, err := d.recordRev(ctx, id)
+	return rec, err
+}
+
+// recordRev is record with the entry's revision, for a checked update.
+func (d *Dispatcher) recordRev(ctx context.Context, id string) (subRecord, uint64, error) {
 	if !validID(id) {
-		return subRecord{}, amigate.Errorf(amigate.ErrNotFound, "webhook subscription %q not found", id)
+		return subRecord{}, 0, amigate.Errorf(amigate.ErrNotFound, "webhook subscription %q not found", id)
 	}
 	e, err := d.st.subs.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return subRecord{}, amigate.Errorf(amigate.ErrNotFound, "webhook subscription %q not found", id)
+		return subRecord{}, 0, amigate.Errorf(amigate.ErrNotFound, "webhook subscription %q not found", id)
 	}
 	if err != nil {
-		return subRecord{}, fmt.Errorf("webhooks: get subscription %s: %w", id, err)
+		return subRecord{}, 0, fmt.Errorf("webhooks: get subscription %s: %w", id, err)
 	}
 	rec, _, err := d.decodeSub(id, e.Value())
-	return rec, err
+	return rec, e.Revision(), err
 }
 
 // validID reports whether id can be a subscription id (and so a key and a
@@ -206,7 +231,7 @@ func (d *Dispatcher) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	if rec.Source == sourceConfig {
-		return amigate.Errorf(amigate.ErrConfigured, "webhook subscription %s comes from configuration: change it there", id)
+		return configured(id)
 	}
 	d.stopWorker(id)
 	return d.removeSub(ctx, id)
@@ -228,23 +253,21 @@ func (d *Dispatcher) removeSub(ctx context.Context, id string) error {
 	return nil
 }
 
-// disable marks a subscription disabled after a 410 Gone and drops its
-// consumer: the receiver said it wants nothing more.
+// disable marks a subscription disabled after a 410 Gone: the receiver
+// said it wants nothing more. Its consumer stays, so the events that come
+// meanwhile wait in the store and go out in order if it is enabled again.
 func (d *Dispatcher) disable(ctx context.Context, id string) error {
-	rec, err := d.record(ctx, id)
-	if err != nil {
-		return err
-	}
-	if rec.Disabled {
+	now := d.cfg.Now().UTC()
+	_, err := d.updateSub(ctx, id, func(rec *subRecord) error {
+		if rec.Disabled {
+			return errUnchanged
+		}
+		rec.Disabled, rec.DisabledReason, rec.DisabledAt = true, amigate.DisabledGone, &now
 		return nil
-	}
-	rec.Disabled = true
-	if err := d.putSub(ctx, rec); err != nil {
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
 		return err
 	}
-	d.stopWorker(id)
-	if err := d.st.stream.DeleteConsumer(ctx, id); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return fmt.Errorf("webhooks: delete consumer %s: %w", id, err)
-	}
+	d.park(id)
 	return nil
 }

@@ -80,7 +80,7 @@ func TestSubscriptionsCRUD(t *testing.T) {
 		if err := d.Delete(ctx, id); !errors.Is(err, amigate.ErrNotFound) {
 			t.Errorf("Delete(%q): got %v, want ErrNotFound", id, err)
 		}
-		if _, err := d.Deliveries(ctx, id); !errors.Is(err, amigate.ErrNotFound) {
+		if _, err := listDeliveries(ctx, d, id); !errors.Is(err, amigate.ErrNotFound) {
 			t.Errorf("Deliveries(%q): got %v, want ErrNotFound", id, err)
 		}
 	}
@@ -128,7 +128,7 @@ func TestDialTimeGuard(t *testing.T) {
 	id := configID(target, []string{"*"})
 	var recs []amigate.Delivery
 	waitFor(t, "refused attempt recorded", 5*time.Second, func() bool {
-		recs, _ = d.Deliveries(context.Background(), id)
+		recs, _ = listDeliveries(context.Background(), d, id)
 		return len(recs) == 1
 	})
 	if r := recs[0]; !strings.Contains(r.Error, "address not allowed") || r.NextRetryAt == nil || r.Delivered {

@@ -1,6 +1,9 @@
 package webhooks
 
 import (
+	"context"
+	"time"
+
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -31,7 +34,7 @@ func (d *Dispatcher) watch(w jetstream.KeyWatcher) {
 				continue
 			}
 			if rec.Disabled {
-				d.stopWorker(rec.ID)
+				d.park(rec.ID)
 				continue
 			}
 			d.startWorker(rec)
@@ -39,24 +42,34 @@ func (d *Dispatcher) watch(w jetstream.KeyWatcher) {
 	}
 }
 
+// startWorker starts the worker of an enabled subscription, or points the
+// running one at the subscription's new URL, filter and secrets: it keeps
+// the events it holds, their order and retry state. (The consumer's filter
+// is changed where the subscription is, by Patch.)
 func (d *Dispatcher) startWorker(rec subRecord) {
-	secrets := rec.Secret
-	if rec.Source == sourceConfig {
-		d.mu.Lock()
-		secrets = d.configSecrets[rec.ID]
-		d.mu.Unlock()
-		if secrets == "" {
-			return // another instance's configuration
-		}
+	keys, ok, err := d.keyring(rec)
+	if err != nil {
+		d.cfg.Logger.Error("webhooks: cannot start subscription", "id", rec.ID, "err", err)
+		return
+	}
+	if !ok {
+		return // another instance's configuration
 	}
 	d.mu.Lock()
-	busy := d.closed || d.workers[rec.ID] != nil
+	old := d.workers[rec.ID]
+	closed := d.closed
 	d.mu.Unlock()
-	if busy {
+	if closed {
+		return
+	}
+	if old != nil {
+		if !old.target.Load().rec.sameDelivery(rec) {
+			old.target.Store(&target{rec: rec, keys: keys})
+		}
 		return
 	}
 	// Built outside the lock: it talks to the store.
-	w, err := newWorker(d, rec, secrets)
+	w, err := newWorker(d, rec, keys)
 	if err != nil {
 		d.cfg.Logger.Error("webhooks: cannot start subscription", "id", rec.ID, "err", err)
 		return
@@ -78,6 +91,19 @@ func (d *Dispatcher) stopWorker(id string) {
 	d.mu.Unlock()
 	if w != nil {
 		w.stop(true)
+	}
+}
+
+// park stops the worker of a disabled subscription and releases the
+// consumer's pin: every instance parks it, so no pin is worth keeping, and
+// a pin left to a stopped worker would keep the worker that resumes it
+// waiting for the pin's TTL.
+func (d *Dispatcher) park(id string) {
+	d.stopWorker(id)
+	ctx, cancel := context.WithTimeout(d.ctx, 2*time.Second)
+	defer cancel()
+	if err := d.st.stream.UnpinConsumer(ctx, id, priorityGroup); err != nil && d.ctx.Err() == nil {
+		d.cfg.Logger.Debug("webhooks: unpin a disabled subscription", "subscription", id, "err", err)
 	}
 }
 

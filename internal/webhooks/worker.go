@@ -2,11 +2,13 @@ package webhooks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,7 +18,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/amigate/amigate"
-	"github.com/amigate/amigate/internal/webhooks/signature"
 )
 
 // maxSeed bounds how many stream messages a worker inspects when it takes
@@ -28,12 +29,11 @@ const maxSeed = 10000
 // of one call queue behind the first, which alone is attempted until it is
 // delivered or dead.
 type worker struct {
-	d       *Dispatcher
-	id, url string
-	events  []string
-	signer  *signature.Signer
-	cons    jetstream.Consumer
-	cc      jetstream.ConsumeContext
+	d      *Dispatcher
+	id     string
+	target atomic.Pointer[target] // swapped when the subscription changes
+	cons   jetstream.Consumer
+	cc     jetstream.ConsumeContext
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -59,17 +59,23 @@ type item struct {
 	wakeC  chan struct{}
 }
 
-func newWorker(d *Dispatcher, rec subRecord, secrets string) (*worker, error) {
-	signer, err := signature.NewSigner(secrets)
-	if err != nil {
-		return nil, err
-	}
+// target is where and how a worker delivers: the subscription's URL, event
+// filter and signing keys. A PATCH swaps it under the running worker, which
+// keeps the events it holds and their order.
+type target struct {
+	rec  subRecord
+	keys keyring
+}
+
+func newWorker(d *Dispatcher, rec subRecord, keys keyring) (*worker, error) {
+	var err error
 	w := &worker{
-		d: d, id: rec.ID, url: rec.URL, events: rec.Events, signer: signer,
+		d: d, id: rec.ID,
 		sem:   make(chan struct{}, d.cfg.MaxInFlight),
 		calls: make(map[string][]*item),
 		held:  make(map[uint64]*item),
 	}
+	w.target.Store(&target{rec: rec, keys: keys})
 	w.ctx, w.cancel = context.WithCancel(d.ctx)
 	// The consumer is made where the subscription is (Create, New); one
 	// missing here belongs to a subscription deleted meanwhile, and making
@@ -155,7 +161,7 @@ func (w *worker) handle(msg jetstream.Msg) {
 		return
 	}
 	w.mu.Unlock()
-	if !w.matches(msg.Subject()) {
+	if !w.wanted(msg.Subject()) {
 		// A consumer made before its filter could tell call from agent
 		// events (its filter was every subject): not for this subscription.
 		_ = msg.Ack()
@@ -178,7 +184,25 @@ func newItem(seq uint64, subject string, h nats.Header, body []byte, stored time
 		wakeC:  make(chan struct{}, 1),
 	}
 	it.rec.EventID, it.rec.EventType, it.rec.Seq = h.Get(jetstream.MsgIDHeader), typ, seq
+	it.rec.CallID, it.rec.Sequence = eventCall(h, body)
 	return it
+}
+
+// eventCall is the call id and sequence of a stored event: from its
+// headers, or from its body for events stored before they had them.
+func eventCall(h nats.Header, body []byte) (string, int64) {
+	if s := h.Get(hdrSequence); s != "" {
+		n, _ := strconv.ParseInt(s, 10, 64)
+		return h.Get(hdrCall), n
+	}
+	var ev struct {
+		Sequence int64 `json:"sequence"`
+		Call     struct {
+			ID string `json:"id"`
+		} `json:"call"`
+	}
+	_ = json.Unmarshal(body, &ev)
+	return ev.Call.ID, ev.Sequence
 }
 
 // restore loads an event's delivery state after a restart or takeover; it
@@ -196,6 +220,9 @@ func (w *worker) restore(it *item) bool {
 		return false
 	}
 	rec.Seq = it.seq
+	if rec.CallID == "" && rec.Sequence == 0 { // saved before records named the call
+		rec.CallID, rec.Sequence = it.rec.CallID, it.rec.Sequence
+	}
 	it.rec = rec
 	return true
 }
@@ -230,8 +257,23 @@ func (w *worker) seed(first uint64) {
 	}
 }
 
+// wanted is matches for what the consumer sends. A type the worker's filter
+// lacks is checked against the stored record, which Patch changes before
+// the consumer's filter: an event of an added type may come before this
+// instance's watch brought the worker the new filter.
+func (w *worker) wanted(subject string) bool {
+	if w.matches(subject) {
+		return true
+	}
+	rec, err := w.d.record(w.ctx, w.id)
+	if err != nil {
+		return true // in doubt, deliver: at least once
+	}
+	return amigate.Wants(rec.Events, subjectType(subject))
+}
+
 func (w *worker) matches(subject string) bool {
-	return amigate.Wants(w.events, subjectType(subject))
+	return amigate.Wants(w.target.Load().rec.Events, subjectType(subject))
 }
 
 // subjectType is the event type of a stream subject.

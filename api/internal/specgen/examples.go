@@ -64,6 +64,14 @@ var opExamples = map[string]map[string]any{
 	"get /v1/webhooks/{id} 404":            problem(404, "not-found", `webhook subscription "wh_1" not found`),
 	"delete /v1/webhooks/{id} 404":         problem(404, "not-found", `webhook subscription "wh_1" not found`),
 	"get /v1/webhooks/{id}/deliveries 404": problem(404, "not-found", `webhook subscription "wh_1" not found`),
+	"get /v1/webhooks/{id}/deliveries 422": problem(422, "invalid-request", "the request has invalid fields",
+		map[string]any{"field": "state", "message": "must be one of: queued, held, failing, delivered, dead"}),
+	"patch /v1/webhooks/{id} 404": problem(404, "not-found", `webhook subscription "wh_1" not found`),
+	"patch /v1/webhooks/{id} 409": problem(409, "configured-subscription", "webhook subscription cfg_1 comes from configuration: change it there"),
+	"patch /v1/webhooks/{id} 422": problem(422, "invalid-request", "the request has invalid fields",
+		map[string]any{"field": "url", "message": `host "crm.internal" resolves to a private address; set AMIGATE_WEBHOOK_ALLOW_PRIVATE=true to allow it`}),
+	"post /v1/webhooks/{id}/test 404": problem(404, "not-found", `webhook subscription "wh_1" not found`),
+	"post /v1/webhooks/{id}/test 409": problem(409, "configured-subscription", "webhook subscription cfg_1 comes from another instance's configuration: its secret is not known here"),
 }
 
 // fixResponses gives every error response one problem+json content with a
