@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
 )
 
@@ -66,7 +67,10 @@ func TestSpecLimits(t *testing.T) {
 	tests := []struct{ what, spec, code string }{
 		{"caller_id maxLength", length(call["caller_id"].MaxLength), strconv.Itoa(control.MaxCallerID)},
 		{"timeout_seconds minimum", num(call["timeout_seconds"].Minimum), secs(control.MinTimeout)},
-		{"timeout_seconds maximum", num(call["timeout_seconds"].Maximum), secs(control.TimeoutLimit)},
+		// The schema states the default bound (AMIGATE_DIAL_MAX_TIMEOUT),
+		// which configuration and call control must agree on.
+		{"timeout_seconds maximum", num(call["timeout_seconds"].Maximum), secs(control.DefaultConfig().MaxTimeout)},
+		{"timeout_seconds maximum (configuration's default)", num(call["timeout_seconds"].Maximum), secs(config.Defaults().Dial.MaxTimeout)},
 		{"Idempotency-Key maxLength", length(key), strconv.Itoa(control.MaxIdempotencyKey)},
 		{"interface maxLength", length(pause["interface"].MaxLength), strconv.Itoa(control.MaxQueueName)},
 		{"reason maxLength", length(pause["reason"].MaxLength), strconv.Itoa(control.MaxQueueName)},
@@ -82,6 +86,10 @@ func TestSpecLimits(t *testing.T) {
 		{"variables", "at most " + strconv.Itoa(control.MaxVariables) + " of them"},
 		{"variables", "at most " + strconv.Itoa(control.MaxVariableValue) + " characters"},
 		{"metadata", "at most " + strconv.Itoa(control.MaxMetadata) + " bytes"},
+		{"timeout_seconds", "at least " + secs(control.MinTimeout)},
+		{"timeout_seconds", secs(control.DefaultConfig().MaxTimeout) + " by default"},
+		{"timeout_seconds", "raise it to at most " + secs(control.TimeoutLimit)},
+		{"timeout_seconds", "AMIGATE_DIAL_TIMEOUT (" + secs(control.DefaultConfig().DefaultTimeout) + " by default)"},
 	} {
 		if desc := strings.Join(strings.Fields(call[d.field].Description), " "); !strings.Contains(desc, d.want) {
 			t.Errorf("%s: description %q does not say %q", d.field, desc, d.want)

@@ -25,9 +25,10 @@ type CreateCallRequest struct {
 	// CallerID is shown on the agent's phone instead of the customer number.
 	CallerID string `json:"caller_id,omitempty" maxLength:"80" example:"Deal 42"`
 	// TimeoutSeconds is how long the agent's phone rings: at least 5, at
-	// most AMIGATE_DIAL_MAX_TIMEOUT (120 by default; more is 422); 0 or
+	// most AMIGATE_DIAL_MAX_TIMEOUT (more is 422): 120 by default, as the
+	// schema states; a deployment may raise it to at most 3600. 0 or
 	// absent is AMIGATE_DIAL_TIMEOUT (30 by default).
-	TimeoutSeconds int `json:"timeout_seconds,omitempty" minimum:"5" maximum:"3600" example:"30"`
+	TimeoutSeconds int `json:"timeout_seconds,omitempty" minimum:"5" maximum:"120" example:"30"`
 	// Variables are set on the call's channel, at most 32 of them. Names
 	// must match the configured pattern (AMIGATE_DIAL_VARIABLE_PATTERN,
 	// default CRM_ then letters, digits and _) and start with a letter: no

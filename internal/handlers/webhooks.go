@@ -11,7 +11,7 @@ import (
 // createWebhook adds a subscription.
 //
 //	@Summary		Create a webhook subscription
-//	@Description	The response carries the signing secret (generated when absent): it is shown this once. URLs on loopback, link-local or private addresses are 422 unless the configuration allows them.
+//	@Description	The response carries the signing secret (generated when absent): it is shown this once; the service stores it encrypted with its AMIGATE_SECRETS_KEY, and a service configured without one refuses the request (409). URLs on loopback, link-local or private addresses are 422 unless the configuration allows them. Credentials in the URL (`user:pass@`, `token`, `key`, `secret`, `sig` and similar query parameters) are shown as `xxxxx` in every response; deliveries use the URL as given.
 //	@Tags			webhooks
 //	@Accept			json
 //	@Produce		json,application/problem+json
@@ -22,6 +22,7 @@ import (
 //	@Failure		400		{object}	Problem				"malformed JSON or unknown field"
 //	@Failure		401		{object}	Problem				"missing or invalid token"
 //	@Failure		403		{object}	Problem				"missing scope webhooks:admin, or a token tied to an extension"
+//	@Failure		409		{object}	Problem				"the service has no AMIGATE_SECRETS_KEY to store the secret with"
 //	@Failure		415		{object}	Problem				"body not application/json"
 //	@Failure		422		{object}	Problem				"invalid field or a private address"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"

@@ -356,3 +356,34 @@ func TestPatchEvents(t *testing.T) {
 	}
 	rcv.checkOrder(t)
 }
+
+// TestEnableWithoutConsumer: a subscription disabled by a version that
+// deleted the consumer of a disabled subscription gets one when enabled,
+// and delivers from then on.
+func TestEnableWithoutConsumer(t *testing.T) {
+	rcv := newReceiver(t, testSecret)
+	d := open(t, testConfig(t))
+	ctx := context.Background()
+	sub, err := d.Create(ctx, amigate.SubscriptionRequest{URL: rcv.srv.URL, Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.disable(ctx, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.st.stream.DeleteConsumer(ctx, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := d.Deliveries(ctx, sub.ID, amigate.DeliveryQuery{}); err != nil || len(p.Deliveries) != 0 {
+		t.Fatalf("deliveries without a consumer: %+v, %v", p, err)
+	}
+	on := true
+	if _, err := d.Patch(ctx, sub.ID, amigate.SubscriptionPatch{Enabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "worker started", 5*time.Second, func() bool { return d.worker(sub.ID) != nil })
+	evs := events("legacy", 2, 2)
+	publish(t, d, evs)
+	waitFor(t, "every event delivered", 10*time.Second, func() bool { return len(rcv.distinct()) == len(evs) })
+	rcv.checkOrder(t)
+}

@@ -48,6 +48,9 @@ func Generate(root string) ([]byte, error) {
 		return nil, fmt.Errorf("specgen: %w", err)
 	}
 	fixResponses(doc)
+	if err := addWebhooks(doc); err != nil {
+		return nil, err
+	}
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("specgen: %w", err)
