@@ -43,9 +43,11 @@ func (cn *conn) readLoop() {
 		if len(batch) == 0 {
 			now = c.cfg.Now()
 		}
-		if f != nil && (cn.lists.Load() > 0 || fullyBooted(f)) {
-			// The reader needs what is in it: an answer to a list, or
-			// the boot.
+		if f != nil && (fullyBooted(f) || cn.lists.Load() > 0 && hasActionID(f)) {
+			// The reader needs what is in it: the boot, or an item of a
+			// list in flight (which names its action). Other events stay
+			// unparsed while a list is read: a resync on a busy PBX must
+			// not move their parsing into this goroutine.
 			m, f = ami.ParseFrame(f), nil
 		}
 		switch {
@@ -94,6 +96,13 @@ func fullyBooted(f []byte) bool {
 	v = bytes.TrimSuffix(v, []byte("\r"))
 	v = bytes.TrimPrefix(v, []byte(" "))
 	return string(v) == "FullyBooted"
+}
+
+// hasActionID tells a frame with an ActionID field: only such an event may
+// be a list's (claim).
+func hasActionID(f ami.Frame) bool {
+	_, ok := f.Lookup("ActionID")
+	return ok
 }
 
 // answer completes the call a response belongs to. It reports whether the
