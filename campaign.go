@@ -2,6 +2,7 @@ package amigate
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -38,17 +39,45 @@ const (
 	OutcomeUnknown   = "unknown"
 )
 
-// CampaignModeProgressive is the one dialling mode: customers are dialled
-// within the campaign's pacing, and an answered customer is sent to the
-// target.
-const CampaignModeProgressive = "progressive"
-
-// Campaign event types, published when a subscription asks for them.
+// Campaign modes.
 const (
-	EventCampaignStarted          = "campaign.started"
-	EventCampaignContactCompleted = "campaign.contact_completed"
-	EventCampaignCompleted        = "campaign.completed"
+	// CampaignModeProgressive dials the customer first, while the target
+	// has a free agent; an answered customer is sent to the target.
+	CampaignModeProgressive = "progressive"
+	// CampaignModePreview (agent-first) rings a free agent of the target
+	// first, then dials the customer from the agent's answered phone, as
+	// click-to-call does.
+	CampaignModePreview = "preview"
 )
+
+// Campaign event types. Like agent events they are opt-in: a
+// subscription or an event stream gets them only when it names them.
+const (
+	// EventCampaignStarted: the campaign's first attempt is about to be
+	// dialled (its calling window opened).
+	EventCampaignStarted = "campaign.started"
+	// EventCampaignContactCompleted: a contact has its final outcome.
+	EventCampaignContactCompleted = "campaign.contact_completed"
+	// EventCampaignCompleted: every contact has its final outcome (not
+	// sent for a canceled campaign).
+	EventCampaignCompleted = "campaign.completed"
+)
+
+// CampaignEventTypes lists every campaign event type.
+var CampaignEventTypes = []string{EventCampaignStarted, EventCampaignContactCompleted, EventCampaignCompleted}
+
+// IsCampaignEvent reports whether typ is a campaign event type.
+func IsCampaignEvent(typ string) bool { return slices.Contains(CampaignEventTypes, typ) }
+
+// CampaignRef is the campaign a campaign event is about.
+type CampaignRef struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	State string `json:"state" enums:"scheduled,running,paused,completed,canceled"`
+	// Counts are the campaign's counts when the event was sent
+	// (campaign.started and campaign.completed).
+	Counts *CampaignCounts `json:"counts,omitempty"`
+}
 
 // CampaignTarget is where an answered customer goes: a queue, or an agent
 // extension. The dialplan context is configuration, never the request's.
@@ -110,7 +139,9 @@ type CampaignRequest struct {
 	Retry       CampaignRetry
 	RingTimeout time.Duration
 	CallerID    string
-	Caller      string // the token's subject
+	// Variables are set on every contact's call; a contact's own win.
+	Variables map[string]string
+	Caller    string // the token's subject
 }
 
 // CampaignCounts are a campaign's contacts by state and by final outcome.
@@ -129,7 +160,7 @@ type CampaignCounts struct {
 type Campaign struct {
 	ID                 string         `json:"id"`
 	Name               string         `json:"name"`
-	Mode               string         `json:"mode" enums:"progressive"`
+	Mode               string         `json:"mode" enums:"progressive,preview"`
 	State              string         `json:"state" enums:"scheduled,running,paused,completed,canceled"`
 	Target             CampaignTarget `json:"target"`
 	Pacing             CampaignPacing `json:"pacing"`
@@ -137,10 +168,18 @@ type Campaign struct {
 	Retry              CampaignRetry  `json:"retry"`
 	RingTimeoutSeconds int            `json:"ring_timeout_seconds"`
 	CallerID           string         `json:"caller_id,omitempty"`
-	Counts             CampaignCounts `json:"counts"`
-	CreatedAt          time.Time      `json:"created_at" format:"date-time"`
-	StartedAt          *time.Time     `json:"started_at,omitempty" format:"date-time"`
-	EndedAt            *time.Time     `json:"ended_at,omitempty" format:"date-time"`
+	// Variables are set on every contact's call; a contact's own win.
+	Variables map[string]string `json:"variables,omitempty"`
+	Counts    CampaignCounts    `json:"counts"`
+	CreatedAt time.Time         `json:"created_at" format:"date-time"`
+	StartedAt *time.Time        `json:"started_at,omitempty" format:"date-time"`
+	EndedAt   *time.Time        `json:"ended_at,omitempty" format:"date-time"`
+	// ETA is when a scheduled or running campaign should complete: its
+	// attempts left (retries as observed so far), at its pacing with calls
+	// of the average length observed, counted only while its calling
+	// window is open. Null when unknown: no attempt ended yet, or the
+	// campaign is paused, completed or canceled.
+	ETA *time.Time `json:"eta" format:"date-time"`
 }
 
 // CampaignAttempt is one call to a contact.
@@ -164,6 +203,8 @@ type CampaignContactStatus struct {
 	Outcome  string            `json:"outcome,omitempty" enums:"answered,abandoned,busy,no_answer,failed,canceled,unknown"`
 	NextAt   *time.Time        `json:"next_attempt_at,omitempty" format:"date-time"`
 	Attempts []CampaignAttempt `json:"attempts"`
+	// CallID is the last attempt's call id.
+	CallID string `json:"call_id,omitempty"`
 }
 
 // ContactQuery is a page of a campaign's contacts.
@@ -185,14 +226,21 @@ type ContactPage struct {
 // dialled and, once answered, sent to Target.
 type CampaignDial struct {
 	// ID is the attempt's call id, sent as the Originate's ChannelId.
-	ID        string
-	Campaign  string
-	Contact   int
-	Number    string
-	Name      string
-	Metadata  json.RawMessage
-	Variables map[string]string
-	Target    CampaignTarget
-	CallerID  string
-	Timeout   time.Duration
+	ID       string
+	Campaign string
+	Contact  int
+	Number   string
+	Name     string
+	Metadata json.RawMessage
+	// Variables are the contact's own channel variables, and
+	// CampaignVariables the campaign's: call control merges them, the
+	// contact's winning.
+	Variables         map[string]string
+	CampaignVariables map[string]string
+	Target            CampaignTarget
+	// Agent, in preview mode, is the agent rung first; the customer is
+	// dialled once the agent answers.
+	Agent    string
+	CallerID string
+	Timeout  time.Duration
 }

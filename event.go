@@ -33,8 +33,8 @@ var EventTypes = []string{EventCallRinging, EventCallAnswered, EventCallTransfer
 
 // Wants reports whether an event filter (a subscription's, or an event
 // stream's) takes an event type: "*", or an empty filter, takes every call
-// event; agent events are taken only when named, so that receivers written
-// for call events never see them.
+// event; agent and campaign events are taken only when named, so that
+// receivers written for call events never see them.
 func Wants(filter []string, typ string) bool {
 	for _, f := range filter {
 		if f == typ || f == "*" && slices.Contains(EventTypes, typ) {
@@ -50,15 +50,16 @@ const (
 	TransferAttended = "attended"
 )
 
-// CallEvent is one event of the outbox: a step of a call's lifecycle, or a
-// change of an agent (the agent.* types); its JSON form is the body of a
+// CallEvent is one event of the outbox: a step of a call's lifecycle, a
+// change of an agent (the agent.* types), or a step of an outbound
+// campaign (the campaign.* types); its JSON form is the body of a
 // webhook. ID is deterministic from the Asterisk data (linkedid, type, the
 // channel concerned; for agents the extension, type and the AMI event's
 // time) so that two instances watching one Asterisk produce the same ids;
 // Sequence increases per call, or per agent.
 type CallEvent struct {
 	ID         string    `json:"id"`
-	Type       string    `json:"type" enums:"call.ringing,call.answered,call.transferred,call.transfer_failed,call.ended,agent.state_changed,agent.queue_joined,agent.queue_left,agent.paused,agent.unpaused"`
+	Type       string    `json:"type" enums:"call.ringing,call.answered,call.transferred,call.transfer_failed,call.ended,agent.state_changed,agent.queue_joined,agent.queue_left,agent.paused,agent.unpaused,campaign.started,campaign.contact_completed,campaign.completed"`
 	OccurredAt time.Time `json:"occurred_at" format:"date-time"`
 	Sequence   int64     `json:"sequence"`
 	// Call is the call object; absent from agent events.
@@ -79,6 +80,12 @@ type CallEvent struct {
 	// Reason is the pause reason of an agent.paused event, and why a
 	// call.transfer_failed failed (no_transfer_feature, aborted).
 	Reason string `json:"reason,omitempty"`
+
+	// Campaign is the campaign of a campaign.* event, and Contact the
+	// contact of a campaign.contact_completed (its outcome, attempts and
+	// last call id).
+	Campaign *CampaignRef           `json:"campaign,omitempty"`
+	Contact  *CampaignContactStatus `json:"contact,omitempty"`
 
 	// ReadAt is when the AMI event that caused this call event was read, for
 	// the latency metric from AMI to webhook; it is not sent.

@@ -105,10 +105,12 @@ func campaignNumbers(n int) (contacts []map[string]any, want map[string]int) {
 
 // TestCampaignMixedOutcomes: a 200-contact campaign against the simulated
 // PBX ends with exactly the attempts the retry policy asks for, counted
-// at the PBX's side.
+// at the PBX's side; a subscription to the campaign events gets each once,
+// and the calls' own events carry the campaign and contact.
 func TestCampaignMixedOutcomes(t *testing.T) {
 	t.Parallel()
-	e := start(t, campaignOffice(), "AMIGATE_CAMPAIGN_TICK=50ms")
+	e := start(t, campaignOffice(), "AMIGATE_CAMPAIGN_TICK=50ms",
+		"AMIGATE_WEBHOOK_EVENTS=*,campaign.started,campaign.contact_completed,campaign.completed")
 	a := newAPI(t, e.svc.URL, token(t, campaignScopes, ""))
 	contacts, want := campaignNumbers(200)
 	c := createCampaign(t, a, map[string]any{
@@ -149,6 +151,62 @@ func TestCampaignMixedOutcomes(t *testing.T) {
 	a.do(http.MethodGet, "/v1/calls/"+k.Attempts[0].CallID, nil).decode(t, &call)
 	if call.Campaign != c.ID || call.Contact == nil || *call.Contact != 0 {
 		t.Errorf("call of contact 0: campaign %q contact %v", call.Campaign, call.Contact)
+	}
+	checkCampaignEvents(t, e.rcv, c.ID, a.contacts(c.ID))
+}
+
+// checkCampaignEvents waits for the campaign's events at the receiver:
+// campaign.started first, one campaign.contact_completed per contact with
+// its outcome and last call, campaign.completed last; and every call
+// event of the campaign's calls names the campaign and its contact.
+func checkCampaignEvents(t *testing.T, rcv *receiver, id string, contacts []contactView) {
+	t.Helper()
+	var mine []event
+	rcv.wait(30*time.Second, "campaign.completed", func(ds []delivery) bool {
+		mine = mine[:0]
+		for _, d := range ds {
+			if d.Event.Campaign != nil && d.Event.Campaign.ID == id {
+				mine = append(mine, d.Event)
+			}
+		}
+		return len(mine) > 0 && mine[len(mine)-1].Type == "campaign.completed"
+	})
+	seen := map[string]int{}
+	for _, ev := range mine {
+		seen[ev.ID]++
+	}
+	for evID, n := range seen {
+		if n > 1 {
+			t.Errorf("event %s delivered %d times", evID, n) // the receiver answers 2xx: never retried
+		}
+	}
+	if len(mine) != len(contacts)+2 || mine[0].Type != "campaign.started" {
+		t.Fatalf("%d campaign events, first %s; want started, %d contact_completed, completed", len(mine), mine[0].Type, len(contacts))
+	}
+	byIndex := map[int]event{}
+	for _, ev := range mine[1 : len(mine)-1] {
+		if ev.Type != "campaign.contact_completed" || ev.Contact == nil {
+			t.Fatalf("event %+v between started and completed", ev)
+		}
+		byIndex[ev.Contact.Index] = ev
+	}
+	calls := map[string]int{} // call id → contact
+	for _, k := range contacts {
+		ev, ok := byIndex[k.Index]
+		last := k.Attempts[len(k.Attempts)-1].CallID
+		if !ok || ev.Contact.Outcome != k.Outcome || ev.Contact.CallID != last {
+			t.Errorf("contact %d (%s, last call %s): event %+v", k.Index, k.Outcome, last, ev.Contact)
+		}
+		for _, at := range k.Attempts {
+			calls[at.CallID] = k.Index
+		}
+	}
+	for _, d := range rcv.deliveries() {
+		if k, ok := calls[d.Event.Call.ID]; ok {
+			if c := d.Event.Call; c.Campaign != id || c.Contact == nil || *c.Contact != k {
+				t.Errorf("%s of call %s: campaign %q contact %v, want %s %d", d.Event.Type, c.ID, c.Campaign, c.Contact, id, k)
+			}
+		}
 	}
 }
 

@@ -160,6 +160,8 @@ type call struct {
 	EndInferred bool       `json:"end_inferred"`
 	Channels    []channel  `json:"channels"`
 	Metadata    json.RawMessage
+	Campaign    string `json:"campaign"`
+	Contact     *int   `json:"contact"`
 }
 
 type party struct {

@@ -24,6 +24,15 @@ type event struct {
 	Call       call      `json:"call"`
 	Agent      *agent    `json:"agent"`
 	Transfer   *transfer `json:"transfer"`
+	Campaign   *struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	} `json:"campaign"`
+	Contact *struct {
+		Index   int    `json:"index"`
+		Outcome string `json:"outcome"`
+		CallID  string `json:"call_id"`
+	} `json:"contact"`
 }
 
 type transfer struct {

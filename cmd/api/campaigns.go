@@ -4,32 +4,82 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 	_ "time/tzdata" // campaign calling windows name IANA time zones; images may lack the database
 
+	"github.com/amigate/amigate"
+	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
 	"github.com/amigate/amigate/internal/campaign"
 	"github.com/amigate/amigate/internal/config"
 	"github.com/amigate/amigate/internal/control"
 	"github.com/amigate/amigate/internal/pipeline"
+	"github.com/amigate/amigate/internal/presence"
 	"github.com/amigate/amigate/internal/webhooks"
 )
 
 var (
 	_ campaign.Dialer = (*control.Service)(nil)
 	_ campaign.Calls  = callsAPI{}
+	_ campaign.Events = (*webhooks.Dispatcher)(nil)
+	_ campaign.Agents = (*presence.Tracker)(nil)
 )
+
+// wakingPresence is the presence model that also wakes the dialer when an
+// agent or a call changed (a free agent may take the next customer).
+type wakingPresence struct {
+	*presence.Tracker
+	wake chan<- struct{}
+}
+
+func (p wakingPresence) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
+	return p.poke(p.Tracker.Handle(m, readAt))
+}
+
+func (p wakingPresence) CallEvents(evs []amigate.CallEvent) []amigate.CallEvent {
+	out := p.Tracker.CallEvents(evs)
+	if len(evs) > 0 {
+		p.poke(evs)
+	}
+	return out
+}
+
+func (p wakingPresence) Resync(s presence.Snapshot, now time.Time) []amigate.CallEvent {
+	return p.poke(p.Tracker.Resync(s, now))
+}
+
+// poke wakes the dialer when evs is not empty; a wake-up already pending
+// is enough.
+func (p wakingPresence) poke(evs []amigate.CallEvent) []amigate.CallEvent {
+	if len(evs) > 0 {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+	return evs
+}
+
+// campaignDeps are the parts of the service the dialer uses.
+type campaignDeps struct {
+	store  *webhooks.Dispatcher
+	svc    *control.Service
+	calls  callsAPI
+	agents *presence.Tracker
+	wake   <-chan struct{}
+}
 
 // startCampaigns opens the campaigns in the event store's JetStream and
 // starts the dialer, which dials only while the PBX is logged in and the
 // calls are resynced; add registers its stop.
-func startCampaigns(ctx context.Context, cfg config.Campaign, store *webhooks.Dispatcher, svc *control.Service, calls callsAPI,
+func startCampaigns(ctx context.Context, cfg config.Campaign, d campaignDeps,
 	client *amiclient.Client, loop *pipeline.Loop, log *slog.Logger, add func(string, func(context.Context) error)) (*campaign.Service, error) {
-	kv, err := campaign.NewKV(ctx, store.JetStream())
+	kv, err := campaign.NewKV(ctx, d.store.JetStream())
 	if err != nil {
 		return nil, fmt.Errorf("campaigns (event store): %w", err)
 	}
 	dialer, err := campaign.New(ctx, campaign.Config{
-		KV: kv, Dialer: svc, Calls: calls,
+		KV: kv, Dialer: d.svc, Calls: d.calls, Events: d.store, Agents: d.agents, Wake: d.wake,
 		Ready:        func() bool { return client.State() == amiclient.Ready && loop.Ready() == nil },
 		Tick:         cfg.Tick,
 		ResolveAfter: cfg.ResolveTimeout,

@@ -169,9 +169,11 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	add("history database", func(context.Context) error { return histDB.Close() })
 	add("history feed", histFeed.Close)
 
+	// The campaigns' dialler wakes when an agent or a call changes.
+	wake := make(chan struct{}, 1)
 	loop := pipeline.New(pipeline.Config{
 		Events: sub, PBX: client, Correlator: tracker, Store: store, Metrics: m,
-		Agents:        &pipeline.Agents{Model: agents, PBX: client, Calls: tracker},
+		Agents:        &pipeline.Agents{Model: wakingPresence{agents, wake}, PBX: client, Calls: tracker},
 		Logger:        log.With("component", "pipeline"),
 		ResyncTimeout: cfg.AMI.ActionTimeout,
 	})
@@ -192,7 +194,7 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 	calls := callsAPI{Service: svc, history: history.NewService(tracker, histDB, customerNormalizer(cfg))}
 	var dialer handlers.Campaigns // nil: no /v1/campaigns routes
 	if cfg.CampaignsOn() {
-		if dialer, err = startCampaigns(ctx, cfg.Campaign, store, svc, calls, client, loop, log, add); err != nil {
+		if dialer, err = startCampaigns(ctx, cfg.Campaign, campaignDeps{store, svc, calls, agents, wake}, client, loop, log, add); err != nil {
 			ln.Close()
 			return err
 		}

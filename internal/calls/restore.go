@@ -11,8 +11,8 @@ import (
 // Restore gives a fresh tracker the calls an earlier process reported and
 // did not end: for each, the last call event it stored. The next Reconcile
 // settles them: a call with a channel still listed is followed on under its
-// id, its sequence continuing from the stored one, its customer, agent and
-// metadata kept; a call with none listed ends (call.ended with
+// id, its sequence continuing from the stored one, its customer, agent,
+// metadata and campaign kept; a call with none listed ends (call.ended with
 // end_inferred, the disposition it had: answered if it was). Until then
 // they are listed as they were last reported.
 //
@@ -34,6 +34,8 @@ func (t *Tracker) Restore(open []amigate.CallEvent) {
 			queue:      s.Queue,
 			did:        s.DID,
 			metadata:   s.Metadata,
+			campaign:   s.Campaign,
+			contact:    s.Contact,
 			started:    s.StartedAt,
 			seqBase:    ev.Sequence,
 			failReason: -1,

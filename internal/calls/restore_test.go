@@ -31,7 +31,7 @@ func lastPerCall(evs []amigate.CallEvent) []amigate.CallEvent {
 
 // A restart in the middle of two calls (1 answered by 101 with metadata,
 // 2 ringing 102): the call still up is followed on under its id with its
-// sequence continuing and its metadata kept; the one gone ends with what
+// sequence continuing and its metadata and campaign kept; the one gone ends with what
 // was known, flagged as inferred.
 func TestRestoreFollowsOrEnds(t *testing.T) {
 	first := NewTracker(Config{})
@@ -41,6 +41,8 @@ func TestRestoreFollowsOrEnds(t *testing.T) {
 	}
 	meta := json.RawMessage(`{"deal":42}`)
 	open[0].Call.Metadata = meta
+	contact := 3
+	open[0].Call.Campaign, open[0].Call.Contact = "m1", &contact
 
 	now := time.Unix(1_800_000_100, 0).UTC()
 	tr := NewTracker(Config{Now: func() time.Time { return now }})
@@ -66,7 +68,7 @@ func TestRestoreFollowsOrEnds(t *testing.T) {
 	checkBrief(t, got, callID("1.1")+" ended #3 answered")
 	if len(got) == 1 {
 		c := got[0].Call
-		if c.EndInferred || string(c.Metadata) != string(meta) || c.Agent == nil || c.Agent.Extension != "101" ||
+		if c.EndInferred || string(c.Metadata) != string(meta) || c.Campaign != "m1" || c.Contact == nil || *c.Contact != 3 || c.Agent == nil || c.Agent.Extension != "101" ||
 			c.Customer == nil || c.Customer.Number != "79001112233" || c.AnsweredAt == nil {
 			t.Errorf("followed call's end = %+v", c)
 		}

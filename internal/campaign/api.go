@@ -21,8 +21,8 @@ func (s *Service) Create(ctx context.Context, r amigate.CampaignRequest) (amigat
 	c := newCampaign(meta{
 		ID: s.cfg.NewID(), Name: r.Name, Mode: r.Mode, State: amigate.CampaignScheduled,
 		Target: r.Target, Pacing: r.Pacing, Window: r.Window, Retry: r.Retry,
-		RingTimeout: int(r.RingTimeout.Seconds()), CallerID: r.CallerID,
-		Total: len(r.Contacts), CreatedAt: now,
+		RingTimeout: int(r.RingTimeout.Seconds()), CallerID: r.CallerID, Variables: r.Variables,
+		Total: len(r.Contacts), CreatedAt: now, Reporting: true,
 	})
 	c.contacts = make([]contact, len(r.Contacts))
 	for i, in := range r.Contacts {
@@ -40,7 +40,7 @@ func (s *Service) Create(ctx context.Context, r amigate.CampaignRequest) (amigat
 	}
 	s.campaigns[c.meta.ID] = c
 	s.order = append(s.order, c.meta.ID)
-	return c.view(), nil
+	return s.show(c), nil
 }
 
 // AddContacts appends contacts to a campaign that is not canceled; a
@@ -62,7 +62,7 @@ func (s *Service) AddContacts(ctx context.Context, id string, in []amigate.Campa
 	if c.meta.State == amigate.CampaignCanceled {
 		return amigate.Campaign{}, fmt.Errorf("campaign %q is canceled: %w", id, amigate.ErrConflict)
 	}
-	r.Target, r.CallerID = c.meta.Target, c.meta.CallerID
+	r.Target, r.CallerID, r.Variables = c.meta.Target, c.meta.CallerID, c.meta.Variables
 	if err := s.cfg.Dialer.CheckCampaign(&r); err != nil {
 		return amigate.Campaign{}, err
 	}
@@ -85,7 +85,7 @@ func (s *Service) AddContacts(ctx context.Context, id string, in []amigate.Campa
 	}
 	c.contacts = all
 	c.advanceFresh()
-	return c.view(), nil
+	return s.show(c), nil
 }
 
 // Get returns one campaign with its counts.
@@ -96,7 +96,7 @@ func (s *Service) Get(ctx context.Context, id string) (amigate.Campaign, error) 
 	if err != nil {
 		return amigate.Campaign{}, err
 	}
-	return c.view(), nil
+	return s.show(c), nil
 }
 
 // List returns every campaign, oldest first.
@@ -105,7 +105,7 @@ func (s *Service) List(ctx context.Context) ([]amigate.Campaign, error) {
 	defer s.mu.Unlock()
 	out := make([]amigate.Campaign, 0, len(s.order))
 	for _, id := range s.order {
-		out = append(out, s.campaigns[id].view())
+		out = append(out, s.show(s.campaigns[id]))
 	}
 	return out, nil
 }
@@ -160,7 +160,7 @@ func (s *Service) transition(ctx context.Context, id, to string, from ...string)
 		return amigate.Campaign{}, err
 	}
 	if c.meta.State == to {
-		return c.view(), nil
+		return s.show(c), nil
 	}
 	if !slices.Contains(from, c.meta.State) {
 		return amigate.Campaign{}, fmt.Errorf("campaign %q is %s: %w", id, c.meta.State, amigate.ErrConflict)
@@ -175,7 +175,7 @@ func (s *Service) transition(ctx context.Context, id, to string, from ...string)
 		c.meta = m
 		return amigate.Campaign{}, err
 	}
-	return c.view(), nil
+	return s.show(c), nil
 }
 
 // Delete forgets a campaign that is not dialling: it must be paused,
@@ -207,13 +207,20 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// view is the campaign as the API shows it.
+// show is the campaign as the API shows it now, with its ETA.
+func (s *Service) show(c *campaign) amigate.Campaign {
+	v := c.view()
+	v.ETA = c.eta(s.cfg.Now(), &v)
+	return v
+}
+
+// view is the campaign with its counts.
 func (c *campaign) view() amigate.Campaign {
 	m := c.meta
 	v := amigate.Campaign{
 		ID: m.ID, Name: m.Name, Mode: m.Mode, State: m.State, Target: m.Target,
 		Pacing: m.Pacing, Window: m.Window, Retry: m.Retry, RingTimeoutSeconds: m.RingTimeout,
-		CallerID: m.CallerID, CreatedAt: m.CreatedAt, StartedAt: m.StartedAt, EndedAt: m.EndedAt,
+		CallerID: m.CallerID, Variables: m.Variables, CreatedAt: m.CreatedAt, StartedAt: m.StartedAt, EndedAt: m.EndedAt,
 		Counts: amigate.CampaignCounts{Total: len(c.contacts), Outcomes: map[string]int{}},
 	}
 	for i := range c.contacts {
@@ -246,9 +253,13 @@ func (c *campaign) state(i int) string {
 
 func (c *campaign) status(i int) amigate.CampaignContactStatus {
 	k := &c.contacts[i]
-	return amigate.CampaignContactStatus{
+	st := amigate.CampaignContactStatus{
 		Index: i, Number: k.in.Number, Name: k.in.Name, Metadata: k.in.Metadata,
 		State: c.state(i), Outcome: k.p.Outcome, NextAt: k.p.NextAt,
 		Attempts: append([]amigate.CampaignAttempt{}, k.p.Attempts...),
 	}
+	if n := len(k.p.Attempts); n > 0 {
+		st.CallID = k.p.Attempts[n-1].CallID
+	}
+	return st
 }

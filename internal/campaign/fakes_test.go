@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -151,10 +152,52 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// memEvents is the event store: it keeps every event published, and
+// counts how often each id was published.
+type memEvents struct {
+	mu     sync.Mutex
+	evs    []amigate.CallEvent
+	times  map[string]int
+	pubErr error
+	// published, when set, runs after each successful Publish.
+	published func()
+}
+
+func newMemEvents() *memEvents { return &memEvents{times: map[string]int{}} }
+
+func (e *memEvents) Publish(_ context.Context, evs []amigate.CallEvent) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pubErr != nil {
+		return e.pubErr
+	}
+	for _, ev := range evs {
+		e.times[ev.ID]++
+		e.evs = append(e.evs, ev)
+	}
+	if e.published != nil {
+		e.published()
+	}
+	return nil
+}
+
+func (e *memEvents) Stored(_ context.Context, id string) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.times[id] > 0, nil
+}
+
+func (e *memEvents) list() []amigate.CallEvent {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]amigate.CallEvent(nil), e.evs...)
+}
+
 type harness struct {
 	t   *testing.T
 	kv  *memKV
 	pbx *fakePBX
+	ev  *memEvents
 	clk *clock
 	svc *Service
 	n   int
@@ -162,7 +205,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	// Monday 2026-11-30 10:00 UTC.
-	h := &harness{t: t, kv: newMemKV(), pbx: newFakePBX(), clk: &clock{t: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)}}
+	h := &harness{t: t, kv: newMemKV(), pbx: newFakePBX(), ev: newMemEvents(), clk: &clock{t: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)}}
 	h.restart()
 	return h
 }
@@ -170,7 +213,7 @@ func newHarness(t *testing.T) *harness {
 // restart builds a new service on the same store, as after a kill -9.
 func (h *harness) restart() {
 	h.t.Helper()
-	svc, err := New(context.Background(), Config{KV: h.kv, Dialer: h.pbx, Calls: h.pbx, Now: h.clk.Now,
+	svc, err := New(context.Background(), Config{KV: h.kv, Dialer: h.pbx, Calls: h.pbx, Events: h.ev, Now: h.clk.Now,
 		NewID: func() string { h.n++; return fmt.Sprintf("id%d", h.n) }})
 	if err != nil {
 		h.t.Fatal(err)
@@ -213,3 +256,45 @@ func contacts(n int) []amigate.CampaignContact {
 func answered(string) string { return amigate.DispositionAnswered }
 
 var errBoom = errors.New("boom")
+
+func decode(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeAgents are the agents free per target, as the test sets them.
+type fakeAgents struct {
+	mu   sync.Mutex
+	free map[amigate.CampaignTarget][]string
+}
+
+func (f *fakeAgents) Free(t amigate.CampaignTarget) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.free[t]
+}
+
+func (f *fakeAgents) set(t amigate.CampaignTarget, exts ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.free == nil {
+		f.free = map[amigate.CampaignTarget][]string{}
+	}
+	f.free[t] = exts
+}
+
+// take marks the calls in progress of the first n dials as answered by an
+// agent (the customer reached one).
+func (f *fakePBX) take(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.dials[:n] {
+		c := f.calls[d.ID]
+		if c.State != amigate.StateEnded {
+			c.State, c.Agent = amigate.StateAnswered, &amigate.Agent{Extension: "101"}
+			f.calls[d.ID] = c
+		}
+	}
+}

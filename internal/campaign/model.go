@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,8 +23,25 @@ type campaign struct {
 	waiting []int
 	// inflight are contacts with an attempt in progress.
 	inflight map[int]bool
+	// agentOf is the agent rung first for a preview attempt in progress.
+	agentOf map[int]string
+	// unmatched is how many of them no agent has taken or rings for yet
+	// (as of the last step): each holds one free agent.
+	unmatched int
 	// dials are the start times of the last minute's attempts (pacing).
 	dials []time.Time
+	// durSum and durN are the ended attempts' total duration and number
+	// (the ETA's average call).
+	durSum time.Duration
+	durN   int
+	// seq is the last campaign event sequence given.
+	seq int64
+	// unreported are done contacts whose campaign.contact_completed is
+	// not known to be in the event store.
+	unreported []int
+	// recheck: the events not known to be stored may have been published
+	// by an earlier process that stopped before recording it.
+	recheck bool
 }
 
 type contact struct {
@@ -32,15 +50,35 @@ type contact struct {
 }
 
 func newCampaign(m meta) *campaign {
-	return &campaign{meta: m, inflight: make(map[int]bool)}
+	return &campaign{meta: m, inflight: make(map[int]bool), agentOf: make(map[int]string)}
 }
 
-// index rebuilds fresh, waiting and inflight from the contacts.
+// index rebuilds fresh, waiting, inflight and the events to report from
+// the contacts.
 func (c *campaign) index() {
-	c.fresh, c.waiting = 0, nil
+	c.fresh, c.waiting, c.unreported = 0, nil, nil
 	clear(c.inflight)
+	m := &c.meta
+	if !m.Reporting {
+		// Stored before campaign events existed: what happened then is
+		// not reported now.
+		m.Reporting, m.StartedSent, m.CompletedSent = true, m.StartedAt != nil, true
+	}
+	c.seq = m.CompletedSeq
+	if m.StartedAt != nil {
+		c.seq = max(c.seq, m.StartedAt.UnixMicro())
+	}
+	c.recheck = true
+	c.durSum, c.durN = 0, 0
 	for i := range c.contacts {
 		p := &c.contacts[i].p
+		c.seq = max(c.seq, p.Seq)
+		for j := range p.Attempts {
+			c.observe(&p.Attempts[j])
+		}
+		if p.State == amigate.ContactDone && p.Seq != 0 && !p.Reported {
+			c.unreported = append(c.unreported, i)
+		}
 		switch {
 		case p.State == amigate.ContactDialing:
 			c.inflight[i] = true
@@ -48,6 +86,8 @@ func (c *campaign) index() {
 			c.waiting = append(c.waiting, i)
 		}
 	}
+	// Reported in the order they happened.
+	slices.SortFunc(c.unreported, func(a, b int) int { return cmp.Compare(c.contacts[a].p.Seq, c.contacts[b].p.Seq) })
 	c.advanceFresh()
 }
 

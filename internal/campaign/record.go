@@ -49,10 +49,20 @@ type meta struct {
 	Retry       amigate.CampaignRetry  `json:"retry"`
 	RingTimeout int                    `json:"ring_timeout_seconds"`
 	CallerID    string                 `json:"caller_id,omitempty"`
+	Variables   map[string]string      `json:"variables,omitempty"`
 	Total       int                    `json:"total"`
 	CreatedAt   time.Time              `json:"created_at"`
 	StartedAt   *time.Time             `json:"started_at,omitempty"`
 	EndedAt     *time.Time             `json:"ended_at,omitempty"`
+
+	// Reporting campaigns send campaign events (every campaign stored
+	// since they exist); StartedSent and CompletedSent record that the
+	// campaign.started and campaign.completed of the transitions above
+	// are in the event store, CompletedSeq is the latter's sequence.
+	Reporting     bool  `json:"reporting,omitempty"`
+	StartedSent   bool  `json:"started_sent,omitempty"`
+	CompletedSent bool  `json:"completed_sent,omitempty"`
+	CompletedSeq  int64 `json:"completed_seq,omitempty"`
 }
 
 // progress is what happened to one contact.
@@ -63,6 +73,11 @@ type progress struct {
 	NextAt   *time.Time                `json:"next_at,omitempty"`
 	// Retries counts the retries spent per outcome.
 	Retries map[string]int `json:"retries,omitempty"`
+	// Seq is the sequence of the contact's campaign.contact_completed,
+	// set with its final outcome; Reported, that the event is in the
+	// event store.
+	Seq      int64 `json:"seq,omitempty"`
+	Reported bool  `json:"reported,omitempty"`
 }
 
 func encode(v any) []byte {

@@ -30,14 +30,20 @@ func (s *Service) Step(ctx context.Context) {
 	case s.readySince.IsZero():
 		s.readySince = now
 	}
+	for _, id := range s.order {
+		s.follow(ctx, s.campaigns[id], now)
+	}
 	var todo []planned
+	if ready {
+		g := s.gate()
+		for _, id := range s.order {
+			todo = append(todo, s.plan(ctx, s.campaigns[id], now, g)...)
+		}
+	}
 	for _, id := range s.order {
 		c := s.campaigns[id]
-		s.follow(ctx, c, now)
-		if ready {
-			todo = append(todo, s.plan(ctx, c, now)...)
-		}
 		s.finish(ctx, c, now)
+		s.report(ctx, c)
 	}
 	s.mu.Unlock()
 
@@ -49,8 +55,10 @@ func (s *Service) Step(ctx context.Context) {
 	}
 }
 
-// follow ends the attempts in progress whose calls ended.
+// follow ends the attempts in progress whose calls ended, and counts those
+// no agent took yet.
 func (s *Service) follow(ctx context.Context, c *campaign, now time.Time) {
+	c.unmatched = 0
 	for i := range c.inflight {
 		k := &c.contacts[i]
 		a := &k.p.Attempts[len(k.p.Attempts)-1]
@@ -68,8 +76,13 @@ func (s *Service) follow(ctx context.Context, c *campaign, now time.Time) {
 			}
 			s.outcome(ctx, c, i, outcomeOf(call, c.meta.Target), end, now)
 		case err == nil:
-			// Still in progress.
+			// Still in progress. A preview call holds its agent from the
+			// start.
+			if call.Agent == nil && c.meta.Mode != amigate.CampaignModePreview {
+				c.unmatched++
+			}
 		case errors.Is(err, amigate.ErrNotFound):
+			c.unmatched++
 			// Neither the PBX nor the history knows the call: its
 			// Originate was lost, or the service stopped before
 			// Asterisk answered it. Wait a while with the PBX
@@ -84,6 +97,7 @@ func (s *Service) follow(ctx context.Context, c *campaign, now time.Time) {
 				s.outcome(ctx, c, i, amigate.OutcomeUnknown, now.UTC(), now)
 			}
 		default:
+			c.unmatched++
 			s.log.Warn("campaign: look up call", "call_id", a.CallID, "err", err)
 		}
 	}
@@ -126,6 +140,7 @@ func (s *Service) outcome(ctx context.Context, c *campaign, i int, result string
 		k.p.State, k.p.NextAt = amigate.ContactPending, &next
 	} else {
 		k.p.State, k.p.Outcome, k.p.NextAt = amigate.ContactDone, result, nil
+		k.p.Seq, k.p.Reported = c.nextSeq(now), false
 	}
 	if err := s.putProgress(ctx, c, i); err != nil {
 		// Kept in progress: the next step looks the call up again.
@@ -134,13 +149,73 @@ func (s *Service) outcome(ctx context.Context, c *campaign, i int, result string
 		return
 	}
 	delete(c.inflight, i)
-	if k.p.State == amigate.ContactPending {
+	delete(c.agentOf, i)
+	c.observe(a)
+	switch k.p.State {
+	case amigate.ContactPending:
 		c.waiting = append(c.waiting, i)
+	case amigate.ContactDone:
+		c.unreported = append(c.unreported, i)
 	}
 }
 
+// agentGate is how many more customers each target may take now: its free
+// agents less the campaign calls (of any campaign) no agent took yet.
+type agentGate struct {
+	waiting map[amigate.CampaignTarget]int // calls no agent took yet
+	left    map[amigate.CampaignTarget]int // asked: room left this step
+	busy    map[string]bool                // agents rung first by preview attempts
+}
+
+// gate counts the calls waiting for an agent per target and the agents
+// preview attempts hold.
+func (s *Service) gate() *agentGate {
+	g := &agentGate{waiting: map[amigate.CampaignTarget]int{}, left: map[amigate.CampaignTarget]int{}, busy: map[string]bool{}}
+	for _, id := range s.order {
+		c := s.campaigns[id]
+		g.waiting[c.meta.Target] += c.unmatched
+		for _, ext := range c.agentOf {
+			g.busy[ext] = true
+		}
+	}
+	return g
+}
+
+// freeAgents are the agents a preview attempt to target may ring now:
+// free, and not rung by another attempt (its state may not show it yet).
+// Without Agents, an extension target's agent when not rung.
+func (s *Service) freeAgents(g *agentGate, t amigate.CampaignTarget) []string {
+	var free []string
+	switch {
+	case s.cfg.Agents != nil:
+		free = s.cfg.Agents.Free(t)
+	case t.Extension != "":
+		free = []string{t.Extension}
+	}
+	out := make([]string, 0, len(free))
+	for _, ext := range free {
+		if !g.busy[ext] {
+			out = append(out, ext)
+		}
+	}
+	return out
+}
+
+// room is how many more customers target may take now.
+func (s *Service) room(g *agentGate, t amigate.CampaignTarget) int {
+	if s.cfg.Agents == nil {
+		return MaxConcurrent
+	}
+	n, ok := g.left[t]
+	if !ok { // the agents free now, asked once per step and target
+		n = len(s.cfg.Agents.Free(t)) - g.waiting[t]
+		g.left[t] = n
+	}
+	return n
+}
+
 // plan picks the contacts to dial now and records their attempts.
-func (s *Service) plan(ctx context.Context, c *campaign, now time.Time) []planned {
+func (s *Service) plan(ctx context.Context, c *campaign, now time.Time, g *agentGate) []planned {
 	st := c.meta.State
 	if st != amigate.CampaignScheduled && st != amigate.CampaignRunning {
 		return nil
@@ -149,10 +224,12 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time) []planne
 	if err != nil || !w.open(now) {
 		return nil
 	}
-	if st == amigate.CampaignScheduled {
+	if c.meta.StartedAt == nil {
+		// The first time the window is open while it may dial (also a
+		// campaign paused before it started and resumed).
 		m := c.meta
 		t := now.UTC()
-		c.meta.State, c.meta.StartedAt = amigate.CampaignRunning, &t
+		c.meta.State, c.meta.StartedAt, c.meta.StartedSent = amigate.CampaignRunning, &t, false
 		if err := s.putMeta(ctx, c); err != nil {
 			s.log.Error("campaign: store start", "campaign", c.meta.ID, "err", err)
 			c.meta = m
@@ -165,8 +242,16 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time) []planne
 		n++
 	}
 	c.dials = c.dials[n:]
+	// At most one customer waiting per free agent: an agent ringing for,
+	// or talking in, a campaign call is no longer free.
+	free := s.room(g, c.meta.Target)
+	var agents []string // preview: the agents to ring first
+	if c.meta.Mode == amigate.CampaignModePreview {
+		agents = s.freeAgents(g, c.meta.Target)
+		free = len(agents)
+	}
 	var out []planned
-	for len(c.inflight) < c.meta.Pacing.MaxConcurrent && len(c.dials) < c.meta.Pacing.PerMinute {
+	for len(c.inflight) < c.meta.Pacing.MaxConcurrent && len(c.dials) < c.meta.Pacing.PerMinute && len(out) < free {
 		i, ok := c.next(now)
 		if !ok {
 			break
@@ -176,7 +261,14 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time) []planne
 			s.log.Error("campaign: store attempt; not dialled", "campaign", c.meta.ID, "contact", i, "err", err)
 			break
 		}
+		if agents != nil {
+			p.d.Agent = agents[len(out)]
+			c.agentOf[i], g.busy[p.d.Agent] = p.d.Agent, true
+		}
 		out = append(out, p)
+	}
+	if _, ok := g.left[c.meta.Target]; ok {
+		g.left[c.meta.Target] -= len(out)
 	}
 	return out
 }
@@ -219,7 +311,7 @@ func (s *Service) record(ctx context.Context, c *campaign, i int, now time.Time)
 	m := &c.meta
 	return planned{c: c, i: i, d: amigate.CampaignDial{
 		ID: id, Campaign: m.ID, Contact: i, Number: k.in.Number, Name: k.in.Name,
-		Metadata: k.in.Metadata, Variables: k.in.Variables, Target: m.Target,
+		Metadata: k.in.Metadata, Variables: k.in.Variables, CampaignVariables: m.Variables, Target: m.Target,
 		CallerID: m.CallerID, Timeout: time.Duration(m.RingTimeout) * time.Second,
 	}}, nil
 }
@@ -245,6 +337,7 @@ func (s *Service) dialed(ctx context.Context, p planned, err error, now time.Tim
 			return
 		}
 		delete(c.inflight, p.i)
+		delete(c.agentOf, p.i)
 		if len(k.p.Attempts) > 0 {
 			c.waiting = append(c.waiting, p.i)
 		} else if p.i < c.fresh {
@@ -267,11 +360,12 @@ func (s *Service) finish(ctx context.Context, c *campaign, now time.Time) {
 	if c.fresh < len(c.contacts) {
 		return
 	}
-	m := c.meta
+	m, seq := c.meta, c.seq
 	t := now.UTC()
 	c.meta.State, c.meta.EndedAt = amigate.CampaignCompleted, &t
+	c.meta.CompletedSeq, c.meta.CompletedSent = c.nextSeq(now), false
 	if err := s.putMeta(ctx, c); err != nil {
 		s.log.Error("campaign: store completion", "campaign", c.meta.ID, "err", err)
-		c.meta = m
+		c.meta, c.seq = m, seq
 	}
 }

@@ -320,3 +320,28 @@ func TestLostOriginate(t *testing.T) {
 		t.Fatalf("%d dials, %s %+v; want 1 dial, completed, unknown", h.pbx.count(), got.State, got.Counts)
 	}
 }
+
+// TestCampaignVariables: the campaign's variables go with every attempt
+// beside the contact's own (call control merges them), after a restart too.
+func TestCampaignVariables(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	in := contacts(2)
+	in[1].Variables = map[string]string{"CRM_LEAD": "7"}
+	c := h.create(amigate.CampaignRequest{Contacts: in, Variables: map[string]string{"CRM_SOURCE": "december"}, Pacing: amigate.CampaignPacing{MaxConcurrent: 1}})
+	if c.Variables["CRM_SOURCE"] != "december" {
+		t.Fatalf("campaign variables %v", c.Variables)
+	}
+	h.svc.Step(ctx)
+	h.restart()
+	h.pbx.end(h.clk.Now(), answered)
+	h.svc.Step(ctx)
+	if h.pbx.count() != 2 {
+		t.Fatalf("%d dials", h.pbx.count())
+	}
+	for i, d := range h.pbx.dials {
+		if d.CampaignVariables["CRM_SOURCE"] != "december" || d.Variables["CRM_LEAD"] != in[i].Variables["CRM_LEAD"] {
+			t.Errorf("dial %d: campaign %v, contact %v", i, d.CampaignVariables, d.Variables)
+		}
+	}
+}

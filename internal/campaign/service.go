@@ -34,6 +34,14 @@ type Dialer interface {
 	DialCampaign(ctx context.Context, d amigate.CampaignDial) error
 }
 
+// Agents tells which agents could take a call now (presence.Tracker).
+type Agents interface {
+	// Free lists the extensions of the agents free for target: for a
+	// queue, its members available and not paused in it; for an
+	// extension, that agent when available.
+	Free(target amigate.CampaignTarget) []string
+}
+
 // Calls finds a call by id: the live ones and the call history.
 type Calls interface {
 	Get(ctx context.Context, id string) (amigate.Call, error)
@@ -44,6 +52,15 @@ type Config struct {
 	KV     KV
 	Dialer Dialer
 	Calls  Calls
+	// Events receives the campaign events; nil: none are sent.
+	Events Events
+	// Agents, when set, gates dialling: a campaign has at most one call
+	// waiting for an agent per free agent of its target. Nil: pacing
+	// alone bounds it.
+	Agents Agents
+	// Wake, when set, receives when an agent or a call may have changed:
+	// Run steps at once rather than at the next Tick.
+	Wake <-chan struct{}
 	// Ready reports whether the PBX is connected and the calls resynced:
 	// no attempt starts otherwise. Default: always.
 	Ready func() bool
@@ -102,7 +119,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Run steps the scheduler every Tick until ctx ends.
+// Run steps the scheduler every Tick (the clock of windows, retry delays
+// and pacing), and at once when Wake says an agent or a call changed, until
+// ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
@@ -111,6 +130,8 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			s.Step(ctx)
+		case <-s.cfg.Wake: // nil: never
 			s.Step(ctx)
 		}
 	}

@@ -44,8 +44,8 @@ func checkRequest(r *amigate.CampaignRequest) error {
 	if r.Mode == "" {
 		r.Mode = amigate.CampaignModeProgressive
 	}
-	if r.Mode != amigate.CampaignModeProgressive {
-		return fieldErr("mode", "must be progressive")
+	if r.Mode != amigate.CampaignModeProgressive && r.Mode != amigate.CampaignModePreview {
+		return fieldErr("mode", "must be progressive or preview")
 	}
 	if len(r.Contacts) == 0 {
 		return fieldErr("contacts", "at least one contact is required")

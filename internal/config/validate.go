@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/agent"
 	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control"
@@ -31,8 +32,8 @@ var (
 	// numberPrefix is a dial rule prefix: digits with an optional "+".
 	numberPrefix = regexp.MustCompile(`^\+?[0-9]*$`)
 	algorithms   = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-	eventTypes   = []string{"*", "call.ringing", "call.answered", "call.transferred", "call.transfer_failed", "call.ended",
-		"agent.state_changed", "agent.queue_joined", "agent.queue_left", "agent.paused", "agent.unpaused"}
+	// eventTypes are what a subscription may name: the model's event types.
+	eventTypes = slices.Concat([]string{"*"}, amigate.EventTypes, amigate.AgentEventTypes, amigate.CampaignEventTypes)
 )
 
 // resolve fills the defaults that depend on other settings, reads the files

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
 // CampaignActionIDPrefix starts the ActionID of a campaign attempt's
@@ -40,6 +43,9 @@ func (s *Service) CheckCampaign(r *amigate.CampaignRequest) error {
 	if r.CallerID != "" && !callerIDNumber.MatchString(r.CallerID) {
 		return fieldErr("caller_id", "must be a number: digits with an optional leading +")
 	}
+	if _, err := variables(s.cfg.Variables, r.Variables); err != nil {
+		return err
+	}
 	for i, k := range r.Contacts {
 		if _, err := s.c.rules.Check(k.Number); err != nil {
 			return numberErr(fmt.Sprintf("contacts[%d].number", i), err)
@@ -47,11 +53,23 @@ func (s *Service) CheckCampaign(r *amigate.CampaignRequest) error {
 		if err := checkMetadata(k.Metadata); err != nil {
 			return prefixField(fmt.Sprintf("contacts[%d].", i), err)
 		}
-		if _, err := variables(s.cfg.Variables, k.Variables); err != nil {
+		if _, err := variables(s.cfg.Variables, mergeVariables(r.Variables, k.Variables)); err != nil {
 			return prefixField(fmt.Sprintf("contacts[%d].", i), err)
 		}
 	}
 	return nil
+}
+
+// mergeVariables is a contact's channel variables over its campaign's:
+// one set, checked by the request variable rule as a whole.
+func mergeVariables(campaign, contact map[string]string) map[string]string {
+	if len(campaign) == 0 {
+		return contact
+	}
+	out := make(map[string]string, len(campaign)+len(contact))
+	maps.Copy(out, campaign)
+	maps.Copy(out, contact)
+	return out
 }
 
 func prefixField(prefix string, err error) error {
@@ -78,7 +96,7 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 	if err != nil {
 		return numberErr("number", err)
 	}
-	vars, err := variables(s.cfg.Variables, d.Variables)
+	vars, err := variables(s.cfg.Variables, mergeVariables(d.CampaignVariables, d.Variables))
 	if err != nil {
 		return err
 	}
@@ -104,6 +122,9 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = s.cfg.DefaultTimeout
+	}
+	if d.Agent != "" {
+		return s.dialAgentFirst(ctx, d, n, append(own[1:], vars...), timeout)
 	}
 	o := amiclient.OriginateParams{
 		Channel:   "Local/" + n.Dial + "@" + s.cfg.DialContext,
@@ -131,13 +152,19 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 		Campaign:  d.Campaign,
 		Contact:   &contact,
 	}, o.ActionID)
+	return s.originated(ctx, d.ID, o)
+}
+
+// originated sends a campaign attempt's Originate and sorts its errors
+// (see DialCampaign).
+func (s *Service) originated(ctx context.Context, id string, o amiclient.OriginateParams) error {
 	if _, err := s.ami.Originate(ctx, o); err != nil {
 		if !definite(err) {
 			// Asterisk may be dialling: the correlator follows the call.
 			return fmt.Errorf("originate: outcome unknown: %w: %w", amigate.ErrTimeout, err)
 		}
 		if u, ok := s.calls.(Unexpecter); ok {
-			u.Unexpect(d.ID)
+			u.Unexpect(id)
 		}
 		var r refusal
 		if errors.As(err, &r) {
@@ -146,4 +173,34 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 		return fmt.Errorf("originate not sent: %w: %w", amigate.ErrUnavailable, err)
 	}
 	return nil
+}
+
+// dialAgentFirst is a preview attempt: the click-to-call Originate (the
+// agent's device first, then the customer from the agent's context) with
+// the attempt id as its ChannelId and the campaign's variables.
+func (s *Service) dialAgentFirst(ctx context.Context, d amigate.CampaignDial, n dialrules.Number, vars []ami.Field, timeout time.Duration) error {
+	if err := s.checkExtension("agent", d.Agent); err != nil {
+		return err
+	}
+	p := dialPlan{from: d.Agent, to: n.Dial, e164: n.E164, display: n.Display, timeout: timeout, vars: vars}
+	if checkCallerID(d.Name) == nil {
+		p.callerID = d.Name // the agent's phone shows the contact's name
+	}
+	o := s.originate(p, d.ID, s.cfg.NewID())
+	o.ActionID = CampaignActionIDPrefix + d.ID
+	contact := d.Contact
+	s.calls.Expect(amigate.Call{
+		ID:         d.ID,
+		Direction:  amigate.DirectionOutbound,
+		State:      amigate.StateDialing,
+		Customer:   &amigate.Party{Number: n.Dial, E164: n.E164, Name: d.Name},
+		Agent:      &amigate.Agent{Extension: d.Agent},
+		Extensions: []string{d.Agent},
+		StartedAt:  s.cfg.Now().UTC(),
+		Channels:   []amigate.Channel{},
+		Metadata:   d.Metadata,
+		Campaign:   d.Campaign,
+		Contact:    &contact,
+	}, o.ActionID)
+	return s.originated(ctx, d.ID, o)
 }

@@ -89,7 +89,7 @@ func TestValidation(t *testing.T) {
 		{"webhook url", "/v1/webhooks", `{"url":"ftp://x"}`, nil, 422,
 			[]ProblemField{{Field: "url", Message: ruleMessages["http_url"]}}},
 		{"webhook event", "/v1/webhooks", `{"url":"https://crm.example/h","events":["call.ringing","call.exploded"]}`, nil, 422,
-			[]ProblemField{{Field: "events[1]", Message: "must be one of: *, call.ringing, call.answered, call.transferred, call.transfer_failed, call.ended, agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused"}}},
+			[]ProblemField{{Field: "events[1]", Message: "must be one of: *, call.ringing, call.answered, call.transferred, call.transfer_failed, call.ended, agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused, campaign.started, campaign.contact_completed, campaign.completed"}}},
 		{"webhook secret", "/v1/webhooks", `{"url":"https://crm.example/h","secret":"hunter2"}`, nil, 422,
 			[]ProblemField{{Field: "secret", Message: "must start with whsec_"}}},
 		{"pause without paused", "/v1/queues/support/pause", `{"interface":"PJSIP/101"}`, nil, 422,

@@ -27,8 +27,11 @@ type Campaigns interface {
 // CreateCampaignRequest is the body of POST /v1/campaigns.
 type CreateCampaignRequest struct {
 	Name string `json:"name" validate:"required" maxLength:"200" example:"December reminders"`
-	// Mode is progressive (the default and only mode).
-	Mode string `json:"mode,omitempty" enums:"progressive" example:"progressive"`
+	// Mode is progressive (the default: the customer is dialled first,
+	// while the target has a free agent) or preview (agent-first: a free
+	// agent of the target is rung first, then the customer, as
+	// click-to-call does).
+	Mode string `json:"mode,omitempty" enums:"progressive,preview" example:"progressive"`
 	// Contacts are the customers to call, at most 100000; more can be
 	// appended later. Numbers pass the dial rules as in click-to-call;
 	// variables follow the click-to-call rules (AMIGATE_DIAL_VARIABLE_PATTERN).
@@ -46,6 +49,10 @@ type CreateCampaignRequest struct {
 	RingTimeoutSeconds int `json:"ring_timeout_seconds,omitempty" minimum:"5" maximum:"120" example:"30"`
 	// CallerID is the number shown to the customer: digits with an optional leading +.
 	CallerID string `json:"caller_id,omitempty" example:"74950000000"`
+	// Variables are channel variables set on every contact's call, under
+	// the click-to-call rule (AMIGATE_DIAL_VARIABLE_PATTERN); a contact's
+	// own variables win over these.
+	Variables map[string]string `json:"variables,omitempty"`
 } //	@name	CreateCampaignRequest
 
 // AddContactsRequest is the body of POST /v1/campaigns/{id}/contacts.
@@ -92,7 +99,7 @@ func (s *server) createCampaign(c echo.Context) error {
 		Name: req.Name, Mode: req.Mode, Contacts: req.Contacts, Target: req.Target,
 		Pacing: req.Pacing, Window: req.Window, Retry: req.Retry,
 		RingTimeout: time.Duration(req.RingTimeoutSeconds) * time.Second, CallerID: req.CallerID,
-		Caller: claimsOf(c).Subject,
+		Variables: req.Variables, Caller: claimsOf(c).Subject,
 	})
 	if err != nil {
 		return err

@@ -32,10 +32,10 @@ const sseWriteTimeout = 30 * time.Second
 //	@Param			Last-Event-ID	header		string				false	"resume after this event id"
 //	@Param			ticket			query		string				false	"a single-use stream ticket from POST /v1/events/tickets, in place of the Authorization header (for browsers' EventSource)"
 //	@Param			last_event_id	query		string				false	"the same, for clients that cannot set headers"
-//	@Param			events			query		string				false	"comma-separated event types; default * (every call event); agent events (agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused) only when named, and only with scope agents:read or queues:read"
+//	@Param			events			query		string				false	"comma-separated event types; default * (every call event); agent events (agent.state_changed, agent.queue_joined, agent.queue_left, agent.paused, agent.unpaused) only when named, and only with scope agents:read or queues:read; campaign events (campaign.started, campaign.contact_completed, campaign.completed) only when named, and only with scope campaigns:read"
 //	@Success		200				{object}	amigate.CallEvent	"a stream of events, each data line one of these"
 //	@Failure		401				{object}	Problem				"missing or invalid token, or an unknown, used or expired ticket"
-//	@Failure		403				{object}	Problem				"missing scope calls:read, or agent events without agents:read or queues:read"
+//	@Failure		403				{object}	Problem				"missing scope calls:read, agent events without agents:read or queues:read, or campaign events without campaigns:read"
 //	@Failure		422				{object}	Problem				"malformed Last-Event-ID, or an unknown event type"
 //	@Failure		429				{object}	Problem				"this token's subject has as many open streams as allowed (AMIGATE_SSE_MAX_STREAMS_PER_SUBJECT); Retry-After"
 //	@Failure		503				{object}	Problem				"the service has as many open streams as allowed (AMIGATE_SSE_MAX_STREAMS); Retry-After"
@@ -143,8 +143,9 @@ func (s *server) events(c echo.Context) error {
 // maxEventFilter bounds the types an events query may name.
 const maxEventFilter = 16
 
-// eventFilter reads the events query: call event types, "*", and agent
-// event types for a token that may read agents.
+// eventFilter reads the events query: call event types, "*", agent event
+// types for a token that may read agents, campaign event types for one
+// that may read campaigns.
 func eventFilter(c echo.Context) ([]string, error) {
 	q := c.QueryParam("events")
 	if q == "" {
@@ -163,6 +164,10 @@ func eventFilter(c echo.Context) ([]string, error) {
 		case amigate.IsAgentEvent(e):
 			if !cl.HasScope(auth.ScopeAgentsRead) && !cl.HasScope(auth.ScopeQueuesRead) {
 				return nil, errStatus(http.StatusForbidden, "agent events need the scope agents:read or queues:read")
+			}
+		case amigate.IsCampaignEvent(e):
+			if !cl.HasScope(auth.ScopeCampaignsRead) {
+				return nil, errStatus(http.StatusForbidden, "campaign events need the scope campaigns:read")
 			}
 		default:
 			return nil, &amigate.FieldError{Field: "events", Message: "unknown event type " + quoteShort(e)}

@@ -296,21 +296,25 @@ func TestConcerns(t *testing.T) {
 }
 
 // TestEventsAgentFilter: without ?events only call events are streamed;
-// agent events are streamed when named, to a token that may read agents.
+// agent events are streamed when named, to a token that may read agents,
+// campaign events to one that may read campaigns.
 func TestEventsAgentFilter(t *testing.T) {
 	agentEv := amigate.CallEvent{ID: "evt_a1", Type: amigate.EventAgentStateChanged, Agent: &amigate.Agent{Extension: "101"},
 		Presence: &amigate.AgentPresence{Extension: "101", State: amigate.AgentRinging}}
+	campEv := amigate.CallEvent{ID: "evt_m1", Type: amigate.EventCampaignStarted, Campaign: &amigate.CampaignRef{ID: "m1"}}
 	callEv := amigate.CallEvent{ID: "evt_c1", Type: amigate.EventCallRinging, Call: amigate.Call{ID: "c1"}}
 	for _, tt := range []struct {
 		name, scope, query string
 		status             int
-		want               []string // ids streamed, from agentEv then callEv
+		want               []string // ids streamed, from agentEv, campEv then callEv
 	}{
 		{"default: call events only", "calls:read", "", 200, []string{"evt_c1"}},
 		{"star: call events only", "calls:read", "?events=*", 200, []string{"evt_c1"}},
 		{"agents named", "calls:read agents:read", "?events=agent.state_changed,call.ringing", 200, []string{"evt_a1", "evt_c1"}},
 		{"agents only", "calls:read queues:read", "?events=agent.state_changed", 200, []string{"evt_a1"}},
 		{"agents without scope", "calls:read", "?events=agent.state_changed", 403, nil},
+		{"campaigns named", "calls:read campaigns:read", "?events=campaign.started,call.ringing", 200, []string{"evt_m1", "evt_c1"}},
+		{"campaigns without scope", "calls:read agents:read", "?events=campaign.started", 403, nil},
 		{"unknown type", "calls:read", "?events=call.exploded", 422, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,6 +333,7 @@ func TestEventsAgentFilter(t *testing.T) {
 			wait(t, fs.last, "Follow")
 			s.frame() // retry
 			fs.events <- agentEv
+			fs.events <- campEv
 			fs.events <- callEv
 			for _, id := range tt.want {
 				if lines := s.frame(); len(lines) != 3 || lines[0] != "id: "+id {

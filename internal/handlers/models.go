@@ -145,8 +145,9 @@ type CreateWebhookRequest struct {
 	// URL receives the signed POSTs.
 	URL string `json:"url" validate:"required,max=2048,http_url" example:"https://crm.example/hooks/asterisk"`
 	// Events filters by event type; empty or ["*"] is every call event.
-	// Agent events (agent.state_changed, ...) are sent only when named.
-	Events []string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.transfer_failed call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused" example:"call.ringing,call.ended"`
+	// Agent events (agent.state_changed, ...) and campaign events
+	// (campaign.started, ...) are sent only when named.
+	Events []string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.transfer_failed call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused campaign.started campaign.contact_completed campaign.completed" example:"call.ringing,call.ended"`
 	// Secret signs the deliveries (whsec_ and base64 key bytes); one is
 	// generated when it is empty or absent.
 	Secret string `json:"secret,omitempty" validate:"omitempty,max=256,startswith=whsec_,safetext" example:""`
@@ -162,8 +163,9 @@ func (r *CreateWebhookRequest) domain() amigate.SubscriptionRequest {
 type PatchWebhookRequest struct {
 	// URL receives the signed POSTs from now on; checked as at creation.
 	URL *string `json:"url,omitempty" validate:"omitempty,max=2048,http_url" example:"https://crm.example/hooks/asterisk-v2"`
-	// Events replaces the filter; [] or ["*"] is every call event.
-	Events *[]string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.transfer_failed call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused" example:"call.ringing,call.ended"`
+	// Events replaces the filter; [] or ["*"] is every call event; agent
+	// and campaign events only when named.
+	Events *[]string `json:"events,omitempty" validate:"omitempty,max=16,unique,dive,oneof=* call.ringing call.answered call.transferred call.transfer_failed call.ended agent.state_changed agent.queue_joined agent.queue_left agent.paused agent.unpaused campaign.started campaign.contact_completed campaign.completed" example:"call.ringing,call.ended"`
 	// Enabled false stops deliveries (events wait in the store); true
 	// resumes them where they stopped, in order, also after a 410 Gone.
 	Enabled *bool `json:"enabled,omitempty" example:"true"`

@@ -74,6 +74,7 @@ func TestNormalizeEvents(t *testing.T) {
 		{[]string{"call.ended", "*"}, "[*]"},
 		{[]string{"*", "agent.paused"}, "[* agent.paused]"},
 		{[]string{"agent.state_changed", "call.ringing", "agent.state_changed"}, "[agent.state_changed call.ringing]"},
+		{[]string{"*", "campaign.completed", "campaign.started"}, "[* campaign.completed campaign.started]"},
 	} {
 		got, err := normalizeEvents(tt.in)
 		if err != nil || fmt.Sprint(got) != tt.want {

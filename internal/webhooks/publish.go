@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -83,20 +84,38 @@ func checkEvent(ev *amigate.CallEvent) error {
 	if ev.ID == "" || len(ev.ID) > maxEventID || strings.IndexFunc(ev.ID, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
 		return fmt.Errorf("webhooks: event id %q: %w", ev.ID, amigate.ErrInvalid)
 	}
-	if !slices.Contains(amigate.EventTypes, ev.Type) && !amigate.IsAgentEvent(ev.Type) {
+	if !slices.Contains(amigate.EventTypes, ev.Type) && !amigate.IsAgentEvent(ev.Type) && !amigate.IsCampaignEvent(ev.Type) {
 		return fmt.Errorf("webhooks: event %s has unknown type %q: %w", ev.ID, ev.Type, amigate.ErrInvalid)
 	}
 	return nil
 }
 
 // callKey is what orders deliveries: the call, the agent of an agent
-// event, or the event itself when it names neither.
+// event, the campaign of a campaign event, or the event itself when it
+// names none.
 func callKey(ev *amigate.CallEvent) string {
 	switch {
 	case ev.Call.ID != "":
 		return ev.Call.ID
 	case amigate.IsAgentEvent(ev.Type) && ev.Agent != nil:
 		return "agent-" + ev.Agent.Extension
+	case amigate.IsCampaignEvent(ev.Type) && ev.Campaign != nil:
+		return "campaign-" + ev.Campaign.ID
 	}
 	return ev.ID
+}
+
+// Stored reports whether the event with id is in the store: a producer
+// that recorded a change before publishing its event (the campaigns) asks
+// after a restart, so that an event published before a crash is not
+// published again once the dedup window has passed.
+func (d *Dispatcher) Stored(ctx context.Context, id string) (bool, error) {
+	_, err := d.st.stream.GetLastMsgForSubject(ctx, subjectPrefix+".*.*."+token(id))
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("webhooks: find event %q: %w", id, err)
+	}
+	return true, nil
 }

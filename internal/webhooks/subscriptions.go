@@ -62,7 +62,8 @@ func timePtrEqual(a, b *time.Time) bool {
 }
 
 // normalizeEvents checks an event filter and returns it sorted; every
-// call event is "*" (agent events are never implied: they are named).
+// call event is "*" (agent and campaign events are never implied: they
+// are named).
 func normalizeEvents(events []string) ([]string, error) {
 	out := make([]string, 0, len(events))
 	all := len(events) == 0 || slices.Contains(events, "*")
@@ -76,13 +77,13 @@ func normalizeEvents(events []string) ([]string, error) {
 			if !all && !slices.Contains(out, e) {
 				out = append(out, e)
 			}
-		case slices.Contains(amigate.AgentEventTypes, e):
+		case slices.Contains(amigate.AgentEventTypes, e), amigate.IsCampaignEvent(e):
 			if !slices.Contains(out, e) {
 				out = append(out, e)
 			}
 		default:
-			return nil, &amigate.FieldError{Field: "events", Message: fmt.Sprintf("unknown event %q; want some of %s, %s or * (every call event)",
-				e, strings.Join(amigate.EventTypes, ", "), strings.Join(amigate.AgentEventTypes, ", "))}
+			return nil, &amigate.FieldError{Field: "events", Message: fmt.Sprintf("unknown event %q; want some of %s, %s, %s or * (every call event)",
+				e, strings.Join(amigate.EventTypes, ", "), strings.Join(amigate.AgentEventTypes, ", "), strings.Join(amigate.CampaignEventTypes, ", "))}
 		}
 	}
 	sort.Strings(out)

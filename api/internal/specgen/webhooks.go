@@ -18,16 +18,19 @@ var webhookEvents = map[string]struct {
 	when     string
 	required []string
 }{
-	"call.ringing":         {"An agent's device starts ringing for a call (inbound from a trunk or a queue, internal, or the agent leg of a click-to-call): one event per agent rung (in `agent`), so a ring-all queue of 3 agents gives 3. The CRM opens the customer's card.", []string{"call"}},
-	"call.answered":        {"The customer and an agent are connected (bridged).", []string{"call"}},
-	"call.transferred":     {"The customer was moved to another agent or number, blind or attended.", []string{"call", "transfer"}},
-	"call.transfer_failed": {"An attended transfer the API asked for did not start (`reason`: `no_transfer_feature` or `aborted`); the call is answered again.", []string{"call", "transfer", "reason"}},
-	"call.ended":           {"The last channel of the call hung up: `call.disposition`, durations and hangup cause are final.", []string{"call"}},
-	"agent.state_changed":  {"An agent's state changed (`previous_state` → `presence.state`). Sent only to subscriptions that name it.", []string{"agent", "presence"}},
-	"agent.queue_joined":   {"An agent became a member of `queue`. Sent only to subscriptions that name it.", []string{"agent", "presence", "queue"}},
-	"agent.queue_left":     {"An agent stopped being a member of `queue`. Sent only to subscriptions that name it.", []string{"agent", "presence", "queue"}},
-	"agent.paused":         {"An agent was paused in `queue`, with the pause `reason` if any. Sent only to subscriptions that name it.", []string{"agent", "presence", "queue"}},
-	"agent.unpaused":       {"An agent was unpaused in `queue`. Sent only to subscriptions that name it.", []string{"agent", "presence", "queue"}},
+	"call.ringing":               {"An agent's device starts ringing for a call (inbound from a trunk or a queue, internal, or the agent leg of a click-to-call): one event per agent rung (in `agent`), so a ring-all queue of 3 agents gives 3. The CRM opens the customer's card.", []string{"call"}},
+	"call.answered":              {"The customer and an agent are connected (bridged).", []string{"call"}},
+	"call.transferred":           {"The customer was moved to another agent or number, blind or attended.", []string{"call", "transfer"}},
+	"call.transfer_failed":       {"An attended transfer the API asked for did not start (`reason`: `no_transfer_feature` or `aborted`); the call is answered again.", []string{"call", "transfer", "reason"}},
+	"call.ended":                 {"The last channel of the call hung up: `call.disposition`, durations and hangup cause are final.", []string{"call"}},
+	"agent.state_changed":        {"An agent's state changed (`previous_state` → `presence.state`). Sent only to subscriptions that name it.", []string{"agent", "presence"}},
+	"agent.queue_joined":         {"An agent became a member of `queue`. Sent only to subscriptions that name it.", []string{"agent", "presence", "queue"}},
+	"agent.queue_left":           {"An agent stopped being a member of `queue`. Sent only to subscriptions that name it.", []string{"agent", "presence", "queue"}},
+	"agent.paused":               {"An agent was paused in `queue`, with the pause `reason` if any. Sent only to subscriptions that name it.", []string{"agent", "presence", "queue"}},
+	"agent.unpaused":             {"An agent was unpaused in `queue`. Sent only to subscriptions that name it.", []string{"agent", "presence", "queue"}},
+	"campaign.started":           {"An outbound campaign is about to dial its first attempt (`campaign`, with its `counts`). Sent once, only to subscriptions that name it.", []string{"campaign"}},
+	"campaign.contact_completed": {"A campaign's contact has its final outcome: `contact` with its `outcome`, `attempts` and last `call_id`. Sent once per contact, only to subscriptions that name it.", []string{"campaign", "contact"}},
+	"campaign.completed":         {"Every contact of a campaign has its final outcome (`campaign`, with its `counts`); not sent for a canceled campaign. Sent once per completion, only to subscriptions that name it.", []string{"campaign"}},
 }
 
 // webhookTag groups the webhooks; "webhooks" is the subscriptions API.
