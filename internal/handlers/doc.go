@@ -13,6 +13,10 @@
 //	@tag.description			Click-to-call, transfer, hangup, and the live call list and event stream.
 //	@tag.name					queues
 //	@tag.description			Queue summaries, members and waiting callers.
+//	@tag.name					agents
+//	@tag.description			Each agent's devices, state, calls and queues; pausing an agent in its queues.
+//	@tag.name					campaigns
+//	@tag.description			Outbound campaigns: contacts dialled and connected to a queue or an agent.
 //	@tag.name					webhooks
 //	@tag.description			Subscriptions to signed call-event webhooks and their deliveries.
 //	@tag.name					operations

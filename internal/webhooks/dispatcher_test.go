@@ -99,14 +99,10 @@ func TestCallOrderUnderRetry(t *testing.T) {
 	if othersLast > call0First {
 		t.Errorf("other calls waited for call0's retries: last other at %d, call0 first at %d", othersLast, call0First)
 	}
-	recs, err := listDeliveries(context.Background(), d, configID(rcv.srv.URL, []string{"*"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if r.EventID == "evt_o-call0_1" && (r.Attempts != fails+1 || !r.Delivered) {
-			t.Errorf("delivery record %+v: want %d attempts, delivered", r, fails+1)
-		}
+	// The outcome is recorded after the receiver has the event.
+	r := waitRecord(t, d, configID(rcv.srv.URL, []string{"*"}), "evt_o-call0_1", func(r amigate.Delivery) bool { return r.Delivered })
+	if r.Attempts != fails+1 {
+		t.Errorf("delivery record %+v: want %d attempts, delivered", r, fails+1)
 	}
 }
 
@@ -261,10 +257,22 @@ func TestDeliveriesNewestFirst(t *testing.T) {
 	evs := events("many", 30, 4)
 	publish(t, d, evs)
 	waitFor(t, "all delivered", 10*time.Second, func() bool { return len(rcv.distinct()) == len(evs) })
-	recs, err := listDeliveries(context.Background(), d, configID(rcv.srv.URL, []string{"*"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The receiver has every event before the last outcomes are recorded:
+	// wait until the listing shows them all delivered.
+	var recs []amigate.Delivery
+	waitFor(t, "every outcome recorded", 10*time.Second, func() bool {
+		var err error
+		recs, err = listDeliveries(context.Background(), d, configID(rcv.srv.URL, []string{"*"}))
+		if err != nil {
+			return false
+		}
+		for _, r := range recs {
+			if !r.Delivered {
+				return false
+			}
+		}
+		return true
+	})
 	if len(recs) != DefaultDeliveries {
 		t.Fatalf("got %d deliveries, want %d", len(recs), DefaultDeliveries)
 	}

@@ -232,6 +232,28 @@ func (m *fakeMetrics) count(outcome string) int {
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
 
+// waitRecord waits until the delivery record of event on subscription id
+// satisfies done, and returns it: an attempt's outcome is recorded after
+// the receiver has answered, so what the receiver saw can be ahead of it.
+func waitRecord(t testing.TB, d *Dispatcher, id, event string, done func(amigate.Delivery) bool) amigate.Delivery {
+	t.Helper()
+	var got amigate.Delivery
+	waitFor(t, "the delivery record of "+event, 10*time.Second, func() bool {
+		recs, err := listDeliveries(context.Background(), d, id)
+		if err != nil {
+			return false
+		}
+		for _, r := range recs {
+			if r.EventID == event {
+				got = r
+				return done(r)
+			}
+		}
+		return false
+	})
+	return got
+}
+
 // listDeliveries is the first page of a subscription's deliveries.
 func listDeliveries(ctx context.Context, d *Dispatcher, id string) ([]amigate.Delivery, error) {
 	p, err := d.Deliveries(ctx, id, amigate.DeliveryQuery{})

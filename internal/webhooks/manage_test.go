@@ -44,19 +44,25 @@ func TestGoneThenEnableResumesInOrder(t *testing.T) {
 	all := append(append([]amigate.CallEvent(nil), first...), later...)
 
 	var list []amigate.Delivery
-	waitFor(t, "every event listed as not delivered", 5*time.Second, func() bool {
-		list, err = listDeliveries(ctx, d, sub.ID)
-		return err == nil && len(list) == len(all)
-	})
-	_, requests, _ := rcv.snapshot()
+	// The two calls' first events go out at once. The first 410 disables
+	// the subscription and stops its worker, so the other call's attempt,
+	// if it was under way, is not recorded (it is sent again on resume):
+	// at least one refusal is on record, and no more than were made.
+	var requests int
 	refused := make(map[string]bool)
-	for _, dl := range list {
-		if dl.State == amigate.DeliveryFailing {
-			refused[dl.EventID] = true
+	waitFor(t, "every event listed, a refusal recorded", 5*time.Second, func() bool {
+		list, err = listDeliveries(ctx, d, sub.ID)
+		_, requests, _ = rcv.snapshot()
+		clear(refused)
+		for _, dl := range list {
+			if dl.State == amigate.DeliveryFailing {
+				refused[dl.EventID] = true
+			}
 		}
-	}
-	if len(refused) == 0 || len(refused) != requests {
-		t.Fatalf("%d failing deliveries, %d requests: want one failing per request (%+v)", len(refused), requests, list)
+		return err == nil && len(list) == len(all) && len(refused) > 0
+	})
+	if len(refused) > requests {
+		t.Fatalf("%d failing deliveries, %d requests: want no more failing than requests (%+v)", len(refused), requests, list)
 	}
 	for _, dl := range list {
 		wantBlock := ""

@@ -68,14 +68,9 @@ func TestRestartMidStream(t *testing.T) {
 				t.Errorf("got %d dead deliveries", n)
 			}
 			// The failed event's attempts continue from the stored record.
-			recs, err := listDeliveries(context.Background(), d2, configID(rcv.srv.URL, []string{"*"}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range recs {
-				if r.EventID == "evt_r-call0_1" && (!r.Delivered || r.Attempts < 3) {
-					t.Errorf("call0's first event: got %+v, want delivered after at least 3 attempts", r)
-				}
+			r := waitRecord(t, d2, configID(rcv.srv.URL, []string{"*"}), "evt_r-call0_1", func(r amigate.Delivery) bool { return r.Delivered })
+			if r.Attempts < 3 {
+				t.Errorf("call0's first event: got %+v, want delivered after at least 3 attempts", r)
 			}
 		})
 	}

@@ -127,9 +127,11 @@ func TestDialTimeGuard(t *testing.T) {
 	publish(t, d, events("ssrf", 1, 1))
 	id := configID(target, []string{"*"})
 	var recs []amigate.Delivery
+	// The event is listed (queued) as soon as it is stored; wait for the
+	// attempt to be recorded on it.
 	waitFor(t, "refused attempt recorded", 5*time.Second, func() bool {
 		recs, _ = listDeliveries(context.Background(), d, id)
-		return len(recs) == 1
+		return len(recs) == 1 && recs[0].Attempts > 0
 	})
 	if r := recs[0]; !strings.Contains(r.Error, "address not allowed") || r.NextRetryAt == nil || r.Delivered {
 		t.Errorf("got %+v, want a refused attempt awaiting retry", r)
