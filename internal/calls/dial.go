@@ -29,7 +29,7 @@ func (t *Tracker) dialBegin(out []amigate.CallEvent, caller, dest *channel, m *a
 		if c.direction == "" && dest.ext != "" {
 			c.direction = amigate.DirectionOutbound // the agent leg of a click-to-call
 		}
-		if c.campaign != "" && dest.ext == "" {
+		if c.campaign() != "" && dest.ext == "" {
 			// A campaign's Originate dials the customer first: the
 			// originated Local pair is the customer's side, and the
 			// agent answers when a queue or the dialplan bridges it.

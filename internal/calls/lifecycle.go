@@ -13,7 +13,6 @@ import (
 // again, the transferor too when the call comes back.) Sequences increase by construction:
 // only an event that passes takes a number.
 type lifecycle struct {
-	ended    bool
 	answered []string // agents whose call.answered was sent ("" for none recognised)
 }
 
@@ -32,7 +31,7 @@ func (t *Tracker) refuse(c *call, typ, agent string) string {
 func (c *call) refuse(typ, agent string) string {
 	l := &c.sent
 	switch {
-	case l.ended:
+	case c.sentEnded:
 		return "after call.ended"
 	case typ == amigate.EventCallRinging && slices.Contains(l.answered, agent):
 		return "call.ringing after the agent's call.answered"
@@ -43,7 +42,7 @@ func (c *call) refuse(typ, agent string) string {
 	case typ == amigate.EventCallTransferred:
 		l.answered = l.answered[:0]
 	case typ == amigate.EventCallEnded:
-		l.ended = true
+		c.sentEnded = true
 	}
 	return ""
 }

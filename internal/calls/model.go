@@ -45,14 +45,10 @@ type call struct {
 	direction string
 	custNum   string
 	custName  string
-	// custE164 is custNum in E.164, computed when e164Of (the custNum it
-	// was computed for) differs: once per number, not per event.
-	custE164 string
-	e164Of   string
-	agent    string
-	caller   string   // the calling agent of an internal call
-	exts     []string // every agent extension that took part
-	answered []string // agents that were connected with the customer
+	agent     string
+	caller    string   // the calling agent of an internal call
+	exts      []string // every agent extension that took part
+	answered  []string // agents that were connected with the customer
 	// unrecognised is the channel the customer was connected with when no
 	// recognised agent was: the call is answered, by no known agent.
 	unrecognised string
@@ -61,10 +57,7 @@ type call struct {
 	did          string
 	state        string
 	metadata     json.RawMessage
-	// campaign and contact name the campaign attempt that originated the
-	// call (Expect), so that its events open the contact's card.
-	campaign string
-	contact  *int
+	rare         *rare // nil until the call has any of it
 
 	started  time.Time
 	answerAt time.Time
@@ -100,6 +93,45 @@ type call struct {
 	// seen but learnt from a channel list.
 	restored    bool
 	endInferred bool
+	sentEnded   bool // call.ended was sent (see lifecycle)
+}
+
+// rare is what only some calls carry, out of line so that a call in
+// progress fits the 512-byte size class: the correlator touches every
+// call's struct on every event of it.
+type rare struct {
+	// custE164 is custNum in E.164, computed when e164Of (the custNum it
+	// was computed for) differs: once per number, not per event.
+	custE164 string
+	e164Of   string
+	// campaign and contact name the campaign attempt that originated the
+	// call (Expect), so that its events open the contact's card.
+	campaign string
+	contact  *int
+}
+
+// more returns c.rare, made on first use.
+func (c *call) more() *rare {
+	if c.rare == nil {
+		c.rare = &rare{}
+	}
+	return c.rare
+}
+
+// campaign is the campaign that originated the call, "" for none.
+func (c *call) campaign() string {
+	if c.rare == nil {
+		return ""
+	}
+	return c.rare.campaign
+}
+
+// contact is the campaign contact the call is an attempt of, nil for none.
+func (c *call) contact() *int {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.contact
 }
 
 // next counts one more event of the call and returns its sequence.
@@ -161,8 +193,8 @@ func (c *call) snapshot(now time.Time) amigate.Call {
 		DID:       c.did,
 		StartedAt: c.started,
 		Metadata:  c.metadata,
-		Campaign:  c.campaign,
-		Contact:   c.contact,
+		Campaign:  c.campaign(),
+		Contact:   c.contact(),
 		Channels:  make([]amigate.Channel, len(c.channels)),
 	}
 	if len(c.linkedids) > 0 {

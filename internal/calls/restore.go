@@ -34,8 +34,6 @@ func (t *Tracker) Restore(open []amigate.CallEvent) {
 			queue:      s.Queue,
 			did:        s.DID,
 			metadata:   s.Metadata,
-			campaign:   s.Campaign,
-			contact:    s.Contact,
 			started:    s.StartedAt,
 			seqBase:    ev.Sequence,
 			failReason: -1,
@@ -52,7 +50,14 @@ func (t *Tracker) Restore(open []amigate.CallEvent) {
 		}
 		if s.Customer != nil {
 			c.custNum, c.custName = s.Customer.Number, s.Customer.Name
-			c.custE164, c.e164Of = s.Customer.E164, s.Customer.Number
+			if s.Customer.Number != "" {
+				r := c.more()
+				r.custE164, r.e164Of = s.Customer.E164, s.Customer.Number
+			}
+		}
+		if s.Campaign != "" || s.Contact != nil {
+			r := c.more()
+			r.campaign, r.contact = s.Campaign, s.Contact
 		}
 		if s.Agent != nil {
 			c.agent = s.Agent.Extension

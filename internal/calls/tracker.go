@@ -79,8 +79,6 @@ func (t *Tracker) Expect(c amigate.Call, actionID string) {
 		queue:      c.Queue,
 		did:        c.DID,
 		metadata:   c.Metadata,
-		campaign:   c.Campaign,
-		contact:    c.Contact,
 		started:    c.StartedAt,
 		failReason: -1,
 		actionID:   keep(actionID),
@@ -99,7 +97,14 @@ func (t *Tracker) Expect(c amigate.Call, actionID string) {
 		k.custNum, k.custName = c.Customer.Number, c.Customer.Name
 		k.fixedCust = k.custNum != ""
 		// Call control read the number the CRM gave: its E.164 is known.
-		k.custE164, k.e164Of = c.Customer.E164, c.Customer.Number
+		if c.Customer.Number != "" {
+			r := k.more()
+			r.custE164, r.e164Of = c.Customer.E164, c.Customer.Number
+		}
+	}
+	if c.Campaign != "" || c.Contact != nil {
+		r := k.more()
+		r.campaign, r.contact = c.Campaign, c.Contact
 	}
 	if c.Agent != nil && c.Agent.Extension != "" {
 		k.agent = c.Agent.Extension
@@ -225,8 +230,8 @@ func (t *Tracker) snapshot(c *call, now time.Time, store bool) amigate.Call {
 	if s.Customer == nil || c.custNum == "" {
 		return s
 	}
-	if c.e164Of == c.custNum {
-		s.Customer.E164 = c.custE164
+	if r := c.rare; r != nil && r.e164Of == c.custNum {
+		s.Customer.E164 = r.custE164
 		return s
 	}
 	if t.cfg.Numbers == nil {
@@ -234,7 +239,8 @@ func (t *Tracker) snapshot(c *call, now time.Time, store bool) amigate.Call {
 	}
 	e := t.cfg.Numbers.E164(c.custNum)
 	if store {
-		c.custE164, c.e164Of = e, c.custNum
+		r := c.more()
+		r.custE164, r.e164Of = e, c.custNum
 	}
 	s.Customer.E164 = e
 	return s
