@@ -91,7 +91,7 @@ func TestSpecLint(t *testing.T) {
 			t.Errorf("webhook %s: no POST with a body", name)
 		}
 	}
-	want := append(append([]string{}, amigate.EventTypes...), amigate.AgentEventTypes...)
+	want := slices.Concat(amigate.EventTypes, amigate.AgentEventTypes, amigate.CampaignEventTypes)
 	slices.Sort(want)
 	slices.Sort(hooks)
 	if !slices.Equal(hooks, want) {

@@ -31,6 +31,10 @@ type Devices struct {
 	templates []template
 	ext       *regexp.Regexp
 	pattern   string
+	// digits is set for the default pattern: an extension is then checked
+	// digit by digit rather than by the regexp, which the correlator asks
+	// for every new channel.
+	digits bool
 }
 
 // template is one device template, "{ext}" standing for the extension:
@@ -62,7 +66,7 @@ func New(templates []string, pattern string) (*Devices, error) {
 	if strings.TrimSpace(pattern) == "" {
 		pattern = DefaultPattern
 	}
-	d := &Devices{pattern: pattern}
+	d := &Devices{pattern: pattern, digits: pattern == DefaultPattern}
 	var errs []error
 	if len(templates) > MaxTemplates {
 		errs = append(errs, fmt.Errorf("%d device templates: at most %d", len(templates), MaxTemplates))

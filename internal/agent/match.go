@@ -23,7 +23,23 @@ func WellFormed(ext string) bool {
 // IsExtension reports whether ext is an agent extension: well formed and
 // matching the configured pattern.
 func (d *Devices) IsExtension(ext string) bool {
+	if d.digits {
+		return defaultExtension(ext)
+	}
 	return WellFormed(ext) && d.ext.MatchString(ext)
+}
+
+// defaultExtension is DefaultPattern ([0-9]{2,15}) without the regexp.
+func defaultExtension(ext string) bool {
+	if len(ext) < 2 || len(ext) > 15 {
+		return false
+	}
+	for i := 0; i < len(ext); i++ {
+		if ext[i] < '0' || ext[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Dial returns the dial string of ext's first device: what click-to-call

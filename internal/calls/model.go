@@ -77,25 +77,29 @@ type call struct {
 	seqBase int64
 
 	dialStatus string // the last unsuccessful DialStatus
-	failReason int    // Reason of a failed OriginateResponse, -1 when none
-	abandoned  bool
-	cause      int
 	causeText  string
-	causeSet   bool
-	causeCust  bool
 	xferUID    string         // transferee of the last BlindTransfer: its BridgeLeave is no Redirect
 	blind      *blindTransfer // told by Asterisk, reported when the target dials
 	atxfer     *atxfer        // the API's attended transfer, not started yet
-	atxferN    int            // attended transfers asked for, for event ids
 	actionID   string         // the Originate's ActionID of an expected call
-	expected   bool
-	fixedCust  bool // the customer came from Expect and is not guessed again
+	sent       lifecycle
+	failReason int // Reason of a failed OriginateResponse, -1 when none
+	cause      int
+	atxferN    int // attended transfers asked for, for event ids
+
+	// The flags stay together at the end: scattered between wider fields
+	// each took a word of padding, and the call is allocated per call in
+	// progress (its size class is what BenchmarkMemoryPerActiveCall counts).
+	abandoned bool
+	causeSet  bool
+	causeCust bool
+	expected  bool
+	fixedCust bool // the customer came from Expect and is not guessed again
 	// restored: the call was known from the store of open calls (Restore)
 	// and not yet seen in a channel list; endInferred: its end was not
 	// seen but learnt from a channel list.
 	restored    bool
 	endInferred bool
-	sent        lifecycle
 }
 
 // next counts one more event of the call and returns its sequence.
