@@ -176,6 +176,13 @@ func (t *thread) queue(name string) bool {
 				live = append(live, l)
 			}
 			legs = live
+			if winner != nil && !othersRang(legs, winner) && time.Now().Before(deadline) {
+				// Asterisk rings every member at once, and the phones'
+				// ringing comes long before a person answers. A member
+				// whose leg has not rung yet (its thread not yet run on
+				// a busy machine) rings before another's answer is taken.
+				winner = nil
+			}
 			if winner != nil {
 				t.connectLocked(qs, winner, legs, joined)
 				talk := time.Now()
@@ -205,6 +212,16 @@ func (t *thread) queue(name string) bool {
 			if !p.sleep(t.ctx, t.wake, time.Until(deadline)) {
 				return true
 			}
+		}
+	}
+	return true
+}
+
+// othersRang reports whether every leg but the answered one has rung.
+func othersRang(legs []*queueLeg, answered *queueLeg) bool {
+	for _, l := range legs {
+		if l != answered && !l.ringing {
+			return false
 		}
 	}
 	return true
