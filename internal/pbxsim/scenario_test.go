@@ -115,6 +115,9 @@ func replay(t *testing.T, name string, rec []step) []ami.Message {
 		// At 1/10 of that: ringing and talk long enough to stay in order
 		// on a busy machine.
 		office.AgentRing, office.AgentTalk = 100*time.Millisecond, time.Second
+		// The phone hangs up first, as recorded (the customer talks 20 s):
+		// the customer's own timer is far beyond it, never a race.
+		office.CustomerTalk = 30 * time.Second
 	}
 	if name == "core_show_channels" { // events off: the test polls, so keep the call up longer
 		office.CustomerTalk, office.AgentTalk = 20*time.Second, 30*time.Second
