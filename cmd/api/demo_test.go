@@ -172,23 +172,7 @@ func TestDemoIncoming(t *testing.T) {
 	if code, body := postTo(t, client, s.URL+"/demo/pbx/drop", ""); code != http.StatusNoContent {
 		t.Fatalf("drop: %d %s", code, body)
 	}
-	eventually(t, 10*time.Second, "logged in again and ready", func() bool {
-		resp, err := client.Get(s.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(m), "\namigate_ami_reconnects_total 1\n") {
-			return false
-		}
-		resp, err = client.Get(s.URL + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	eventually(t, 10*time.Second, "logged in again and ready", func() bool { return reconnectedAndReady(t, client, s.URL) })
 	if !listed() {
 		t.Error("the call was lost across the reconnect")
 	}
@@ -207,4 +191,25 @@ func postTo(t *testing.T, client *http.Client, url, body string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// reconnectedAndReady reports whether the service at url has logged in to
+// the PBX again after one dropped connection and answers /readyz with 200.
+func reconnectedAndReady(t *testing.T, client *http.Client, url string) bool {
+	t.Helper()
+	resp, err := client.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), "\namigate_ami_reconnects_total 1\n") {
+		return false
+	}
+	resp, err = client.Get(url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }

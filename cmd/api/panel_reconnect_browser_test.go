@@ -207,23 +207,7 @@ func TestPanelAfterAMIResync(t *testing.T) {
 
 	pbxPost(t, s.URL, "/drop")
 	pbxPost(t, s.URL, "/calls/"+waiting+"/hangup")
-	eventually(t, long, "logged in to the PBX again and ready", func() bool {
-		resp, err := http.Get(s.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(m), "\namigate_ami_reconnects_total 1\n") {
-			return false
-		}
-		resp, err = http.Get(s.URL + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	eventually(t, long, "logged in to the PBX again and ready", func() bool { return reconnectedAndReady(t, http.DefaultClient, s.URL) })
 	b.until("Wera's call ended, Tom's still answered", long, callRow("Wera Waiting")+` === undefined && `+callRow("Tom Talking")+`?.dataset.state === 'answered' &&
 		!document.querySelector('#queues [data-key="nobody"] .waiting li')`)
 	callsShown(b, s, "after the AMI resync")

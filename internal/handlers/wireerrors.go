@@ -56,8 +56,10 @@ func wireProblem(b []byte) (out []byte, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	end := bytes.Index(rest, []byte(wireErrorHeaders))
-	if end < 4 || bytes.ContainsAny(rest[:end], "\r\n") {
+	// The headers follow the status line directly: one look at the first
+	// CR, not a search through every response the server writes.
+	end := bytes.IndexByte(rest, '\r')
+	if end < 4 || bytes.IndexByte(rest[:end], '\n') >= 0 || !bytes.HasPrefix(rest[end:], []byte(wireErrorHeaders)) {
 		return nil, false
 	}
 	line := string(rest[:end]) // "400 Bad Request: missing required Host header"
