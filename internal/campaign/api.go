@@ -17,6 +17,9 @@ func (s *Service) Create(ctx context.Context, r amigate.CampaignRequest) (amigat
 	if err := s.cfg.Dialer.CheckCampaign(&r); err != nil {
 		return amigate.Campaign{}, err
 	}
+	if err := s.fenced(); err != nil {
+		return amigate.Campaign{}, err
+	}
 	now := s.cfg.Now().UTC()
 	c := newCampaign(meta{
 		ID: s.cfg.NewID(), Name: r.Name, Mode: r.Mode, State: amigate.CampaignScheduled,
@@ -35,6 +38,11 @@ func (s *Service) Create(ctx context.Context, r amigate.CampaignRequest) (amigat
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.fenced(); err != nil {
+		// Its meta record is not written: the contacts stored are never
+		// loaded.
+		return amigate.Campaign{}, err
+	}
 	if err := s.putMeta(ctx, c); err != nil {
 		return amigate.Campaign{}, err
 	}
@@ -103,6 +111,9 @@ func (s *Service) Get(ctx context.Context, id string) (amigate.Campaign, error) 
 func (s *Service) List(ctx context.Context) ([]amigate.Campaign, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.fenced(); err != nil {
+		return nil, err
+	}
 	out := make([]amigate.Campaign, 0, len(s.order))
 	for _, id := range s.order {
 		out = append(out, s.show(s.campaigns[id]))

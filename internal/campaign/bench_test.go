@@ -16,6 +16,16 @@ import (
 // as the service runs it.
 func jetStreamKV(tb testing.TB) KV {
 	tb.Helper()
+	kv, err := NewKV(context.Background(), jetStream(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kv
+}
+
+// jetStream is an embedded JetStream on disk.
+func jetStream(tb testing.TB) jetstream.JetStream {
+	tb.Helper()
 	ns, err := server.NewServer(&server.Options{DontListen: true, JetStream: true,
 		StoreDir: filepath.Join(tb.TempDir(), "js"), NoLog: true, NoSigs: true})
 	if err != nil {
@@ -35,11 +45,7 @@ func jetStreamKV(tb testing.TB) KV {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	kv, err := NewKV(context.Background(), js)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return kv
+	return js
 }
 
 // BenchmarkCreate100k creates a campaign of 100,000 contacts in JetStream:

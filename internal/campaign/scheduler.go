@@ -21,6 +21,9 @@ type planned struct {
 // and the calling window allow. Each attempt is stored before its
 // Originate is sent.
 func (s *Service) Step(ctx context.Context) {
+	if !s.cfg.Holds() {
+		return // another instance follows the calls and dials
+	}
 	now := s.cfg.Now()
 	ready := s.cfg.Ready()
 	s.mu.Lock()
@@ -48,7 +51,13 @@ func (s *Service) Step(ctx context.Context) {
 	s.mu.Unlock()
 
 	for _, p := range todo {
-		err := s.cfg.Dialer.DialCampaign(ctx, p.d)
+		// The fence: an instance whose lease ran out since the attempt
+		// was recorded takes it back rather than dial, another instance
+		// may have taken over.
+		err := fmt.Errorf("campaign %s: dialer lease lost: %w", p.c.meta.ID, amigate.ErrUnavailable)
+		if s.cfg.Holds() {
+			err = s.cfg.Dialer.DialCampaign(ctx, p.d)
+		}
 		s.mu.Lock()
 		s.dialed(ctx, p, err, s.cfg.Now())
 		s.mu.Unlock()

@@ -64,6 +64,12 @@ type Config struct {
 	// Ready reports whether the PBX is connected and the calls resynced:
 	// no attempt starts otherwise. Default: always.
 	Ready func() bool
+	// Holds reports whether this instance holds the dialer lease (Lease.Valid)
+	// when instances share the store: checked before every Originate
+	// and every change, so that an instance that lost the lease neither
+	// dials nor writes over the holder's campaigns. Default: always (a
+	// store of its own).
+	Holds func() bool
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// NewID makes campaign and attempt ids. Default: random UUIDs.
@@ -96,6 +102,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
+	}
+	if cfg.Holds == nil {
+		cfg.Holds = func() bool { return true }
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -146,8 +155,24 @@ func newUUID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// find returns the campaign with id, under s.mu.
+// errNotHolder answers a request that reached an instance without the
+// dialer lease: its campaigns in memory may be out of date.
+var errNotHolder = amigate.Errorf(amigate.ErrUnavailable, "the campaigns are run by another instance, or are being taken over; retry")
+
+// fenced is errNotHolder when this instance does not hold the lease.
+func (s *Service) fenced() error {
+	if !s.cfg.Holds() {
+		return errNotHolder
+	}
+	return nil
+}
+
+// find returns the campaign with id, under s.mu, when this instance holds
+// the lease.
 func (s *Service) find(id string) (*campaign, error) {
+	if err := s.fenced(); err != nil {
+		return nil, err
+	}
 	c := s.campaigns[id]
 	if c == nil {
 		return nil, fmt.Errorf("campaign %q: %w", id, amigate.ErrNotFound)

@@ -28,6 +28,14 @@ const Bucket = "amigate_campaigns"
 
 // NewKV opens (creating it when absent) the campaigns' bucket in js.
 func NewKV(ctx context.Context, js jetstream.JetStream) (KV, error) {
+	kv, err := bucket(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	return natsKV{kv}, nil
+}
+
+func bucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "amigate outbound campaigns and their contacts' attempts",
@@ -36,7 +44,7 @@ func NewKV(ctx context.Context, js jetstream.JetStream) (KV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("campaign: create bucket: %w", err)
 	}
-	return natsKV{kv}, nil
+	return kv, nil
 }
 
 type natsKV struct{ kv jetstream.KeyValue }
@@ -84,4 +92,51 @@ func (s natsKV) Keys(ctx context.Context, prefix string) ([]string, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// NewLeaseKV opens (creating it when absent) the campaigns' bucket in js
+// for the dialer lease, which lives next to the campaigns it guards.
+func NewLeaseKV(ctx context.Context, js jetstream.JetStream) (LeaseKV, error) {
+	kv, err := bucket(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	return natsLease{kv}, nil
+}
+
+type natsLease struct{ kv jetstream.KeyValue }
+
+func (s natsLease) Get(ctx context.Context, key string) ([]byte, uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, ErrNoKey
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return e.Value(), e.Revision(), nil
+}
+
+func (s natsLease) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	rev, err := s.kv.Create(ctx, key, value)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, fmt.Errorf("%w: %w", ErrRevision, err)
+	}
+	return rev, err
+}
+
+func (s natsLease) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	n, err := s.kv.Update(ctx, key, value, rev)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, fmt.Errorf("%w: %w", ErrRevision, err)
+	}
+	return n, err
+}
+
+func (s natsLease) Delete(ctx context.Context, key string, rev uint64) error {
+	err := s.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		return fmt.Errorf("%w: %w", ErrRevision, err)
+	}
+	return err
 }
