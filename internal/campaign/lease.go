@@ -59,12 +59,12 @@ type LeaseConfig struct {
 type Lease struct {
 	cfg LeaseConfig
 
-	mu      sync.Mutex
-	held    bool
-	rev     uint64    // the key's revision: ours while held, else the last seen
-	until   time.Time // held: valid before this instant
-	seenAt  time.Time // not held: when rev was first seen
-	holder  string    // the last seen holder's Value ("" when none)
+	mu     sync.Mutex
+	held   bool
+	rev    uint64    // the key's revision: ours while held, else the last seen
+	until  time.Time // held: valid before this instant
+	seenAt time.Time // not held: when rev was first seen
+	holder string    // the last seen holder's Value ("" when none)
 }
 
 // margin is taken off the holder's validity: a dial checked just before
