@@ -40,6 +40,9 @@ var (
 	ErrCallEnded   = kindOf("call has ended", ErrConflict)
 	ErrKeyReused   = kindOf("idempotency key reused", ErrConflict)
 	ErrConfigured  = kindOf("comes from configuration", ErrConflict)
+	// ErrNoDialer: another instance runs the campaigns (instances sharing
+	// one store), or none does while one takes over.
+	ErrNoDialer = kindOf("campaigns run elsewhere", ErrUnavailable)
 )
 
 type kindError struct {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
+	"strings"
 	"time"
 	_ "time/tzdata" // campaign calling windows name IANA time zones; images may lack the database
 
@@ -71,26 +74,46 @@ type campaignDeps struct {
 
 // startCampaigns opens the campaigns in the event store's JetStream and
 // starts the dialer, which dials only while the PBX is logged in and the
-// calls are resynced; add registers its stop.
-func startCampaigns(ctx context.Context, cfg config.Campaign, d campaignDeps,
-	client *amiclient.Client, loop *pipeline.Loop, log *slog.Logger, add func(string, func(context.Context) error)) (*campaign.Service, error) {
+// calls are resynced; add registers its stop. With advertise set
+// (instances sharing one NATS), the dialer dials only while this instance
+// holds the lease, which names it by advertise; the lease is returned.
+func startCampaigns(ctx context.Context, cfg config.Campaign, advertise string, d campaignDeps,
+	client *amiclient.Client, loop *pipeline.Loop, log *slog.Logger, add func(string, func(context.Context) error)) (*campaign.Service, *campaign.Lease, error) {
 	kv, err := campaign.NewKV(ctx, d.store.JetStream())
 	if err != nil {
-		return nil, fmt.Errorf("campaigns (event store): %w", err)
+		return nil, nil, fmt.Errorf("campaigns (event store): %w", err)
 	}
-	dialer, err := campaign.New(ctx, campaign.Config{
+	var lease *campaign.Lease
+	if advertise != "" {
+		lkv, err := campaign.NewLeaseKV(ctx, d.store.JetStream())
+		if err != nil {
+			return nil, nil, fmt.Errorf("campaigns (event store): %w", err)
+		}
+		lease = campaign.NewLease(campaign.LeaseConfig{KV: lkv, Key: campaign.LeaseKey, Value: advertise, Duration: cfg.Lease})
+	}
+	ccfg := campaign.Config{
 		KV: kv, Dialer: d.svc, Calls: d.calls, Events: d.store, Agents: d.agents, Wake: d.wake,
 		Ready:        func() bool { return client.State() == amiclient.Ready && loop.Ready() == nil },
 		Tick:         cfg.Tick,
 		ResolveAfter: cfg.ResolveTimeout,
 		Logger:       log.With("component", "campaign"),
-	})
+	}
+	if lease != nil {
+		ccfg.Holds = lease.Valid
+	}
+	dialer, err := campaign.New(ctx, ccfg)
 	if err != nil {
-		return nil, fmt.Errorf("campaigns: %w", err)
+		return nil, nil, fmt.Errorf("campaigns: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- dialer.Run(runCtx) }()
+	go func() {
+		if lease != nil {
+			done <- dialer.RunElected(runCtx, lease)
+			return
+		}
+		done <- dialer.Run(runCtx)
+	}()
 	add("campaigns", func(ctx context.Context) error {
 		stop()
 		select {
@@ -100,5 +123,37 @@ func startCampaigns(ctx context.Context, cfg config.Campaign, d campaignDeps,
 			return ctx.Err()
 		}
 	})
-	return dialer, nil
+	return dialer, lease, nil
+}
+
+// campaignsAtHolder is where this instance forwards campaign requests: the
+// holder of the lease when it is another instance; "" serves them here
+// (this instance holds it, or no holder is known: the dialer then answers
+// that the campaigns are unavailable).
+func campaignsAtHolder(l *campaign.Lease, self string) func() string {
+	return func() string {
+		if h := l.Holder(); h != self {
+			return h
+		}
+		return ""
+	}
+}
+
+// advertiseURL is the URL the other instances reach this one's API at:
+// configured, or http:// with the listener's host (the host name when it
+// listens on every address) and port.
+func advertiseURL(configured string, ln net.Addr) (string, error) {
+	if configured != "" {
+		return strings.TrimSuffix(configured, "/"), nil
+	}
+	host, port, err := net.SplitHostPort(ln.String())
+	if err != nil {
+		return "", fmt.Errorf("campaigns: advertise URL from %s: %w", ln, err)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		if host, err = os.Hostname(); err != nil {
+			return "", fmt.Errorf("campaigns: advertise URL: %w", err)
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }

@@ -192,17 +192,33 @@ func serve(ctx context.Context, args, environ []string, stdout, stderr io.Writer
 
 	svc := control.New(controlCfg, client, tracker)
 	calls := callsAPI{Service: svc, history: history.NewService(tracker, histDB, customerNormalizer(cfg))}
-	var dialer handlers.Campaigns // nil: no /v1/campaigns routes
+	var (
+		dialer      handlers.Campaigns // nil: no /v1/campaigns routes
+		campaignsAt func() string      // nil: the campaigns run here
+	)
 	if cfg.CampaignsOn() {
-		if dialer, err = startCampaigns(ctx, cfg.Campaign, campaignDeps{store, svc, calls, agents, wake}, client, loop, log, add); err != nil {
+		var advertise string // "": this instance dials alone
+		if cfg.CampaignElection() {
+			if advertise, err = advertiseURL(cfg.Campaign.AdvertiseURL, ln.Addr()); err != nil {
+				ln.Close()
+				return err
+			}
+		}
+		d, lease, err := startCampaigns(ctx, cfg.Campaign, advertise, campaignDeps{store, svc, calls, agents, wake}, client, loop, log, add)
+		if err != nil {
 			ln.Close()
 			return err
+		}
+		dialer = d
+		if lease != nil {
+			campaignsAt = campaignsAtHolder(lease, advertise)
 		}
 	}
 	streamsDone := make(chan struct{})
 	e := handlers.New(handlers.Deps{
 		Calls:       calls,
 		Campaigns:   dialer,
+		CampaignsAt: campaignsAt,
 		Queues:      svc,
 		Webhooks:    store,
 		Agents:      svc.Agents(agents),

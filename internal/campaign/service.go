@@ -157,7 +157,7 @@ func newUUID() string {
 
 // errNotHolder answers a request that reached an instance without the
 // dialer lease: its campaigns in memory may be out of date.
-var errNotHolder = amigate.Errorf(amigate.ErrUnavailable, "the campaigns are run by another instance, or are being taken over; retry")
+var errNotHolder = amigate.Errorf(amigate.ErrNoDialer, "the campaigns are run by another instance, or are being taken over; retry")
 
 // fenced is errNotHolder when this instance does not hold the lease.
 func (s *Service) fenced() error {

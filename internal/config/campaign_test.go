@@ -2,22 +2,25 @@ package config
 
 import "testing"
 
-// TestCampaignsOn: auto runs campaigns with the embedded store only, where
-// no other instance can dial the same ones.
+// TestCampaignsOn: auto and true run campaigns; with an external NATS,
+// where other instances see the same ones, the instances elect the one
+// that dials.
 func TestCampaignsOn(t *testing.T) {
 	for _, tt := range []struct {
 		enabled, nats string
-		want          bool
+		on, elect     bool
 	}{
-		{"auto", "", true},
-		{"auto", "nats://nats:4222", false},
-		{"true", "nats://nats:4222", true},
-		{"false", "", false},
+		{"auto", "", true, false},
+		{"true", "", true, false},
+		{"auto", "nats://nats:4222", true, true},
+		{"true", "nats://nats:4222", true, true},
+		{"false", "", false, false},
+		{"false", "nats://nats:4222", false, false},
 	} {
 		c := Defaults()
 		c.Campaign.Enabled, c.Store.NATSURL = tt.enabled, tt.nats
-		if got := c.CampaignsOn(); got != tt.want {
-			t.Errorf("enabled %q, nats %q: got %v, want %v", tt.enabled, tt.nats, got, tt.want)
+		if on, elect := c.CampaignsOn(), c.CampaignElection(); on != tt.on || elect != tt.elect {
+			t.Errorf("enabled %q, nats %q: on %v, election %v; want %v, %v", tt.enabled, tt.nats, on, elect, tt.on, tt.elect)
 		}
 	}
 }

@@ -190,9 +190,9 @@ type History struct {
 
 // Campaign is the outbound dialer.
 type Campaign struct {
-	// Enabled is "auto" (on with the embedded store, off with
-	// AMIGATE_NATS_URL: instances sharing one NATS would each dial the
-	// same campaigns), "true" or "false".
+	// Enabled is "auto" or "true" (this instance serves /v1/campaigns
+	// and dials; instances sharing one NATS elect the one that dials),
+	// or "false".
 	Enabled string
 	// Tick is how often the dialer collects outcomes and starts calls.
 	Tick time.Duration
@@ -200,18 +200,24 @@ type Campaign struct {
 	// call history knows is looked for (while connected) before it ends
 	// as unknown, never dialled again.
 	ResolveTimeout time.Duration
+	// Lease is how long the dialing instance's lease lasts without a
+	// renewal (renewed every third of it) when instances share one NATS:
+	// another takes over after it.
+	Lease time.Duration
+	// AdvertiseURL is where the other instances reach this one's API, to
+	// forward campaign requests while it dials. Empty: http:// and the
+	// host name (or the listen address's host) and port of HTTP.Addr.
+	AdvertiseURL string
 }
 
-// CampaignsOn reports whether this instance runs the outbound dialer.
-func (c Config) CampaignsOn() bool {
-	switch c.Campaign.Enabled {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	return c.Store.NATSURL == ""
-}
+// CampaignsOn reports whether this instance serves the campaigns and takes
+// part in dialling them.
+func (c Config) CampaignsOn() bool { return c.Campaign.Enabled != "false" }
+
+// CampaignElection reports whether the instances that run campaigns elect
+// the one that dials: they share an external NATS, where each would see
+// the same campaigns.
+func (c Config) CampaignElection() bool { return c.CampaignsOn() && c.Store.NATSURL != "" }
 
 // Store is where call events wait for delivery.
 type Store struct {
@@ -276,7 +282,7 @@ func Defaults() Config {
 		Webhooks: Webhooks{Timeout: 10 * time.Second},
 		Store:    Store{DataDir: "./data"},
 		History:  History{Retention: 30 * 24 * time.Hour},
-		Campaign: Campaign{Enabled: "auto", Tick: time.Second, ResolveTimeout: 2 * time.Minute},
+		Campaign: Campaign{Enabled: "auto", Tick: time.Second, ResolveTimeout: 2 * time.Minute, Lease: 10 * time.Second},
 	}
 }
 

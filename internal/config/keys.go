@@ -93,6 +93,8 @@ func keys(c *Config) []key {
 		{Env: "AMIGATE_CAMPAIGNS", Path: "campaign.enabled", val: (*stringValue)(&c.Campaign.Enabled)},
 		{Env: "AMIGATE_CAMPAIGN_TICK", Path: "campaign.tick", val: (*durationValue)(&c.Campaign.Tick)},
 		{Env: "AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT", Path: "campaign.resolve_timeout", val: (*durationValue)(&c.Campaign.ResolveTimeout)},
+		{Env: "AMIGATE_CAMPAIGN_LEASE", Path: "campaign.lease", val: (*durationValue)(&c.Campaign.Lease)},
+		{Env: "AMIGATE_CAMPAIGN_ADVERTISE_URL", Path: "campaign.advertise_url", val: (*stringValue)(&c.Campaign.AdvertiseURL)},
 	}
 }
 

@@ -246,6 +246,14 @@ func (c *Config) resolve(p purpose) error {
 	if c.Campaign.ResolveTimeout < time.Second {
 		bad("AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT", "%v: at least 1s", c.Campaign.ResolveTimeout)
 	}
+	if c.Campaign.Lease < time.Second || c.Campaign.Lease > 5*time.Minute {
+		bad("AMIGATE_CAMPAIGN_LEASE", "%v: between 1s and 5m", c.Campaign.Lease)
+	}
+	if a := c.Campaign.AdvertiseURL; a != "" {
+		if u, err := url.Parse(a); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+			bad("AMIGATE_CAMPAIGN_ADVERTISE_URL", "%q: an http:// URL of this instance's API", a)
+		}
+	}
 	if c.History.Retention < time.Hour {
 		bad("AMIGATE_HISTORY_RETENTION", "%v: the call history keeps calls at least 1h", c.History.Retention)
 	}

@@ -71,7 +71,7 @@ type ListContactsQuery struct {
 // createCampaign creates a campaign.
 //
 //	@Summary		Create a campaign
-//	@Description	Stores a campaign and starts dialling its contacts within its pacing and calling window. Each attempt is stored before its Originate is sent, and an attempt whose outcome is unknown after a restart or a lost connection is never dialled again (its outcome is `unknown`). Bodies may be up to 16 MiB.
+//	@Description	Stores a campaign and starts dialling its contacts within its pacing and calling window. Each attempt is stored before its Originate is sent, and an attempt whose outcome is unknown after a restart or a lost connection is never dialled again (its outcome is `unknown`). Instances sharing one NATS elect one that dials; any of them takes campaign requests and forwards them to it. Bodies may be up to 16 MiB.
 //	@Tags			campaigns
 //	@Accept			json
 //	@Produce		json,application/problem+json
@@ -85,6 +85,7 @@ type ListContactsQuery struct {
 //	@Failure		413		{object}	Problem				"body over 16 MiB"
 //	@Failure		415		{object}	Problem				"body not application/json"
 //	@Failure		422		{object}	Problem				"invalid field, or a number denied by the dial rules"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns [post]
@@ -128,6 +129,7 @@ func (s *server) createCampaign(c echo.Context) error {
 //	@Failure		413		{object}	Problem				"body over 16 MiB"
 //	@Failure		415		{object}	Problem				"body not application/json"
 //	@Failure		422		{object}	Problem				"invalid field, or a number denied by the dial rules"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns/{id}/contacts [post]
@@ -160,6 +162,7 @@ func (s *server) addContacts(c echo.Context) error {
 //	@Success		200		{array}		amigate.Campaign
 //	@Failure		401		{object}	Problem				"missing or invalid token"
 //	@Failure		403		{object}	Problem				"missing scope campaigns:read"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns [get]
@@ -186,6 +189,7 @@ func (s *server) listCampaigns(c echo.Context) error {
 //	@Failure		401		{object}	Problem				"missing or invalid token"
 //	@Failure		403		{object}	Problem				"missing scope campaigns:read"
 //	@Failure		404		{object}	Problem				"unknown campaign"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns/{id} [get]
@@ -211,6 +215,7 @@ func (s *server) getCampaign(c echo.Context) error {
 //	@Failure		403		{object}	Problem				"missing scope campaigns:read"
 //	@Failure		404		{object}	Problem				"unknown campaign"
 //	@Failure		422		{object}	Problem				"invalid query"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns/{id}/contacts [get]
@@ -252,6 +257,7 @@ func (s *server) listContacts(c echo.Context) error {
 //	@Failure		403		{object}	Problem				"missing scope campaigns:write"
 //	@Failure		404		{object}	Problem				"unknown campaign"
 //	@Failure		409		{object}	Problem				"the campaign is completed or canceled"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns/{id}/pause [post]
@@ -272,6 +278,7 @@ func (s *server) pauseCampaign(c echo.Context) error {
 //	@Failure		403		{object}	Problem				"missing scope campaigns:write"
 //	@Failure		404		{object}	Problem				"unknown campaign"
 //	@Failure		409		{object}	Problem				"the campaign is not paused"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns/{id}/resume [post]
@@ -292,6 +299,7 @@ func (s *server) resumeCampaign(c echo.Context) error {
 //	@Failure		403		{object}	Problem				"missing scope campaigns:write"
 //	@Failure		404		{object}	Problem				"unknown campaign"
 //	@Failure		409		{object}	Problem				"the campaign is completed"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns/{id}/cancel [post]
@@ -312,6 +320,7 @@ func (s *server) cancelCampaign(c echo.Context) error {
 //	@Failure		403		{object}	Problem				"missing scope campaigns:write"
 //	@Failure		404		{object}	Problem				"unknown campaign"
 //	@Failure		409		{object}	Problem				"the campaign may still dial, or has calls in progress"
+//	@Failure		503		{object}	Problem				"campaigns-unavailable: the instance that dials the campaigns did not answer (another one takes over); retry after Retry-After"
 //	@Header			401,403	{string}	WWW-Authenticate	"the Bearer challenge (RFC 6750)"
 //	@Header			all		{string}	X-Request-ID		"the request's id, as in the log and in problem bodies"
 //	@Router			/v1/campaigns/{id} [delete]

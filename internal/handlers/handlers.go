@@ -80,6 +80,10 @@ type Deps struct {
 	Agents Agents
 	// Campaigns serves /v1/campaigns; nil leaves those routes out.
 	Campaigns Campaigns
+	// CampaignsAt, when set, is the base URL of the instance that runs
+	// the campaigns when it is another one (instances sharing one store):
+	// /v1/campaigns requests are forwarded there. "" serves them here.
+	CampaignsAt func() string
 
 	// Ready reports why the service cannot take traffic (AMI not logged
 	// in, event store not writable); nil makes /readyz always ready.
@@ -252,15 +256,19 @@ func New(d Deps, o Options) *echo.Echo {
 	}
 
 	if d.Campaigns != nil {
-		v1(http.MethodPost, "/campaigns", auth.ScopeCampaignsWrite, s.createCampaign)
-		v1(http.MethodGet, "/campaigns", auth.ScopeCampaignsRead, s.listCampaigns)
-		v1(http.MethodGet, "/campaigns/:id", auth.ScopeCampaignsRead, s.getCampaign)
-		v1(http.MethodDelete, "/campaigns/:id", auth.ScopeCampaignsWrite, s.deleteCampaign)
-		v1(http.MethodGet, "/campaigns/:id/contacts", auth.ScopeCampaignsRead, s.listContacts)
-		v1(http.MethodPost, "/campaigns/:id/contacts", auth.ScopeCampaignsWrite, s.addContacts)
-		v1(http.MethodPost, "/campaigns/:id/pause", auth.ScopeCampaignsWrite, s.pauseCampaign)
-		v1(http.MethodPost, "/campaigns/:id/resume", auth.ScopeCampaignsWrite, s.resumeCampaign)
-		v1(http.MethodPost, "/campaigns/:id/cancel", auth.ScopeCampaignsWrite, s.cancelCampaign)
+		// Checked here, then served where the campaigns run.
+		cv1 := func(method, path string, scope string, h echo.HandlerFunc) {
+			e.Add(method, "/v1"+path, h, s.authenticate, requireScope(scope), s.requireJSON, s.forwardCampaigns)
+		}
+		cv1(http.MethodPost, "/campaigns", auth.ScopeCampaignsWrite, s.createCampaign)
+		cv1(http.MethodGet, "/campaigns", auth.ScopeCampaignsRead, s.listCampaigns)
+		cv1(http.MethodGet, "/campaigns/:id", auth.ScopeCampaignsRead, s.getCampaign)
+		cv1(http.MethodDelete, "/campaigns/:id", auth.ScopeCampaignsWrite, s.deleteCampaign)
+		cv1(http.MethodGet, "/campaigns/:id/contacts", auth.ScopeCampaignsRead, s.listContacts)
+		cv1(http.MethodPost, "/campaigns/:id/contacts", auth.ScopeCampaignsWrite, s.addContacts)
+		cv1(http.MethodPost, "/campaigns/:id/pause", auth.ScopeCampaignsWrite, s.pauseCampaign)
+		cv1(http.MethodPost, "/campaigns/:id/resume", auth.ScopeCampaignsWrite, s.resumeCampaign)
+		cv1(http.MethodPost, "/campaigns/:id/cancel", auth.ScopeCampaignsWrite, s.cancelCampaign)
 	}
 
 	v1(http.MethodPost, "/webhooks", auth.ScopeWebhooksAdmin, s.createWebhook)

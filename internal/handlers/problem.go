@@ -143,7 +143,11 @@ func (s *server) problem(err error) (Problem, http.Header) {
 	case errors.Is(err, amigate.ErrUnavailable):
 		h := http.Header{}
 		h.Set("Retry-After", strconv.Itoa(int((s.o.RetryAfter+999e6)/1e9)))
-		return Problem{Status: http.StatusServiceUnavailable, Detail: "asterisk is not connected; retry later"}, h
+		p := Problem{Status: http.StatusServiceUnavailable, Detail: "asterisk is not connected; retry later"}
+		if errors.Is(err, amigate.ErrNoDialer) {
+			p.Detail = detail(err)
+		}
+		return p, h
 	case errors.Is(err, amigate.ErrTimeout):
 		return Problem{Status: http.StatusGatewayTimeout, Detail: "asterisk did not answer in time"}, nil
 	case errors.Is(err, context.DeadlineExceeded):

@@ -38,6 +38,7 @@ const (
 	kindInternal        = "internal-error"          // 500
 	kindAsteriskRefused = "asterisk-refused"        // 502
 	kindAsteriskDown    = "asterisk-unavailable"    // 503
+	kindNoDialer        = "campaigns-unavailable"   // 503
 	kindNotReady        = "not-ready"               // 503 (/readyz)
 	kindAsteriskTimeout = "asterisk-timeout"        // 504
 	kindTimeout         = "timeout"                 // 504
@@ -49,7 +50,7 @@ var ProblemKinds = []string{kindMalformed, kindTokenMissing, kindTokenInvalid, k
 	kindForbidden, kindScope, kindExtension, kindNotFound, kindMethod, kindConflict, kindNotAnswered,
 	kindCallEnded, kindKeyReused, kindConfigured, kindTooLarge, kindHeadersTooLarge, kindMediaType, kindInvalid,
 	kindDialDenied, kindTooManyStreams, kindClientClosed, kindInternal, kindAsteriskRefused,
-	kindAsteriskDown, kindNotReady, kindAsteriskTimeout, kindTimeout, kindUnknown}
+	kindAsteriskDown, kindNoDialer, kindNotReady, kindAsteriskTimeout, kindTimeout, kindUnknown}
 
 // domainKinds are the specific domain errors with a kind of their own,
 // checked before the status sentinels they wrap.
@@ -61,6 +62,7 @@ var domainKinds = []struct {
 	{amigate.ErrCallEnded, kindCallEnded},
 	{amigate.ErrKeyReused, kindKeyReused},
 	{amigate.ErrConfigured, kindConfigured},
+	{amigate.ErrNoDialer, kindNoDialer},
 }
 
 // kindOf names the kind of a problem that err caused with this status,

@@ -72,7 +72,21 @@ var opExamples = map[string]map[string]any{
 		map[string]any{"field": "url", "message": `host "crm.internal" resolves to a private address; set AMIGATE_WEBHOOK_ALLOW_PRIVATE=true to allow it`}),
 	"post /v1/webhooks/{id}/test 404": problem(404, "not-found", `webhook subscription "wh_1" not found`),
 	"post /v1/webhooks/{id}/test 409": problem(409, "configured-subscription", "webhook subscription cfg_1 comes from another instance's configuration: its secret is not known here"),
+
+	"post /v1/campaigns 503":               noDialer,
+	"get /v1/campaigns 503":                noDialer,
+	"get /v1/campaigns/{id} 503":           noDialer,
+	"delete /v1/campaigns/{id} 503":        noDialer,
+	"get /v1/campaigns/{id}/contacts 503":  noDialer,
+	"post /v1/campaigns/{id}/contacts 503": noDialer,
+	"post /v1/campaigns/{id}/pause 503":    noDialer,
+	"post /v1/campaigns/{id}/resume 503":   noDialer,
+	"post /v1/campaigns/{id}/cancel 503":   noDialer,
 }
+
+// noDialer is the campaign routes' 503: instances sharing one NATS forward
+// them to the one that dials, which stopped.
+var noDialer = problem(503, "campaigns-unavailable", "the instance that runs the campaigns did not answer; retry")
 
 // fixResponses gives every error response one problem+json content with a
 // realistic example of its kind, and success responses JSON only (swag
