@@ -76,14 +76,14 @@ const dropLogInterval = time.Second
 
 // maxSpare bounds the queue array a subscription keeps for reuse after a
 // burst has been drained.
-const maxSpare = 4096
+const maxSpare = 16384
 
 // textChunk is the size of the blocks a lossless subscription copies the
 // raw events it queues into; maxSpareText bounds how many drained blocks
 // it keeps for reuse.
 const (
 	textChunk    = 256 << 10
-	maxSpareText = 4
+	maxSpareText = 16
 )
 
 // DefaultMaxBuffer bounds a lossless subscription's backlog.
