@@ -34,6 +34,7 @@ func main() {
 		slow      = flag.Bool("slow", false, "also run a consumer that pauses 50 ms every 10,000 events")
 		only      = flag.String("only", "", "run only the consumers whose names contain this (the floor always runs)")
 		profile   = flag.String("cpuprofile", "", "write a CPU profile of the consumers to this file")
+		memprof   = flag.String("memprofile", "", "write an allocation profile of the consumers to this file")
 	)
 	flag.Parse()
 	fl, err := loadFlood(*dir, *mb<<20)
@@ -58,6 +59,16 @@ func main() {
 	if err := bench(fl, *dir, *mb, *rounds, *slow, *only); err != nil {
 		pprof.StopCPUProfile()
 		fatal(err)
+	}
+	if *memprof != "" {
+		f, err := os.Create(*memprof)
+		if err != nil {
+			fatal(err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			fatal(err)
+		}
+		f.Close()
 	}
 }
 

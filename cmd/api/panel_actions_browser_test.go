@@ -34,6 +34,7 @@ func TestPanelTransfers(t *testing.T) {
 		return tr && tr.dataset.state === 'answered' && tr.querySelector('.c-agent').textContent.startsWith('101'); })`, alla, bob))
 
 	b.run("attended transfer to 102", long,
+		chromedp.Click(chromedp.CSS(row(alla)+` select.xfer-to`)), // a person opens the picker: it lists the agents
 		chromedp.SetValue(chromedp.CSS(row(alla)+` select.xfer-to`), "102"),
 		chromedp.Click(chromedp.CSS(row(alla)+` button.xfer-att`)))
 	b.until("Alla on hold while 102 is consulted", long, `document.querySelector('`+row(alla)+`').dataset.state === 'on_hold' &&
@@ -41,6 +42,7 @@ func TestPanelTransfers(t *testing.T) {
 	b.shot("attended-consulting")
 
 	b.run("blind transfer to 103", long,
+		chromedp.Click(chromedp.CSS(row(bob)+` select.xfer-to`)), // a person opens the picker: it lists the agents
 		chromedp.SetValue(chromedp.CSS(row(bob)+` select.xfer-to`), "103"),
 		chromedp.Click(chromedp.CSS(row(bob)+` button.xfer-blind`)))
 	b.until("Bob talks to 103", long, `(() => { const tr = document.querySelector('`+row(bob)+`');

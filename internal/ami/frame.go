@@ -31,6 +31,17 @@ func (r *Reader) ReadFrame() (frame []byte, m Message, err error) {
 	return nil, m, err
 }
 
+// BufferedFrame is ReadFrame without reading: it returns the next event's
+// raw text if it is whole in the read buffer (as ReadFrame would return it,
+// and consumed), and nil, consuming nothing, otherwise. The frames it
+// returns stay valid until the next call that reads (ReadFrame,
+// ReadMessage): a reader that batches events can keep them in place until
+// then instead of copying each one.
+func (r *Reader) BufferedFrame() []byte {
+	f, _ := r.eventFrame()
+	return f
+}
+
 // eventFrame returns the raw text of the next message if it is an event
 // whole in the buffer and within the bound, and consumes it; otherwise it
 // consumes nothing but stray blank lines and returns nil, and more says

@@ -104,6 +104,44 @@ func TestReadFrameKinds(t *testing.T) {
 	}
 }
 
+// TestBufferedFrame: events whole in the buffer come without a read and
+// stay in place; anything else (nothing buffered, half an event, a
+// response) gives nil and consumes nothing.
+func TestBufferedFrame(t *testing.T) {
+	first, half := "Event: A\r\nX: 1\r\n\r\nEvent: B\r\n\r\n", "Event: C\r\nY: "
+	pr, pw := io.Pipe()
+	r := NewReader(pr, 0)
+	if f := r.BufferedFrame(); f != nil {
+		t.Fatalf("nothing read yet: %q", f)
+	}
+	go func() {
+		pw.Write([]byte(first + half))
+		pw.Write([]byte("2\r\n\r\nResponse: Success\r\n\r\n"))
+		pw.Close()
+	}()
+	a, _, err := r.ReadFrame() // reads first and half
+	if err != nil || string(a) != "Event: A\r\nX: 1\r\n\r\n" {
+		t.Fatalf("first: %q %v", a, err)
+	}
+	b := r.BufferedFrame()
+	if string(b) != "Event: B\r\n\r\n" || string(a) != "Event: A\r\nX: 1\r\n\r\n" {
+		t.Fatalf("buffered: %q, and the first is now %q", b, a)
+	}
+	if f := r.BufferedFrame(); f != nil || r.Buffered() != len(half) {
+		t.Fatalf("half an event: %q, %d buffered, want nil and %d", f, r.Buffered(), len(half))
+	}
+	c, _, err := r.ReadFrame()
+	if err != nil || string(c) != "Event: C\r\nY: 2\r\n\r\n" {
+		t.Fatalf("after the read: %q %v", c, err)
+	}
+	if f := r.BufferedFrame(); f != nil {
+		t.Fatalf("a response is no frame: %q", f)
+	}
+	if _, m, err := r.ReadFrame(); err != nil || m.Response() != "Success" {
+		t.Fatalf("response: %v %v", m, err)
+	}
+}
+
 // FuzzFrames: ReadFrame + ParseFrame give exactly what ReadMessage gives,
 // read in one go or one byte at a time, within the same bound.
 func FuzzFrames(f *testing.F) {

@@ -20,16 +20,26 @@ const maxBatch = 256
 func (cn *conn) readLoop() {
 	defer close(cn.done)
 	c := cn.c
+	// The batch's raw events point into the reader's buffer, valid until
+	// the next read from the socket refills it: they are handed over
+	// before that read, so each event is copied once, by its subscribers.
 	batch := make([]Event, 0, maxBatch)
-	var text []byte // the raw events of the batch, back to back
 	flush := func() {
 		c.deliver(cn, batch)
 		clear(batch)
-		batch, text = batch[:0], text[:0]
+		batch = batch[:0]
 	}
 	var now time.Time
 	for {
-		f, m, err := cn.r.ReadFrame()
+		var (
+			m   ami.Message
+			err error
+		)
+		f := cn.r.BufferedFrame()
+		if f == nil {
+			flush() // the next read may move what the batch points to
+			f, m, err = cn.r.ReadFrame()
+		}
 		if err != nil {
 			if errors.Is(err, ami.ErrMessageTooLarge) {
 				c.log.Error("amiclient: message over the size bound skipped", "max", c.cfg.MaxMessageSize, "err", err)
@@ -55,9 +65,7 @@ func (cn *conn) readLoop() {
 			// An event goes to the subscribers unparsed: each consumer
 			// parses it in its own goroutine (see Subscription.Next).
 			if cn.connected.Load() {
-				off := len(text)
-				text = append(text, f...)
-				batch = append(batch, Event{Kind: KindEvent, ReadAt: now, raw: text[off:len(text):len(text)]})
+				batch = append(batch, Event{Kind: KindEvent, ReadAt: now, raw: f[:len(f):len(f)]})
 			}
 		case m.IsResponse():
 			// Events read before a response reach the subscribers before
@@ -92,6 +100,9 @@ func (cn *conn) readLoop() {
 // FullyBooted" (ReadFrame returns only frames whose first field is Event).
 func fullyBooted(f []byte) bool {
 	line, _, _ := bytes.Cut(f, []byte("\n"))
+	if !bytes.HasSuffix(bytes.TrimSuffix(line, []byte("\r")), []byte("FullyBooted")) {
+		return false // every other event: no more than the first line looked at
+	}
 	_, v, _ := bytes.Cut(line, []byte(":"))
 	v = bytes.TrimSuffix(v, []byte("\r"))
 	v = bytes.TrimPrefix(v, []byte(" "))

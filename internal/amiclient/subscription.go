@@ -76,14 +76,14 @@ const dropLogInterval = time.Second
 
 // maxSpare bounds the queue array a subscription keeps for reuse after a
 // burst has been drained.
-const maxSpare = 4096
+const maxSpare = 16384
 
 // textChunk is the size of the blocks a lossless subscription copies the
 // raw events it queues into; maxSpareText bounds how many drained blocks
 // it keeps for reuse.
 const (
 	textChunk    = 256 << 10
-	maxSpareText = 4
+	maxSpareText = 16
 )
 
 // DefaultMaxBuffer bounds a lossless subscription's backlog.
@@ -312,12 +312,20 @@ func (s *Subscription) keep(raw []byte) []byte {
 	return b[:len(raw):len(raw)]
 }
 
-// recycle moves blocks no queued event refers to any more to the spares.
+// recycle moves blocks no queued event refers to any more to the spares:
+// up to maxSpareText of them, or while a burst queues more blocks than that,
+// as many as the queue holds now (the next batch will want about as many);
+// once the burst is over the extra spares go.
 func (s *Subscription) recycle(blocks *[][]byte) {
+	limit := max(maxSpareText, len(s.qText))
 	for _, b := range *blocks {
-		if len(s.spareTxt) < maxSpareText && cap(b) == textChunk {
+		if len(s.spareTxt) < limit && cap(b) == textChunk {
 			s.spareTxt = append(s.spareTxt, b)
 		}
+	}
+	if len(s.spareTxt) > limit {
+		clear(s.spareTxt[limit:])
+		s.spareTxt = s.spareTxt[:limit]
 	}
 	clear(*blocks)
 	*blocks = (*blocks)[:0]
@@ -376,8 +384,11 @@ func (s *Subscription) next(ctx context.Context, parse bool) (Event, ami.Frame, 
 		}
 		if s.out != nil {
 			// out is drained: give its array back for the reader to reuse,
-			// unless a burst made it big.
-			if cap(s.out) <= maxSpare {
+			// unless a burst made it big and the burst is over (the queue
+			// is well below its size): while the consumer is behind, each
+			// batch it takes is about as large as the last, and growing a
+			// new array for it every time costs more than the events.
+			if cap(s.out) <= maxSpare || cap(s.out) <= 2*len(s.q) {
 				s.spare = s.out[:0]
 			}
 			s.out, s.outi, s.outN, s.outBytes = nil, 0, 0, 0

@@ -8,6 +8,7 @@ import (
 
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // Handle applies one AMI event, in stream order, and returns the call
@@ -39,7 +40,7 @@ func (t *Tracker) Handle(m ami.Message, readAt time.Time) []amigate.CallEvent {
 
 // callIDVar is the channel variable call control sets to the call's id
 // on an Originate (see adopt).
-const callIDVar = "AMIGATE_CALL_ID"
+const callIDVar = chanvar.CallID
 
 // uses tells the events apply dispatches.
 func uses(name string) bool {

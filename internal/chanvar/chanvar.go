@@ -28,6 +28,17 @@ const MaxName = 64
 // case.
 const Own = "AMIGATE_"
 
+// The service's own channel variables, set by call control on every call
+// it places (CallID) and every campaign call (the rest): one home, since
+// the correlator reads CallID back off the channel and the README's
+// dialplan examples use all of them.
+const (
+	CallID         = Own + "CALL_ID"         // the call's id, as the API answered it
+	CampaignID     = Own + "CAMPAIGN_ID"     // the campaign of a campaign call
+	Contact        = Own + "CONTACT"         // the contact's index in its campaign
+	CustomerNumber = Own + "CUSTOMER_NUMBER" // the number dialled, after the dial rules
+)
+
 // Form says in words what WellFormed checks, for error messages.
 const Form = "a letter, then letters, digits and _ (no leading _, at most 64, not AMIGATE_…)"
 

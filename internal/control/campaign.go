@@ -12,6 +12,7 @@ import (
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/chanvar"
 	"github.com/amigate/amigate/internal/control/dialrules"
 )
 
@@ -114,10 +115,10 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 	}
 	contact := d.Contact
 	own := []ami.Field{
-		{Name: "AMIGATE_CALL_ID", Value: d.ID},
-		{Name: "AMIGATE_CAMPAIGN_ID", Value: d.Campaign},
-		{Name: "AMIGATE_CONTACT", Value: strconv.Itoa(d.Contact)},
-		{Name: "AMIGATE_CUSTOMER_NUMBER", Value: n.Dial},
+		{Name: chanvar.CallID, Value: d.ID},
+		{Name: chanvar.CampaignID, Value: d.Campaign},
+		{Name: chanvar.Contact, Value: strconv.Itoa(d.Contact)},
+		{Name: chanvar.CustomerNumber, Value: n.Dial},
 	}
 	timeout := d.Timeout
 	if timeout <= 0 {

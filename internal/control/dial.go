@@ -11,6 +11,7 @@ import (
 	"github.com/amigate/amigate"
 	"github.com/amigate/amigate/internal/ami"
 	"github.com/amigate/amigate/internal/amiclient"
+	"github.com/amigate/amigate/internal/chanvar"
 )
 
 // ActionIDPrefix starts the ActionID of a click-to-call Originate; the rest
@@ -101,7 +102,7 @@ func (s *Service) originate(p dialPlan, id, otherID string) amiclient.OriginateP
 		display = p.display
 	}
 	vars := make([]ami.Field, 0, 1+len(p.vars))
-	vars = append(vars, ami.Field{Name: "AMIGATE_CALL_ID", Value: id})
+	vars = append(vars, ami.Field{Name: chanvar.CallID, Value: id})
 	return amiclient.OriginateParams{
 		Channel:        s.cfg.Devices.Dial(p.from),
 		Context:        s.cfg.DialContext,

@@ -27,6 +27,8 @@ const S = {
   // Time from an event's occurrence to its arrival on the stream, in ms:
   // the service's share of the above.
   arrivals: [],
+  // Time each render took, in ms.
+  renderTimes: [],
 };
 window.amigatePanel = S;
 
@@ -310,29 +312,37 @@ function schedule() {
   S.dirty = true;
   requestAnimationFrame(() => {
     S.dirty = false;
+    const t0 = performance.now();
     render();
+    S.renderTimes.push(performance.now() - t0);
     const now = Date.now();
     for (const ev of S.latencyQueue || []) S.latencies.push(now - Date.parse(ev.occurred_at));
     S.latencyQueue = [];
-    if (S.latencies.length > 2000) S.latencies.splice(0, S.latencies.length - 2000);
+    for (const a of [S.latencies, S.renderTimes]) if (a.length > 2000) a.splice(0, a.length - 2000);
   });
 }
 
 // syncRows makes parent's children the rows of items, in order, reusing
-// the row of each key so that focus and layout survive updates.
-function syncRows(parent, items, key, create, update) {
+// the row of each key so that focus and layout survive updates. A row is
+// updated only when its item is a new object (events replace them) or
+// stale says it shows more than its item and that changed. Rows that go are
+// removed before any is moved: removing one near the top must not move
+// every row below it.
+function syncRows(parent, items, key, create, update, stale) {
   const rows = (parent.rowsByKey ||= new Map());
-  const seen = new Set();
+  const keys = items.map(key);
+  if (rows.size) {
+    const want = new Set(keys);
+    for (const [k, row] of rows) if (!want.has(k)) { row.remove(); rows.delete(k); }
+  }
   let at = parent.firstElementChild;
-  for (const it of items) {
-    const k = key(it);
-    seen.add(k);
+  items.forEach((it, i) => {
+    const k = keys[i];
     let row = rows.get(k);
     if (!row) { row = create(it); row.dataset.key = k; rows.set(k, row); }
-    update(row, it);
+    if (row.item !== it || (stale && stale(row, it))) { update(row, it); row.item = it; }
     if (row !== at) parent.insertBefore(row, at); else at = at.nextElementSibling;
-  }
-  for (const [k, row] of rows) if (!seen.has(k)) { row.remove(); rows.delete(k); }
+  });
 }
 
 const byExt = (a, b) => a.extension.localeCompare(b.extension, undefined, { numeric: true });
@@ -377,7 +387,7 @@ function renderAgents() {
     setText(tr.children[0], a.extension);
     setText(tr.children[1], a.name || '');
     badge(tr.children[2].firstChild, a.state, reason);
-    setText(tr.children[3], otherParty(a));
+    setText(tr.children[3], otherParty(a)); // also shown by the call: see stale below
     tick(tr.children[4], a.state === 'available' || a.state === 'unknown' ? '' : a.since);
     setText(tr.children[5], (a.queues || []).map((q) => q.queue + (q.paused ? ' (paused)' : '')).join(', '));
     const b = tr.children[6].firstChild;
@@ -388,21 +398,31 @@ function renderAgents() {
       setText(b, paused ? 'Unpause' : 'Pause');
       b.setAttribute('aria-label', (paused ? 'Unpause agent ' : 'Pause agent ') + a.extension);
     }
-  });
+  }, (tr, a) => tr.children[3].textContent !== otherParty(a));
 }
 
+// tick shows in cell the time elapsed since since, counted on by the
+// ticker below. The text is in a box of its own of fixed size (.since,
+// contain: strict), so that a duration changing lays out that box alone,
+// not the table around it: hundreds change every second.
 function tick(cell, since) {
   const t = ts(since);
-  if (Number.isNaN(t)) { delete cell.dataset.since; setText(cell, ''); return; }
-  cell.dataset.since = String(t);
-  setText(cell, fmtDur(Date.now() - t));
+  let box = cell.firstElementChild;
+  if (Number.isNaN(t)) { if (cell.textContent !== '') cell.textContent = ''; return; }
+  if (!box || box.className !== 'since') { box = el('span', { className: 'since' }); cell.replaceChildren(box); }
+  box.dataset.since = String(t);
+  setText(box, fmtDur(Date.now() - t));
 }
 
 function renderQueues() {
   const names = [...S.queues.keys()].sort();
-  const waitingOf = (name) => [...S.calls.values()]
-    .filter((c) => c.queue === name && !c.answered_at && c.state !== 'ended')
-    .sort((a, b) => ts(a.started_at) - ts(b.started_at));
+  const waiting = new Map(); // queue → its callers not answered yet, longest waiting first
+  for (const c of S.calls.values()) {
+    if (!c.queue || c.answered_at || c.state === 'ended') continue;
+    if (!waiting.has(c.queue)) waiting.set(c.queue, []);
+    waiting.get(c.queue).push(c);
+  }
+  const waitingOf = (name) => (waiting.get(name) || []).sort((a, b) => startedAt(a) - startedAt(b));
   syncRows($('#queues'), names.map((n) => S.queues.get(n)), (q) => q.name, () => {
     const card = el('article', { className: 'card' },
       el('h3'), el('dl', { className: 'stats' }),
@@ -425,7 +445,7 @@ function renderQueues() {
     }
     stats.forEach(([, v], i) => {
       const dd = dl.children[i * 2 + 1];
-      if (typeof v === 'object') tick(dd, v.since); else { delete dd.dataset.since; setText(dd, v); }
+      if (typeof v === 'object') tick(dd, v.since); else setText(dd, v);
     });
     syncRows(ol, waiting, (c) => c.id, () => el('li', {}, el('span', { className: 'who' }), el('span', { className: 'wait' })), (li, c) => {
       const cu = c.customer || {};
@@ -438,9 +458,12 @@ function renderQueues() {
     syncRows(ul, shown, (m) => m.key, () => el('li', {}, el('span', { className: 'dot' }), el('span')), (li, m) => {
       li.firstChild.dataset.state = m.state;
       setText(li.lastChild, `${m.name.trim()} · ${STATE_TEXT[m.state] || m.state}`);
-    });
-  });
+    }, () => true);
+  }, () => true); // a card shows the queue's calls and members, not only its statistics
 }
+
+// startedAt is a call's start in ms, parsed once per call object.
+const startedAt = (c) => (c.startedMs ??= ts(c.started_at));
 
 function customerText(c) {
   const cu = c.customer;
@@ -449,7 +472,7 @@ function customerText(c) {
 }
 
 function renderCalls() {
-  const list = [...S.calls.values()].sort((a, b) => ts(b.started_at) - ts(a.started_at));
+  const list = [...S.calls.values()].sort((a, b) => startedAt(b) - startedAt(a));
   setText($('#calls-count'), `(${list.length})`);
   const mayAct = can('calls:write');
   syncRows($('#calls tbody'), list, (c) => c.id, (c) => {
@@ -459,8 +482,13 @@ function renderCalls() {
     if (mayAct) {
       const hang = el('button', { type: 'button', className: 'hangup', textContent: 'Hang up' });
       hang.addEventListener('click', () => act('Hang up', () => api('POST', `/v1/calls/${encodeURIComponent(c.id)}/hangup`)));
-      const sel = el('select', { className: 'xfer-to' });
+      const sel = el('select', { className: 'xfer-to' }, el('option', { value: '', textContent: 'to…' }));
       sel.setAttribute('aria-label', 'transfer to agent');
+      // The agents are listed when the picker is about to be used, not in
+      // every row on every update: 200 calls by 50 agents would be 10,000
+      // options to lay out.
+      const fill = () => fillAgents(sel, tr.item);
+      for (const t of ['focus', 'pointerdown', 'mousedown', 'keydown']) sel.addEventListener(t, fill);
       const blind = el('button', { type: 'button', className: 'xfer-blind', textContent: 'Blind' });
       const att = el('button', { type: 'button', className: 'xfer-att', textContent: 'Attended' });
       const xfer = (mode) => act('Transfer', () => {
@@ -481,16 +509,8 @@ function renderCalls() {
     badge(tr.children[4].firstChild, c.state);
     tick(tr.children[5], c.answered_at || c.started_at);
     if (mayAct) {
-      const sel = tr.children[6].children[1];
       const answered = c.state === 'answered' || c.state === 'on_hold';
-      for (const b of tr.children[6].querySelectorAll('.xfer-blind, .xfer-att')) b.disabled = !answered;
-      const exts = [...S.agents.keys()].filter((e) => !c.agent || e !== c.agent.extension).sort();
-      if (sel.dataset.exts !== exts.join()) {
-        const keep = sel.value;
-        sel.replaceChildren(el('option', { value: '', textContent: 'to…' }), ...exts.map((e) => el('option', { value: e, textContent: e })));
-        sel.value = exts.includes(keep) ? keep : '';
-        sel.dataset.exts = exts.join();
-      }
+      tr.children[6].children[2].disabled = tr.children[6].children[3].disabled = !answered;
     }
   });
   syncRows($('#ended tbody'), S.ended, (c) => c.id, () => {
@@ -507,6 +527,17 @@ function renderCalls() {
     setText(tr.children[5], fmtDur((c.talk_seconds || 0) * 1000));
     setText(tr.children[6], c.ended_at ? new Date(c.ended_at).toLocaleTimeString() : '');
   });
+}
+
+// fillAgents lists in a call's transfer picker the agents it may go to:
+// every agent but the call's own, keeping the choice made.
+function fillAgents(sel, c) {
+  const exts = [...S.agents.keys()].filter((e) => !c || !c.agent || e !== c.agent.extension).sort();
+  if (sel.dataset.exts === exts.join()) return;
+  const keep = sel.value;
+  sel.replaceChildren(el('option', { value: '', textContent: 'to…' }), ...exts.map((e) => el('option', { value: e, textContent: e })));
+  sel.value = exts.includes(keep) ? keep : '';
+  sel.dataset.exts = exts.join();
 }
 
 function renderDial() {
