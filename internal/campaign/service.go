@@ -95,7 +95,8 @@ type Service struct {
 	readySince time.Time // zero while not ready
 }
 
-// New returns the dialer with the campaigns stored in cfg.KV.
+// New returns the dialer with the campaigns stored in cfg.KV (with
+// cfg.Holds, none until RunElected takes the lease).
 func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.KV == nil || cfg.Dialer == nil || cfg.Calls == nil {
 		return nil, errors.New("campaign: KV, Dialer and Calls are required")
@@ -103,7 +104,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
 	}
-	if cfg.Holds == nil {
+	// An elected dialer loads the campaigns when it takes the lease
+	// (RunElected): loaded now, they could change before that.
+	load := cfg.Holds == nil
+	if load {
 		cfg.Holds = func() bool { return true }
 	}
 	if cfg.Now == nil {
@@ -122,8 +126,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, campaigns: make(map[string]*campaign)}
-	if err := s.load(ctx); err != nil {
-		return nil, err
+	if load {
+		if err := s.load(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -187,3 +187,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestFenceBeforeOriginate: the lease runs out between the step's start
+// and the Originate (the attempts are recorded by then): nothing is
+// dialled, and the attempts are taken back for the next holder.
+func TestFenceBeforeOriginate(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	c := h.create(amigate.CampaignRequest{Contacts: contacts(3), Pacing: amigate.CampaignPacing{MaxConcurrent: 2}})
+	var checks atomic.Int64
+	h.svc.cfg.Holds = func() bool { return checks.Add(1) == 1 } // valid at the step's start only
+	h.svc.Step(ctx)
+	if n := h.pbx.count(); n != 0 {
+		t.Fatalf("%d dialled after the lease ran out", n)
+	}
+	// The next holder loads the store: every contact untried.
+	h.restart()
+	got := h.get(c.ID)
+	if got.Counts.Pending != 3 || got.Counts.Attempts != 0 {
+		t.Fatalf("after the fence: %+v, want 3 pending, no attempt", got.Counts)
+	}
+	h.svc.Step(ctx)
+	if n := h.pbx.count(); n != 2 {
+		t.Fatalf("the next holder dialled %d, want 2", n)
+	}
+}
