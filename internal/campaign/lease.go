@@ -67,8 +67,9 @@ type Lease struct {
 	holder string    // the last seen holder's Value ("" when none)
 }
 
-// margin is taken off the holder's validity: a dial checked just before
-// the end still reaches Asterisk before another instance may take over.
+// marginDiv: a tenth of Duration is taken off the holder's validity, so
+// that an Originate checked just before the end still reaches Asterisk
+// before another instance may take over.
 const marginDiv = 10
 
 // NewLease returns a lease not held.
@@ -162,7 +163,9 @@ func (l *Lease) write(ctx context.Context, rev uint64, update bool) (bool, error
 		return false, nil
 	case err != nil:
 		// Unknown whether it was written: a holder keeps its earlier
-		// validity, which runs out unless a later renewal succeeds.
+		// validity, which runs out unless a later renewal succeeds. (If
+		// it was written, the next renewal finds another revision and
+		// gives the lease up: a pause in dialling, never two holders.)
 		return l.held && l.cfg.Now().Before(l.until), fmt.Errorf("campaign lease: write: %w", err)
 	}
 	l.held = true
