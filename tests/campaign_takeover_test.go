@@ -57,6 +57,12 @@ func TestCampaignTakeOver(t *testing.T) {
 	holder := -1
 	eventually(t, wait, "one instance dials", func() bool { holder = dialing(svcs); return holder >= 0 })
 	other := 1 - holder
+	// The other instance learns which one dials when it next looks at
+	// the lease.
+	eventually(t, wait, "the campaigns served through the other instance", func() bool {
+		r, err := apis[other].try(http.MethodGet, "/v1/campaigns", nil)
+		return err == nil && r.Status == http.StatusOK
+	})
 
 	var contacts []map[string]any
 	for i := range 60 {
@@ -112,5 +118,52 @@ func TestCampaignTakeOver(t *testing.T) {
 	}
 	if unknown > 3 {
 		t.Errorf("%d unknown or abandoned outcomes, more than the 3 calls in flight at the kill", unknown)
+	}
+}
+
+// TestCampaignHandOverOnShutdown: the dialing instance stops gracefully
+// (SIGTERM) in the middle of a campaign and releases its lease: the other
+// takes over at its next look (every second), long before a lease of a
+// minute would have run out, and finishes the campaign with nobody
+// dialled twice.
+func TestCampaignHandOverOnShutdown(t *testing.T) {
+	t.Parallel()
+	natsURL := startNATS(t)
+	p := startPBX(t, campaignOffice())
+	var svcs []*service
+	var apis []*api
+	for range 2 {
+		s := startService(t, append(baseEnv(p.Addr, t.TempDir()), "AMIGATE_NATS_URL="+natsURL,
+			"AMIGATE_CAMPAIGN_TICK=50ms", "AMIGATE_CAMPAIGN_LEASE=1m"))
+		a := newAPI(t, s.URL, token(t, campaignScopes, ""))
+		a.waitReady()
+		svcs, apis = append(svcs, s), append(apis, a)
+	}
+	holder := -1
+	eventually(t, wait, "one instance dials", func() bool { holder = dialing(svcs); return holder >= 0 })
+	other := 1 - holder
+	var contacts []map[string]any
+	for i := range 40 {
+		contacts = append(contacts, map[string]any{"number": fmt.Sprintf("+7900%07d", i)})
+	}
+	c := createCampaign(t, apis[holder], map[string]any{
+		"name": "hand-over", "contacts": contacts, "target": map[string]string{"queue": "support"},
+		"pacing": map[string]int{"max_concurrent": 2, "per_minute": 6000},
+	})
+	eventually(t, 60*time.Second, "a quarter of the campaign done", func() bool { return apis[holder].campaign(c.ID).Counts.Done >= 10 })
+	svcs[holder].stop()
+	stopped := time.Now()
+	eventually(t, wait, "the other instance took over", func() bool { return dialing(svcs[other:other+1]) == 0 })
+	if took := time.Since(stopped); took > 10*time.Second {
+		t.Errorf("taken over %v after the shutdown; the released lease is taken at the next look, every second", took)
+	}
+	eventually(t, 90*time.Second, "the campaign completed after the hand-over", func() bool {
+		got, ok := campaignState(t, apis[other], c.ID)
+		return ok && got.State == "completed"
+	})
+	for _, k := range apis[other].contacts(c.ID) {
+		if n := p.Originates("Local/" + strings.TrimPrefix(k.Number, "+") + "@from-internal"); n > 1 {
+			t.Errorf("%s dialled %d times", k.Number, n)
+		}
 	}
 }

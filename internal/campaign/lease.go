@@ -43,6 +43,10 @@ type LeaseConfig struct {
 	// to take it. Default: a third of Duration, so that two renewals may
 	// fail before the lease runs out.
 	Every time.Duration
+	// Poll is how often an instance that does not hold the lease looks
+	// at it. Default: Every, at most 1s, so that a lease released on
+	// shutdown is taken over within a second whatever its Duration.
+	Poll time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -79,6 +83,9 @@ func NewLease(cfg LeaseConfig) *Lease {
 	}
 	if cfg.Every <= 0 {
 		cfg.Every = cfg.Duration / 3
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = min(cfg.Every, time.Second)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

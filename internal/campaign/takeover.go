@@ -8,15 +8,15 @@ import (
 
 // RunElected is Run for instances that share one store: it steps the
 // scheduler only while this instance holds l, until ctx ends. Every
-// LeaseConfig.Every it renews the lease, or, not holding it, tries to
-// take it. On taking it, it loads the campaigns from the store, as a
+// LeaseConfig.Every it renews the lease; not holding it, it tries to take
+// it every LeaseConfig.Poll. On taking it, it loads the campaigns from the store, as a
 // restart does: attempts the former holder left in progress are followed
 // by their call ids and never dialled again. Losing the lease stops the
 // scheduler (the fence in Step has already stopped the dialling); ending
 // releases it, so that another instance takes over at once.
 func (s *Service) RunElected(ctx context.Context, l *Lease) error {
 	every := l.cfg.Every
-	t := time.NewTicker(every)
+	t := time.NewTimer(every)
 	defer t.Stop()
 	var sched *scheduler
 	defer func() {
@@ -50,6 +50,11 @@ func (s *Service) RunElected(ctx context.Context, l *Lease) error {
 			s.log.Warn("campaign dialer: lease lost; this instance stops dialling")
 			sched.stop()
 			sched = nil
+		}
+		if sched != nil {
+			t.Reset(every)
+		} else {
+			t.Reset(l.cfg.Poll)
 		}
 		select {
 		case <-ctx.Done():

@@ -122,7 +122,7 @@ func TestRunElectedHandsOver(t *testing.T) {
 	const lease = time.Hour
 	insts := []instance{newInstance(t, h, lkv, "a", lease, &ids), newInstance(t, h, lkv, "b", lease, &ids)}
 	for _, in := range insts {
-		in.lease.cfg.Now, in.lease.cfg.Every = time.Now, 5*time.Millisecond
+		in.lease.cfg.Now, in.lease.cfg.Every, in.lease.cfg.Poll = time.Now, 5*time.Millisecond, 5*time.Millisecond
 		in.svc.cfg.Now = time.Now
 	}
 	type runner struct {
