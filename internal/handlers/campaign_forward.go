@@ -36,11 +36,23 @@ func (s *server) forwardCampaigns(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		var failed error
+		local := c.Response().Header()
 		p := &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(u)
 				pr.SetXForwarded()
 				pr.Out.Header.Set(headerForwarded, "1")
+				// One request id in both instances' logs.
+				pr.Out.Header.Set(echo.HeaderXRequestID, local.Get(echo.HeaderXRequestID))
+			},
+			ModifyResponse: func(resp *http.Response) error {
+				// What this instance's middleware set (the request id,
+				// CORS) is not repeated: a browser refuses a doubled
+				// Access-Control-Allow-Origin.
+				for k := range local {
+					resp.Header.Del(k)
+				}
+				return nil
 			},
 			ErrorHandler: func(_ http.ResponseWriter, _ *http.Request, err error) { failed = err },
 		}

@@ -12,7 +12,8 @@ import (
 // which serves it itself (never forwards it again); when that one does not
 // answer, the request is 503 campaigns-unavailable.
 func TestForwardCampaigns(t *testing.T) {
-	holder := newFixture(t, Options{}, func(d *Deps) {
+	o := Options{CORSOrigins: []string{"https://crm.example"}}
+	holder := newFixture(t, o, func(d *Deps) {
 		// It believes, for a moment, that the other instance runs them:
 		// the forwarded request is served here all the same.
 		d.CampaignsAt = func() string { return "http://127.0.0.1:1" }
@@ -25,15 +26,22 @@ func TestForwardCampaigns(t *testing.T) {
 	defer srv.Close()
 	var at atomic.Value
 	at.Store(srv.URL)
-	f := newFixture(t, Options{}, func(d *Deps) { d.CampaignsAt = func() string { return at.Load().(string) } })
+	f := newFixture(t, o, func(d *Deps) { d.CampaignsAt = func() string { return at.Load().(string) } })
 
 	body := `{"name":"x","contacts":[{"number":"+79001234567"}],"target":{"queue":"support"}}`
-	rec := f.do(t, request{Method: http.MethodPost, Path: "/v1/campaigns", Body: body, Token: token(t, "campaigns:write", "")})
+	rec := f.do(t, request{Method: http.MethodPost, Path: "/v1/campaigns", Body: body, Token: token(t, "campaigns:write", ""),
+		Header: map[string]string{"Origin": "https://crm.example"}})
 	if rec.Code != http.StatusCreated || len(holder.cmps.created) != 1 || len(f.cmps.created) != 0 {
 		t.Fatalf("forwarded create: %d %s; created there %d, here %d", rec.Code, rec.Body, len(holder.cmps.created), len(f.cmps.created))
 	}
-	if h := seen.Load().(http.Header); h.Get(headerForwarded) == "" || h.Get("Authorization") == "" {
-		t.Fatalf("forwarded headers %v", h)
+	if h := seen.Load().(http.Header); h.Get(headerForwarded) == "" || h.Get("Authorization") == "" ||
+		h.Get("X-Request-ID") == "" || h.Get("X-Request-ID") != rec.Header().Get("X-Request-ID") {
+		t.Fatalf("forwarded headers %v, answered %v", h, rec.Header())
+	}
+	for _, k := range []string{"X-Request-ID", "Access-Control-Allow-Origin"} {
+		if v := rec.Header().Values(k); len(v) != 1 {
+			t.Fatalf("%s: %q, want one", k, v)
+		}
 	}
 	rec = f.do(t, request{Method: http.MethodPost, Path: "/v1/campaigns/c1/pause", Token: token(t, "campaigns:write", "")})
 	if rec.Code != http.StatusOK || holder.cmps.calls[len(holder.cmps.calls)-1] != "pause c1" {
