@@ -98,18 +98,7 @@ func TestStreamLatency(t *testing.T) {
 	if !*streamLatency {
 		t.Skip("run with -stream-latency (about 40 s of load)")
 	}
-	pbx := pbxsim.New(pbxsim.Config{Office: loadOffice(50, 10)})
-	addr, err := pbx.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pbx.Close() })
-	s := startService(t, "AMIGATE_AMI_ADDR="+addr, "AMIGATE_AMI_USERNAME=amigate", "AMIGATE_AMI_SECRET=amigate",
-		"AMIGATE_DIAL_AGENT_CHANNEL=Local/{ext}@phones", "AMIGATE_DATA_DIR="+t.TempDir())
-	token, err := auth.Mint([]byte(testSecret), auth.MintParams{Subject: "latency", Scopes: auth.Scopes, TTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pbx, s, token := startLoadOffice(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -168,6 +157,26 @@ func TestStreamLatency(t *testing.T) {
 	if p99 := q(0.99); p99 > 100*time.Millisecond {
 		t.Errorf("p99 %v, want under 100 ms (the page's share of the 200 ms target is the rest)", p99)
 	}
+}
+
+// startLoadOffice runs the simulated PBX with the panel target's office
+// (50 agents in 10 queues) and the service against it until the test ends,
+// and mints a token with every scope.
+func startLoadOffice(t *testing.T) (*pbxsim.PBX, started, string) {
+	t.Helper()
+	pbx := pbxsim.New(pbxsim.Config{Office: loadOffice(50, 10)})
+	addr, err := pbx.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pbx.Close() })
+	s := startService(t, "AMIGATE_AMI_ADDR="+addr, "AMIGATE_AMI_USERNAME=amigate", "AMIGATE_AMI_SECRET=amigate",
+		"AMIGATE_DIAL_AGENT_CHANNEL=Local/{ext}@phones", "AMIGATE_DATA_DIR="+t.TempDir())
+	token, err := auth.Mint([]byte(testSecret), auth.MintParams{Subject: "load", Scopes: auth.Scopes, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pbx, s, token
 }
 
 // startService runs the service (not the demo) with env on a free port
