@@ -31,6 +31,8 @@ type Dispatcher struct {
 	closed        bool
 
 	storeErr atomic.Pointer[error] // last publish failure, for Ready
+
+	checkpointAt atomic.Int64 // when the open calls' checkpoint was last written (Unix ns)
 }
 
 // New opens the store (embedded nats-server with JetStream file storage

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -17,13 +18,19 @@ import (
 // The open calls bucket holds, under "call.<call token>", the last stored
 // event of every call that has events and no call.ended yet, so that a new
 // process can end or follow on what an earlier one left open (OpenCalls).
-// Publish updates it after the events are stored; "checkpoint" is the
-// stream sequence up to which it is current. A process killed between the
-// two leaves a gap after the checkpoint, which OpenCalls reads back from
-// the stream: the bucket is never behind the events when it is read.
+// Publish updates it after the events are stored; "checkpoint" is a stream
+// sequence up to which it is current. A process killed between the two
+// leaves a gap after the checkpoint, which OpenCalls reads back from the
+// stream: the bucket is never behind the events when it is read. Reading
+// back events the bucket already has changes nothing (they are applied in
+// order, up to the last), so the checkpoint is written at most once per
+// checkpointEvery rather than after every batch: each write is a round trip
+// to the store on the event path, and a checkpoint late by a second costs
+// a restart one second of events read back.
 const (
-	openKeyPrefix = "call."
-	checkpointKey = "checkpoint"
+	openKeyPrefix   = "call."
+	checkpointKey   = "checkpoint"
+	checkpointEvery = time.Second
 )
 
 func openKey(callID string) string { return openKeyPrefix + token(callID) }
@@ -49,6 +56,10 @@ func (d *Dispatcher) noteOpen(ctx context.Context, evs []amigate.CallEvent, last
 		if err := d.putOpen(ctx, latest[id]); err != nil {
 			return err
 		}
+	}
+	now := d.cfg.Now().UnixNano()
+	if at := d.checkpointAt.Load(); now-at < int64(checkpointEvery) || !d.checkpointAt.CompareAndSwap(at, now) {
+		return nil // written lately, or being written by another Publish
 	}
 	if _, err := d.st.openCalls.Put(ctx, checkpointKey, []byte(strconv.FormatUint(last, 10))); err != nil {
 		return fmt.Errorf("webhooks: record open calls' checkpoint: %w", err)
