@@ -14,11 +14,19 @@ import (
 // by their call ids and never dialled again. Losing the lease stops the
 // scheduler (the fence in Step has already stopped the dialling); ending
 // releases it, so that another instance takes over at once.
+//
+// Dialling needs the PBX as well as the lease (Config.Ready): an instance
+// that cannot reach it does not take the lease, and a holder that has not
+// reached it for a whole lease Duration gives the lease up, so that an
+// instance that can reach it takes over, as it would from a dead one.
 func (s *Service) RunElected(ctx context.Context, l *Lease) error {
 	every := l.cfg.Every
 	t := time.NewTimer(every)
 	defer t.Stop()
-	var sched *scheduler
+	var (
+		sched       *scheduler
+		unreachable time.Time // since when the PBX has not been ready; zero while it is
+	)
 	defer func() {
 		sched.stop()
 		// ctx has ended: the release has its own short deadline.
@@ -29,11 +37,33 @@ func (s *Service) RunElected(ctx context.Context, l *Lease) error {
 		}
 	}()
 	for {
-		actx, cancel := context.WithTimeout(ctx, every)
-		ok, err := l.Acquire(actx)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("campaign dialer: lease", "err", err)
+		ready := s.cfg.Ready()
+		switch now := s.cfg.Now(); {
+		case ready:
+			unreachable = time.Time{}
+		case unreachable.IsZero():
+			unreachable = now
+		}
+		var ok bool
+		switch {
+		case !ready && sched == nil:
+			// Not the instance to take the campaigns over: it could not
+			// dial them.
+		case !ready && s.cfg.Now().Sub(unreachable) >= l.cfg.Duration:
+			s.log.Warn("campaign dialer: the PBX has not been reachable from this instance for a whole lease; handing the campaigns over", "lease", l.cfg.Duration)
+			sched.stop()
+			sched = nil
+			if err := l.Release(ctx); err != nil {
+				s.log.Warn("campaign dialer: release lease", "err", err)
+			}
+		default:
+			actx, cancel := context.WithTimeout(ctx, every)
+			var err error
+			ok, err = l.Acquire(actx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("campaign dialer: lease", "err", err)
+			}
 		}
 		switch {
 		case ok && sched == nil:

@@ -107,6 +107,81 @@ func TestTakeOverNeverRedials(t *testing.T) {
 	}
 }
 
+// elected is an instance running the election in a goroutine of the
+// test's, on the real clock.
+type elected struct {
+	instance
+	ready  atomic.Bool  // what its Config.Ready answers: its PBX link
+	polls  atomic.Int64 // how often the election asked it: once per round
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// stop ends the instance's election and waits for it; more calls do
+// nothing.
+func (e *elected) stop(t *testing.T) {
+	t.Helper()
+	if e.done == nil {
+		return
+	}
+	e.cancel()
+	if err := <-e.done; err != nil {
+		t.Error(err)
+	}
+	e.done = nil
+}
+
+// electPair starts two instances on one store and one PBX running the
+// election with a lease of d (renewed and polled every 5 ms), stopped when
+// the test ends, and returns them with the index of the one that took the
+// lease.
+func electPair(t *testing.T, h *harness, d time.Duration) ([]*elected, int) {
+	t.Helper()
+	h.clk = &clock{t: time.Now()} // the scheduler's ticks and the lease's renewals run on the real clock here
+	lkv := newMemLease()
+	var ids atomic.Int64
+	var pair []*elected
+	for _, name := range []string{"a", "b"} {
+		e := &elected{instance: newInstance(t, h, lkv, name, d, &ids), done: make(chan error, 1)}
+		e.ready.Store(true)
+		e.lease.cfg.Now, e.lease.cfg.Every, e.lease.cfg.Poll = time.Now, 5*time.Millisecond, 5*time.Millisecond
+		e.svc.cfg.Now = time.Now
+		e.svc.cfg.Ready = func() bool { e.polls.Add(1); return e.ready.Load() }
+		var ctx context.Context
+		ctx, e.cancel = context.WithCancel(context.Background())
+		go func() { e.done <- e.svc.RunElected(ctx, e.lease) }()
+		t.Cleanup(func() { e.stop(t) })
+		pair = append(pair, e)
+	}
+	holder := -1
+	waitFor(t, "one instance holds the lease", func() bool {
+		for i, e := range pair {
+			if e.lease.Valid() {
+				holder = i
+				return true
+			}
+		}
+		return false
+	})
+	return pair, holder
+}
+
+// completes waits for the campaign to complete at e, the PBX answering
+// every call, and checks that every one of its n contacts was dialled once.
+func completes(t *testing.T, h *harness, e *elected, id string, n int) {
+	t.Helper()
+	waitFor(t, "the other instance completed the campaign", func() bool {
+		h.pbx.end(time.Now(), answered)
+		got, err := e.svc.Get(context.Background(), id)
+		return err == nil && got.State == amigate.CampaignCompleted
+	})
+	for _, k := range contacts(n) {
+		if got := h.pbx.times(k.Number); got != 1 {
+			t.Errorf("%s dialled %d times, want once", k.Number, got)
+		}
+	}
+}
+
 // TestRunElectedHandsOver: two instances run the election; the holder
 // dials, then shuts down in the middle of the campaign and releases the
 // lease, and the other takes over and finishes with nobody dialled twice.
@@ -114,66 +189,51 @@ func TestTakeOverNeverRedials(t *testing.T) {
 func TestRunElectedHandsOver(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	h := newHarness(t)
-	h.clk = &clock{t: time.Now()} // the scheduler's ticks and the lease's renewals run on the real clock here
-	lkv := newMemLease()
-	var ids atomic.Int64
 	// A lease far longer than the test waits: a take-over within it is
 	// the release's doing.
-	const lease = time.Hour
-	insts := []instance{newInstance(t, h, lkv, "a", lease, &ids), newInstance(t, h, lkv, "b", lease, &ids)}
-	for _, in := range insts {
-		in.lease.cfg.Now, in.lease.cfg.Every, in.lease.cfg.Poll = time.Now, 5*time.Millisecond, 5*time.Millisecond
-		in.svc.cfg.Now = time.Now
-	}
-	type runner struct {
-		cancel context.CancelFunc
-		done   chan error
-	}
-	var runs []runner
-	for _, in := range insts {
-		ctx, cancel := context.WithCancel(context.Background())
-		r := runner{cancel, make(chan error, 1)}
-		go func() { r.done <- in.svc.RunElected(ctx, in.lease) }()
-		runs = append(runs, r)
-	}
-	defer func() {
-		for _, r := range runs {
-			r.cancel()
-			<-r.done
-		}
-	}()
-	holder := -1
-	waitFor(t, "one instance holds the lease", func() bool {
-		for i, in := range insts {
-			if in.lease.Valid() {
-				holder = i
-				return true
-			}
-		}
-		return false
-	})
-	other := 1 - holder
-	h.svc = insts[holder].svc
+	pair, holder := electPair(t, h, time.Hour)
+	h.svc = pair[holder].svc
 	c := h.create(amigate.CampaignRequest{Contacts: contacts(20), Pacing: amigate.CampaignPacing{MaxConcurrent: 2}})
 	waitFor(t, "the holder dialled a few", func() bool {
 		h.pbx.end(time.Now(), answered)
 		return h.pbx.count() >= 6
 	})
-	runs[holder].cancel()
-	if err := <-runs[holder].done; err != nil {
-		t.Fatal(err)
-	}
-	runs[holder].done <- nil // for the deferred stop
-	waitFor(t, "the other instance completed the campaign", func() bool {
+	pair[holder].stop(t)
+	completes(t, h, pair[1-holder], c.ID, 20)
+	pair[1-holder].stop(t)
+}
+
+// TestHolderWithoutPBXStepsAside: the holder loses its PBX link in the
+// middle of a campaign. It keeps the lease for a while (a link comes back
+// within seconds), then, a whole lease later, hands the campaigns over to
+// the instance that can still dial, which finishes them with every contact
+// dialled once. While its own link is down it does not take the lease
+// back, not even once the other has stopped and released it.
+func TestHolderWithoutPBXStepsAside(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	h := newHarness(t)
+	const lease = 300 * time.Millisecond
+	pair, holder := electPair(t, h, lease)
+	h.svc = pair[holder].svc
+	c := h.create(amigate.CampaignRequest{Contacts: contacts(20), Pacing: amigate.CampaignPacing{MaxConcurrent: 2}})
+	waitFor(t, "the holder dialled a few", func() bool {
 		h.pbx.end(time.Now(), answered)
-		got, err := insts[other].svc.Get(context.Background(), c.ID)
-		return err == nil && got.State == amigate.CampaignCompleted
+		return h.pbx.count() >= 6
 	})
-	for _, k := range contacts(20) {
-		if n := h.pbx.times(k.Number); n != 1 {
-			t.Errorf("%s dialled %d times, want once", k.Number, n)
-		}
+	down := time.Now()
+	pair[holder].ready.Store(false)
+	waitFor(t, "the other instance holds the lease", pair[1-holder].lease.Valid)
+	if waited := time.Since(down); waited < lease {
+		t.Errorf("handed over %v after the PBX went away, want a whole lease (%v) first", waited, lease)
 	}
+	completes(t, h, pair[1-holder], c.ID, 20)
+	pair[1-holder].stop(t) // releases the lease
+	from := pair[holder].polls.Load()
+	waitFor(t, "five more rounds of the election without a PBX", func() bool { return pair[holder].polls.Load() >= from+5 })
+	if pair[holder].lease.Valid() {
+		t.Error("the instance without a PBX took the lease")
+	}
+	pair[holder].stop(t)
 }
 
 // waitFor polls cond until it holds, failing the test after 10 s.
