@@ -54,9 +54,10 @@ type Event struct {
 
 	// raw is an event's text as read, not yet parsed into Message: a
 	// lossless subscription queues events so, and Next parses them in
-	// the consumer's goroutine. The queue then holds no pointers for the
-	// garbage collector to trace, and the reader goroutine does little
-	// more than split frames.
+	// the consumer's goroutine. The text sits in blocks that hold no
+	// pointers for the garbage collector to trace (one slice per event
+	// points into them, not the strings and fields of a parsed message),
+	// and the reader goroutine does little more than split frames.
 	raw []byte
 }
 
