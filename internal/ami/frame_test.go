@@ -35,6 +35,44 @@ func readFrames(r *Reader, n int) (out []Message, frames int, err error) {
 	return out, frames, errors.New("reader did not progress")
 }
 
+// readBatched reads as the AMI client's reader does: events whole in the
+// buffer are taken without a read (BufferedFrame) and kept where they are,
+// parsed only just before the next read, which may move them; what that
+// read gives is kept so too. Frames that did not stay valid until then
+// parse into other messages.
+func readBatched(r *Reader, n int) (out []Message, err error) {
+	var held [][]byte
+	flush := func() {
+		for _, f := range held {
+			out = append(out, ParseFrame(f))
+		}
+		held = held[:0]
+	}
+	for i := 0; i <= n+1; i++ {
+		if f := r.BufferedFrame(); f != nil {
+			held = append(held, f)
+			continue
+		}
+		flush()
+		f, m, err := r.ReadFrame()
+		if errors.Is(err, ErrMessageTooLarge) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			continue
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		if f != nil {
+			held = append(held, f)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, errors.New("reader did not progress")
+}
+
 // TestFramesRecorded: over every recorded stream, ReadFrame + ParseFrame
 // give exactly ReadMessage's messages, and most events come as frames.
 func TestFramesRecorded(t *testing.T) {
@@ -59,6 +97,14 @@ func TestFramesRecorded(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("%s: frames differ from messages (-want +got):\n%s", path, diff)
+		}
+		// Read in halves, so that the buffer is refilled with frames kept.
+		batched, err := readBatched(NewReader(iotest.HalfReader(bytes.NewReader(rest)), 0), len(rest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, batched); diff != "" {
+			t.Fatalf("%s: frames kept until the next read differ from messages (-want +got):\n%s", path, diff)
 		}
 		for _, m := range want {
 			if m.IsEvent() {
@@ -152,6 +198,15 @@ func FuzzFrames(f *testing.F) {
 			got, _, err := readFrames(NewReader(r, fuzzMax), len(data))
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Fatalf("frames differ from messages (-want +got):\n%s", diff)
+			}
+			if (werr == nil) != (err == nil) || (werr != nil && werr.Error() != err.Error()) {
+				t.Fatalf("errors differ: %v / %v", werr, err)
+			}
+		}
+		for _, r := range []io.Reader{bytes.NewReader(data), iotest.OneByteReader(bytes.NewReader(data)), iotest.HalfReader(bytes.NewReader(data))} {
+			got, err := readBatched(NewReader(r, fuzzMax), len(data))
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("frames kept until the next read differ from messages (-want +got):\n%s", diff)
 			}
 			if (werr == nil) != (err == nil) || (werr != nil && werr.Error() != err.Error()) {
 				t.Fatalf("errors differ: %v / %v", werr, err)
