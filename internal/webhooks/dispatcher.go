@@ -32,7 +32,7 @@ type Dispatcher struct {
 
 	storeErr atomic.Pointer[error] // last publish failure, for Ready
 
-	checkpointAt atomic.Int64 // when the open calls' checkpoint was last written (Unix ns)
+	open *openWriter // what the stored events leave open, recorded behind Publish
 }
 
 // New opens the store (embedded nats-server with JetStream file storage
@@ -53,6 +53,7 @@ func New(ctx context.Context, cfg Config) (*Dispatcher, error) {
 		backoff:       Backoff{Schedule: cfg.Schedule, Jitter: cfg.Jitter},
 		workers:       make(map[string]*worker),
 		configSecrets: make(map[string]string),
+		open:          newOpenWriter(),
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -73,9 +74,10 @@ func New(ctx context.Context, cfg Config) (*Dispatcher, error) {
 		return nil, fmt.Errorf("webhooks: watch subscriptions: %w", err)
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	d.wg.Add(2)
+	d.wg.Add(3)
 	go d.watch(watch)
 	go d.reportBacklog()
+	go d.writeOpen()
 	return d, nil
 }
 
@@ -97,6 +99,13 @@ func (d *Dispatcher) close(ctx context.Context, handBack bool) error {
 	d.workers = nil
 	d.mu.Unlock()
 
+	if handBack {
+		// What the stored events leave open is recorded before the
+		// store goes: a restart then has nothing to read back.
+		if err := d.flushOpen(ctx); err != nil {
+			d.cfg.Logger.Warn("webhooks: closing", "err", err)
+		}
+	}
 	d.cancel()
 	done := make(chan struct{})
 	go func() {

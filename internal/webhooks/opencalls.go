@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,15 +19,16 @@ import (
 // The open calls bucket holds, under "call.<call token>", the last stored
 // event of every call that has events and no call.ended yet, so that a new
 // process can end or follow on what an earlier one left open (OpenCalls).
-// Publish updates it after the events are stored; "checkpoint" is a stream
-// sequence up to which it is current. A process killed between the two
-// leaves a gap after the checkpoint, which OpenCalls reads back from the
-// stream: the bucket is never behind the events when it is read. Reading
-// back events the bucket already has changes nothing (they are applied in
-// order, up to the last), so the checkpoint is written at most once per
-// checkpointEvery rather than after every batch: each write is a round trip
-// to the store on the event path, and a checkpoint late by a second costs
-// a restart one second of events read back.
+// It is written behind Publish, by one goroutine (writeOpen), once the
+// events are stored: never ahead of the stream, and off the event path,
+// where each write would be a round trip to the store. "checkpoint" is a
+// stream sequence up to which the bucket is current. A process killed
+// before the bucket caught up leaves a gap after the checkpoint, which
+// OpenCalls reads back from the stream: the bucket is never behind the
+// events when it is read. Reading back events the bucket already has
+// changes nothing (they are applied in order, up to the last), so the
+// checkpoint is written at most once per checkpointEvery; a checkpoint late
+// by a second costs a restart one second of events read back.
 const (
 	openKeyPrefix   = "call."
 	checkpointKey   = "checkpoint"
@@ -35,36 +37,153 @@ const (
 
 func openKey(callID string) string { return openKeyPrefix + token(callID) }
 
-// noteOpen records what evs, stored up to stream sequence last, leave open.
-func (d *Dispatcher) noteOpen(ctx context.Context, evs []amigate.CallEvent, last uint64) error {
-	latest := map[string]*amigate.CallEvent{}
-	var order []string
+// openWriter is what Publish leaves for writeOpen to record.
+type openWriter struct {
+	mu     sync.Mutex
+	latest map[string]*amigate.CallEvent // call id → its last stored event, not yet recorded
+	last   uint64                        // the stream sequence latest is current up to
+	busy   bool                          // writeOpen is recording what it took from latest
+	round  chan struct{}                 // closed when writeOpen has finished a round
+	wake   chan struct{}                 // capacity 1: latest has something
+
+	// writeOpen's own:
+	recorded     uint64    // every event up to this sequence is recorded
+	checkpointed uint64    // the checkpoint last written
+	checkpointAt time.Time // when
+}
+
+func newOpenWriter() *openWriter {
+	return &openWriter{latest: map[string]*amigate.CallEvent{}, round: make(chan struct{}), wake: make(chan struct{}, 1)}
+}
+
+// noteOpen hands what evs, stored up to stream sequence last, leave open
+// to writeOpen. A call's later event replaces an earlier one not yet
+// recorded: only the last counts.
+func (d *Dispatcher) noteOpen(evs []amigate.CallEvent, last uint64) {
+	w := d.open
+	w.mu.Lock()
+	noted := false
 	for i := range evs {
-		ev := &evs[i]
+		ev := evs[i]
 		if ev.Call.ID == "" || amigate.IsAgentEvent(ev.Type) {
 			continue
 		}
-		if _, seen := latest[ev.Call.ID]; !seen {
-			order = append(order, ev.Call.ID)
+		w.latest[ev.Call.ID] = &ev
+		noted = true
+	}
+	if noted {
+		w.last = max(w.last, last)
+	}
+	w.mu.Unlock()
+	if noted {
+		select {
+		case w.wake <- struct{}{}:
+		default:
 		}
-		latest[ev.Call.ID] = ev
 	}
-	if len(order) == 0 {
-		return nil
-	}
-	for _, id := range order {
-		if err := d.putOpen(ctx, latest[id]); err != nil {
-			return err
+}
+
+// writeOpen records what Publish notes, until the dispatcher closes. A
+// record the store refuses is tried again a second later (unless a later
+// event of its call replaced it), and the checkpoint does not move past it
+// meanwhile.
+func (d *Dispatcher) writeOpen() {
+	defer d.wg.Done()
+	w := d.open
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-w.wake:
+		}
+		for d.recordOpen(d.ctx) {
+			select {
+			case <-d.ctx.Done():
+				return
+			case <-time.After(checkpointEvery):
+			}
 		}
 	}
-	now := d.cfg.Now().UnixNano()
-	if at := d.checkpointAt.Load(); now-at < int64(checkpointEvery) || !d.checkpointAt.CompareAndSwap(at, now) {
-		return nil // written lately, or being written by another Publish
+}
+
+// recordOpen records what latest holds, round after round until it is
+// empty, and then, when due, the checkpoint. It reports whether a write
+// failed (what failed is back in latest).
+func (d *Dispatcher) recordOpen(ctx context.Context) bool {
+	w := d.open
+	for {
+		w.mu.Lock()
+		taken, last := w.latest, w.last
+		if len(taken) == 0 {
+			w.mu.Unlock()
+			break
+		}
+		w.latest, w.busy = map[string]*amigate.CallEvent{}, true
+		w.mu.Unlock()
+		var errs []error
+		retry := map[string]*amigate.CallEvent{}
+		for id, ev := range taken {
+			if err := d.putOpen(ctx, ev); err != nil {
+				errs, retry[id] = append(errs, err), ev
+			}
+		}
+		w.mu.Lock()
+		for id, ev := range retry {
+			if _, later := w.latest[id]; !later {
+				w.latest[id] = ev
+			}
+		}
+		if len(retry) == 0 {
+			// Everything up to last is recorded (what failed in an
+			// earlier round was in this one): what latest holds now came
+			// after it.
+			w.recorded = max(w.recorded, last)
+		}
+		w.busy = false
+		close(w.round)
+		w.round = make(chan struct{})
+		w.mu.Unlock()
+		if len(errs) > 0 {
+			if ctx.Err() == nil {
+				d.cfg.Logger.Warn("webhooks: open calls not recorded; trying again", "calls", len(errs), "err", errors.Join(errs...))
+			}
+			return true
+		}
 	}
-	if _, err := d.st.openCalls.Put(ctx, checkpointKey, []byte(strconv.FormatUint(last, 10))); err != nil {
-		return fmt.Errorf("webhooks: record open calls' checkpoint: %w", err)
+	now := d.cfg.Now()
+	if w.recorded > w.checkpointed && now.Sub(w.checkpointAt) >= checkpointEvery {
+		if _, err := d.st.openCalls.Put(ctx, checkpointKey, []byte(strconv.FormatUint(w.recorded, 10))); err != nil {
+			if ctx.Err() == nil {
+				d.cfg.Logger.Warn("webhooks: open calls' checkpoint not recorded", "err", err)
+			}
+			return false // a later round writes it
+		}
+		w.checkpointed, w.checkpointAt = w.recorded, now
 	}
-	return nil
+	return false
+}
+
+// flushOpen waits until what Publish noted so far is recorded (or ctx
+// ends): what a process reads back of its own open calls is then current.
+func (d *Dispatcher) flushOpen(ctx context.Context) error {
+	w := d.open
+	for {
+		w.mu.Lock()
+		idle, round := len(w.latest) == 0 && !w.busy, w.round
+		w.mu.Unlock()
+		if idle {
+			return nil
+		}
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+		select {
+		case <-round:
+		case <-ctx.Done():
+			return fmt.Errorf("webhooks: record open calls: %w", ctx.Err())
+		}
+	}
 }
 
 // putOpen records ev as its call's last event, or forgets the call when ev
@@ -93,6 +212,9 @@ func (d *Dispatcher) putOpen(ctx context.Context, ev *amigate.CallEvent) error {
 // checkpoint (a process killed between storing events and recording them)
 // are read back from the stream and recorded first.
 func (d *Dispatcher) OpenCalls(ctx context.Context) ([]amigate.CallEvent, error) {
+	if err := d.flushOpen(ctx); err != nil {
+		return nil, err
+	}
 	open := map[string]amigate.CallEvent{}
 	keys, err := d.st.openCalls.ListKeys(ctx)
 	if err != nil {

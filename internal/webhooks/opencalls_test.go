@@ -3,8 +3,10 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,5 +97,58 @@ func TestOpenCallsAcrossRestart(t *testing.T) {
 	publish(t, d2, []amigate.CallEvent{callEvent("a", amigate.EventCallEnded, 3), callEvent("d", amigate.EventCallEnded, 2)})
 	if got := openCallSteps(t, d2); len(got) != 0 {
 		t.Errorf("after both ended, open calls = %q", got)
+	}
+}
+
+// refusingKV refuses to record one call while refuse is set.
+type refusingKV struct {
+	jetstream.KeyValue
+	key     string
+	refuse  atomic.Bool
+	refused atomic.Int64
+}
+
+func (k *refusingKV) Put(ctx context.Context, key string, v []byte) (uint64, error) {
+	if key == k.key && k.refuse.Load() {
+		k.refused.Add(1)
+		return 0, errors.New("refused")
+	}
+	return k.KeyValue.Put(ctx, key, v)
+}
+
+// A call's record the store refuses is tried again, the checkpoint stays
+// behind its event meanwhile (a restart reads it back from the stream),
+// and a process killed with records not yet written leaves nothing wrong:
+// the next one reads back what is missing.
+func TestOpenCallsRecordedAfterRefusal(t *testing.T) {
+	cfg := testConfig(t)
+	d1, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := &refusingKV{KeyValue: d1.st.openCalls, key: openKey("x")}
+	kv.refuse.Store(true)
+	d1.st.openCalls = kv // before the first Publish wakes the writer
+	publish(t, d1, []amigate.CallEvent{callEvent("x", amigate.EventCallRinging, 1)})
+	publish(t, d1, []amigate.CallEvent{callEvent("y", amigate.EventCallRinging, 1)})
+	waitFor(t, "x refused and y recorded", 10*time.Second, func() bool {
+		_, err := kv.KeyValue.Get(context.Background(), openKey("y"))
+		return kv.refused.Load() > 0 && err == nil
+	})
+	if e, err := kv.KeyValue.Get(context.Background(), checkpointKey); err == nil {
+		t.Errorf("checkpoint %s written while x's record, at sequence 1, was refused", e.Value())
+	}
+	kv.refuse.Store(false)
+	if got, want := openCallSteps(t, d1), []string{"x call.ringing #1", "y call.ringing #1"}; !slices.Equal(got, want) {
+		t.Errorf("open calls = %q, want %q", got, want)
+	}
+	// Killed at once after storing: the records may not be written.
+	publish(t, d1, []amigate.CallEvent{callEvent("x", amigate.EventCallAnswered, 2), callEvent("z", amigate.EventCallRinging, 1)})
+	if err := d1.close(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	d2 := open(t, cfg)
+	if got, want := openCallSteps(t, d2), []string{"x call.answered #2", "y call.ringing #1", "z call.ringing #1"}; !slices.Equal(got, want) {
+		t.Errorf("after the restart, open calls = %q, want %q", got, want)
 	}
 }

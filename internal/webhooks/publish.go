@@ -17,8 +17,9 @@ import (
 )
 
 // Publish stores call events; they are durable when it returns nil (every
-// one acknowledged by JetStream, and the calls they leave open recorded:
-// OpenCalls). An event whose id was stored within the
+// one acknowledged by JetStream). The calls they leave open are recorded
+// behind it (OpenCalls reads back from the stream what a killed process
+// left unrecorded). An event whose id was stored within the
 // dedup window is dropped by the store, so two instances watching one
 // Asterisk send each webhook once.
 func (d *Dispatcher) Publish(ctx context.Context, evs []amigate.CallEvent) error {
@@ -62,9 +63,7 @@ func (d *Dispatcher) Publish(ctx context.Context, evs []amigate.CallEvent) error
 			return fmt.Errorf("webhooks: publish: %w", ctx.Err())
 		}
 	}
-	if err := d.noteOpen(ctx, evs, last); err != nil {
-		return d.publishFailed(err)
-	}
+	d.noteOpen(evs, last)
 	d.storeErr.Store(nil)
 	return nil
 }
