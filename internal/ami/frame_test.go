@@ -2,7 +2,6 @@ package ami
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,24 +14,19 @@ import (
 // readFrames reads every message with ReadFrame, parsing the frames, and
 // counts how many came as frames.
 func readFrames(r *Reader, n int) (out []Message, frames int, err error) {
-	for i := 0; i <= n+1; i++ {
+	err = readUntilEOF(n, func() error {
 		f, m, err := r.ReadFrame()
-		if errors.Is(err, ErrMessageTooLarge) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			continue
-		}
-		if err == io.EOF {
-			return out, frames, nil
-		}
 		if err != nil {
-			return out, frames, err
+			return err
 		}
 		if f != nil {
 			frames++
 			m = ParseFrame(f)
 		}
 		out = append(out, m)
-	}
-	return out, frames, errors.New("reader did not progress")
+		return nil
+	})
+	return out, frames, err
 }
 
 // readBatched reads as the AMI client's reader does: events whole in the
@@ -48,29 +42,25 @@ func readBatched(r *Reader, n int) (out []Message, err error) {
 		}
 		held = held[:0]
 	}
-	for i := 0; i <= n+1; i++ {
+	err = readUntilEOF(n, func() error {
 		if f := r.BufferedFrame(); f != nil {
 			held = append(held, f)
-			continue
+			return nil
 		}
 		flush()
 		f, m, err := r.ReadFrame()
-		if errors.Is(err, ErrMessageTooLarge) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			continue
-		}
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		if f != nil {
+		switch {
+		case err != nil:
+			return err
+		case f != nil:
 			held = append(held, f)
-			continue
+		default:
+			out = append(out, m)
 		}
-		out = append(out, m)
-	}
-	return out, errors.New("reader did not progress")
+		return nil
+	})
+	flush()
+	return out, err
 }
 
 // TestFramesRecorded: over every recorded stream, ReadFrame + ParseFrame

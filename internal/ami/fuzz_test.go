@@ -84,24 +84,35 @@ func safeFields(m Message) bool {
 	return true
 }
 
-// readBounded reads every message, skipping oversized ones; it stops with
-// an error if the reader does not progress.
-func readBounded(r *Reader, n int) ([]Message, error) {
-	var out []Message
+// readUntilEOF calls read until it reports io.EOF, skipping messages over
+// the bound; it fails if the reader does not progress (n is the input's
+// size: every call consumes at least a byte).
+func readUntilEOF(n int, read func() error) error {
 	for i := 0; i <= n+1; i++ {
-		m, err := r.ReadMessage()
+		err := read()
 		if errors.Is(err, ErrMessageTooLarge) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			continue
 		}
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return out, err
+			return err
 		}
-		out = append(out, m)
 	}
-	return out, errors.New("reader did not progress")
+	return errors.New("reader did not progress")
+}
+
+// readBounded reads every message, skipping oversized ones.
+func readBounded(r *Reader, n int) (out []Message, err error) {
+	err = readUntilEOF(n, func() error {
+		m, err := r.ReadMessage()
+		if err == nil {
+			out = append(out, m)
+		}
+		return err
+	})
+	return out, err
 }
 
 // FuzzEncode: an action either is refused before anything is written, or
