@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,23 +15,8 @@ import (
 // /readyz, places a click-to-call with the printed token, sees its webhook
 // arrive signed at the inspector, and shuts down cleanly on cancel.
 func TestDemo(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	startedc := make(chan started, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=debug", "AMIGATE_JWT_SECRET=" + testSecret},
-			&stdout, &stderr, func(s started) { startedc <- s })
-	}()
-	var s started
-	select {
-	case s = <-startedc:
-	case err := <-done:
-		t.Fatalf("serve returned before starting: %v\n%s", err, stderr.String())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("not started within 20s\n%s", stderr.String())
-	}
+	r := runServe(t, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=debug", "AMIGATE_JWT_SECRET=" + testSecret})
+	s, stdout, stderr := r.started, r.stdout, r.stderr
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	get := func(path string, hdr ...string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
@@ -102,14 +86,8 @@ func TestDemo(t *testing.T) {
 		t.Errorf("metrics: %d, lacking connection state or call events", code)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("no shutdown within 20s")
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
 	}
 	// Debug logs of a whole run, requests included, show no secret.
 	for what, secret := range map[string]string{"token": s.Token, "jwt secret": testSecret, "bearer header": "Bearer ", "webhook secret": "whsec_"} {
@@ -122,21 +100,8 @@ func TestDemo(t *testing.T) {
 // TestDemoIncoming triggers a customer call through the simulated PBX's
 // control API and sees the correlator pick it up.
 func TestDemoIncoming(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	startedc := make(chan started, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=error", "AMIGATE_AMI_RECONNECT_MIN=20ms"},
-			&stdout, &stderr, func(s started) { startedc <- s })
-	}()
-	var s started
-	select {
-	case s = <-startedc:
-	case err := <-done:
-		t.Fatalf("serve returned before starting: %v", err)
-	}
+	r := runServe(t, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=error", "AMIGATE_AMI_RECONNECT_MIN=20ms"})
+	s := r.started
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	post := func(body string) (int, string) { return postTo(t, client, s.URL+"/demo/pbx/calls", body) }
 	tests := []struct {
@@ -176,8 +141,7 @@ func TestDemoIncoming(t *testing.T) {
 	if !listed() {
 		t.Error("the call was lost across the reconnect")
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
 }

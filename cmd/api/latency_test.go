@@ -183,35 +183,5 @@ func startLoadOffice(t *testing.T) (*pbxsim.PBX, started, string) {
 // until the test ends.
 func startService(t *testing.T, env ...string) started {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	startedc := make(chan started, 1)
-	done := make(chan error, 1)
-	env = append([]string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_JWT_SECRET=" + testSecret, "AMIGATE_LOG_LEVEL=warn"}, env...)
-	go func() {
-		done <- serve(ctx, nil, env, &stdout, &stderr, func(s started) { startedc <- s })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop within 30s")
-		}
-		if t.Failed() {
-			t.Logf("service log:\n%s", stderr.String())
-		}
-	})
-	select {
-	case s := <-startedc:
-		return s
-	case err := <-done:
-		t.Fatalf("serve returned before starting: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("not started within 30s\n%s", stderr.String())
-	}
-	panic("unreachable")
+	return runServe(t, nil, append([]string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_JWT_SECRET=" + testSecret, "AMIGATE_LOG_LEVEL=warn"}, env...)).started
 }

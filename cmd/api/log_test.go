@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -15,27 +14,8 @@ func TestLogDurations(t *testing.T) {
 	_, addr := startPBX(t, 1)
 	env := pbxEnv(t, addr)
 	env = append(env, "AMIGATE_LOG_LEVEL=info") // the later value wins
-	var stderr syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	startedc := make(chan started, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, nil, env, &strings.Builder{}, &stderr, func(s started) { startedc <- s })
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	var s started
-	select {
-	case s = <-startedc:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("not started within 20s")
-	}
+	r := runServe(t, nil, env)
+	s, stderr := r.started, r.stderr
 	res, err := http.Get(s.URL + "/healthz")
 	if err != nil {
 		t.Fatal(err)

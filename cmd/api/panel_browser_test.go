@@ -174,37 +174,11 @@ func (b *browser) shot(name string) string {
 	return p
 }
 
-// startDemo runs the service in demo mode on a free port until the test ends.
+// startDemoService runs the service in demo mode on a free port until the
+// test ends.
 func startDemoService(t *testing.T) started {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	startedc := make(chan started, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_JWT_SECRET=" + testSecret},
-			&stdout, &stderr, func(s started) { startedc <- s })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop within 30s")
-		}
-	})
-	select {
-	case s := <-startedc:
-		return s
-	case err := <-done:
-		t.Fatalf("serve returned before starting: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("not started within 30s\n%s", stderr.String())
-	}
-	panic("unreachable")
+	return runServe(t, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_JWT_SECRET=" + testSecret}).started
 }
 
 // incoming places a customer call through the simulated PBX and returns

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -34,23 +33,8 @@ func TestDemoREADMEPause(t *testing.T) {
 		t.Fatalf("found %d pause examples in the README: %v", len(examples), examples)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	startedc := make(chan started, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=error"},
-			&stdout, &stderr, func(s started) { startedc <- s })
-	}()
-	var s started
-	select {
-	case s = <-startedc:
-	case err := <-done:
-		t.Fatalf("serve returned before starting: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("not started within 20s\n%s", stderr.String())
-	}
+	r := runServe(t, []string{"--demo"}, []string{"AMIGATE_HTTP_ADDR=127.0.0.1:0", "AMIGATE_LOG_LEVEL=error"})
+	s := r.started
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	send := func(method, path, body string) (int, string) {
 		var r io.Reader
@@ -77,8 +61,7 @@ func TestDemoREADMEPause(t *testing.T) {
 			t.Errorf("README example POST %s %s: %d %s", ex.path, ex.body, code, body)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
 }

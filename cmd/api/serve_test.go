@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -43,34 +45,68 @@ func pbxEnv(t testing.TB, addr string, more ...string) []string {
 	}, more...)
 }
 
-// startServe runs serve until the test ends and returns where it listens.
-func startServe(t testing.TB, env []string) started {
+// running is serve run by a test: where it listens, and what it wrote.
+type running struct {
+	started
+	stdout, stderr *syncBuffer
+	cancel         context.CancelFunc
+	done           chan error // serve's result, once
+	stopped        bool
+}
+
+// runServe runs serve with args and env until the test ends or stop is
+// called. It fails the test when serve does not start within 30 s; at the
+// end, when serve returned an error or did not stop within 30 s, and then
+// it logs what the service logged.
+func runServe(t testing.TB, args, env []string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	startedc := make(chan started, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, nil, env, io.Discard, io.Discard, func(s started) { startedc <- s }) }()
+	go func() { r.done <- serve(ctx, args, env, r.stdout, r.stderr, func(s started) { startedc <- s }) }()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("no shutdown within 20s")
+		if err := r.stop(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("service log:\n%s", r.stderr.String())
 		}
 	})
 	select {
-	case s := <-startedc:
-		return s
-	case err := <-done:
-		done <- err
-		t.Fatalf("serve returned before starting: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("not started within 20s")
+	case r.started = <-startedc:
+		return r
+	case err := <-r.done:
+		r.stopped = true
+		t.Fatalf("serve returned before starting: %v\n%s", err, r.stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("not started within 30s\n%s", r.stderr.String())
 	}
-	return started{}
+	panic("unreachable")
+}
+
+// stop ends serve and waits for it: the error it returned, or one saying
+// it did not stop within 30 s. Later calls return nil.
+func (r *running) stop() error {
+	if r.stopped {
+		return nil
+	}
+	r.stopped = true
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	case <-time.After(30 * time.Second):
+		return errors.New("serve did not stop within 30s")
+	}
+}
+
+// startServe runs serve until the test ends and returns where it listens.
+func startServe(t testing.TB, env []string) started {
+	t.Helper()
+	return runServe(t, nil, env).started
 }
 
 func readyz(t *testing.T, url string) (int, string) {
