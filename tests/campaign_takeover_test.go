@@ -116,7 +116,11 @@ func TestCampaignTakeOver(t *testing.T) {
 func TestCampaignHandOverOnShutdown(t *testing.T) {
 	t.Parallel()
 	p := startPBX(t, campaignOffice())
-	svcs, apis, holder := electedPair(t, p, "AMIGATE_CAMPAIGN_LEASE=1m")
+	// A shutdown that lands while an attempt is being stored leaves that
+	// attempt's outcome unknown to the store (the write may or may not
+	// have reached it): the next holder looks for its call for the
+	// resolve timeout before it ends as unknown, never dialling it again.
+	svcs, apis, holder := electedPair(t, p, "AMIGATE_CAMPAIGN_LEASE=1m", "AMIGATE_CAMPAIGN_RESOLVE_TIMEOUT=2s")
 	other := 1 - holder
 	contacts := numbered(40)
 	c := createCampaign(t, apis[holder], map[string]any{
