@@ -50,16 +50,26 @@ func (s *Service) Step(ctx context.Context) {
 	}
 	s.mu.Unlock()
 
+	// What the step stores from here on is stored even if the service
+	// stops meanwhile: an attempt taken back by a write cut halfway would
+	// leave the store unsure whether it was dialled, and whoever dials
+	// next would look for its call until the resolve timeout.
+	wctx := context.WithoutCancel(ctx)
 	for _, p := range todo {
 		// The fence: an instance whose lease ran out since the attempt
 		// was recorded takes it back rather than dial, another instance
-		// may have taken over.
-		err := fmt.Errorf("campaign %s: dialer lease lost: %w", p.c.meta.ID, amigate.ErrUnavailable)
-		if s.cfg.Holds() {
+		// may have taken over; so does one that is stopping.
+		var err error
+		switch {
+		case ctx.Err() != nil:
+			err = fmt.Errorf("campaign %s: stopping: %w", p.c.meta.ID, amigate.ErrUnavailable)
+		case !s.cfg.Holds():
+			err = fmt.Errorf("campaign %s: dialer lease lost: %w", p.c.meta.ID, amigate.ErrUnavailable)
+		default:
 			err = s.cfg.Dialer.DialCampaign(ctx, p.d)
 		}
 		s.mu.Lock()
-		s.dialed(ctx, p, err, s.cfg.Now())
+		s.dialed(wctx, p, err, s.cfg.Now())
 		s.mu.Unlock()
 	}
 }
@@ -260,12 +270,13 @@ func (s *Service) plan(ctx context.Context, c *campaign, now time.Time, g *agent
 		free = len(agents)
 	}
 	var out []planned
-	for len(c.inflight) < c.meta.Pacing.MaxConcurrent && len(c.dials) < c.meta.Pacing.PerMinute && len(out) < free {
+	for ctx.Err() == nil && len(c.inflight) < c.meta.Pacing.MaxConcurrent && len(c.dials) < c.meta.Pacing.PerMinute && len(out) < free {
 		i, ok := c.next(now)
 		if !ok {
 			break
 		}
-		p, err := s.record(ctx, c, i, now)
+		// Stored whole even if the service stops meanwhile (see Step).
+		p, err := s.record(context.WithoutCancel(ctx), c, i, now)
 		if err != nil {
 			s.log.Error("campaign: store attempt; not dialled", "campaign", c.meta.ID, "contact", i, "err", err)
 			break

@@ -272,3 +272,40 @@ func TestFenceBeforeOriginate(t *testing.T) {
 		t.Fatalf("the next holder dialled %d, want 2", n)
 	}
 }
+
+// stopsAfterFirst dials through the fake PBX and ends the step's context
+// once the first Originate is sent: a service stopping mid-step.
+type stopsAfterFirst struct {
+	*fakePBX
+	cancel context.CancelFunc
+	n      atomic.Int64
+}
+
+func (d *stopsAfterFirst) DialCampaign(ctx context.Context, dial amigate.CampaignDial) error {
+	err := d.fakePBX.DialCampaign(ctx, dial)
+	if d.n.Add(1) == 1 {
+		d.cancel()
+	}
+	return err
+}
+
+// TestStopMidStep: the service stops (its context ends) after a step has
+// recorded its attempts and sent the first Originate: the rest are not
+// sent and are taken back in the store, whole, so that whoever dials next
+// finds them untried rather than of unknown outcome.
+func TestStopMidStep(t *testing.T) {
+	h := newHarness(t)
+	c := h.create(amigate.CampaignRequest{Contacts: contacts(3), Pacing: amigate.CampaignPacing{MaxConcurrent: 3}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.svc.cfg.Dialer = &stopsAfterFirst{fakePBX: h.pbx, cancel: cancel}
+	h.svc.Step(ctx)
+	if n := h.pbx.count(); n != 1 {
+		t.Fatalf("%d dialled, want the one sent before the stop", n)
+	}
+	h.restart()
+	got := h.get(c.ID)
+	if got.Counts.Pending != 2 || got.Counts.Attempts != 1 {
+		t.Fatalf("after the stop: %+v, want 2 pending and the one attempt made", got.Counts)
+	}
+}
