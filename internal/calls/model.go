@@ -118,6 +118,23 @@ func (c *call) more() *rare {
 	return c.rare
 }
 
+// takeParties takes the customer (its E.164 as call control or an earlier
+// process read it) and the campaign of a call reported whole: one
+// expected from call control, or restored after a restart.
+func (c *call) takeParties(from *amigate.Call) {
+	if p := from.Customer; p != nil {
+		c.custNum, c.custName = p.Number, p.Name
+		if p.Number != "" {
+			r := c.more()
+			r.custE164, r.e164Of = p.E164, p.Number
+		}
+	}
+	if from.Campaign != "" || from.Contact != nil {
+		r := c.more()
+		r.campaign, r.contact = from.Campaign, from.Contact
+	}
+}
+
 // campaign is the campaign that originated the call, "" for none.
 func (c *call) campaign() string {
 	if c.rare == nil {

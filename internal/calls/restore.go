@@ -48,17 +48,7 @@ func (t *Tracker) Restore(open []amigate.CallEvent) {
 				t.byLinkedid[l] = c
 			}
 		}
-		if s.Customer != nil {
-			c.custNum, c.custName = s.Customer.Number, s.Customer.Name
-			if s.Customer.Number != "" {
-				r := c.more()
-				r.custE164, r.e164Of = s.Customer.E164, s.Customer.Number
-			}
-		}
-		if s.Campaign != "" || s.Contact != nil {
-			r := c.more()
-			r.campaign, r.contact = s.Campaign, s.Contact
-		}
+		c.takeParties(s)
 		if s.Agent != nil {
 			c.agent = s.Agent.Extension
 		}

@@ -93,19 +93,8 @@ func (t *Tracker) Expect(c amigate.Call, actionID string) {
 	if k.started.IsZero() {
 		k.started = t.cfg.Now()
 	}
-	if c.Customer != nil {
-		k.custNum, k.custName = c.Customer.Number, c.Customer.Name
-		k.fixedCust = k.custNum != ""
-		// Call control read the number the CRM gave: its E.164 is known.
-		if c.Customer.Number != "" {
-			r := k.more()
-			r.custE164, r.e164Of = c.Customer.E164, c.Customer.Number
-		}
-	}
-	if c.Campaign != "" || c.Contact != nil {
-		r := k.more()
-		r.campaign, r.contact = c.Campaign, c.Contact
-	}
+	k.takeParties(&c)
+	k.fixedCust = k.custNum != ""
 	if c.Agent != nil && c.Agent.Extension != "" {
 		k.agent = c.Agent.Extension
 		k.addExt(k.agent)

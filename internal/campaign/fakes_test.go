@@ -221,6 +221,14 @@ func (h *harness) restart() {
 	h.svc = svc
 }
 
+// reloaded is a campaign's counts as the next holder finds them in the
+// store (a new service on it).
+func (h *harness) reloaded(id string) amigate.CampaignCounts {
+	h.t.Helper()
+	h.restart()
+	return h.get(id).Counts
+}
+
 func (h *harness) create(r amigate.CampaignRequest) amigate.Campaign {
 	h.t.Helper()
 	if r.Name == "" {

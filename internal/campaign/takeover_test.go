@@ -262,10 +262,8 @@ func TestFenceBeforeOriginate(t *testing.T) {
 		t.Fatalf("%d dialled after the lease ran out", n)
 	}
 	// The next holder loads the store: every contact untried.
-	h.restart()
-	got := h.get(c.ID)
-	if got.Counts.Pending != 3 || got.Counts.Attempts != 0 {
-		t.Fatalf("after the fence: %+v, want 3 pending, no attempt", got.Counts)
+	if got := h.reloaded(c.ID); got.Pending != 3 || got.Attempts != 0 {
+		t.Fatalf("after the fence: %+v, want 3 pending, no attempt", got)
 	}
 	h.svc.Step(ctx)
 	if n := h.pbx.count(); n != 2 {
@@ -303,9 +301,7 @@ func TestStopMidStep(t *testing.T) {
 	if n := h.pbx.count(); n != 1 {
 		t.Fatalf("%d dialled, want the one sent before the stop", n)
 	}
-	h.restart()
-	got := h.get(c.ID)
-	if got.Counts.Pending != 2 || got.Counts.Attempts != 1 {
-		t.Fatalf("after the stop: %+v, want 2 pending and the one attempt made", got.Counts)
+	if got := h.reloaded(c.ID); got.Pending != 2 || got.Attempts != 1 {
+		t.Fatalf("after the stop: %+v, want 2 pending and the one attempt made", got)
 	}
 }

@@ -113,7 +113,6 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 	if d.CallerID != "" && !callerIDNumber.MatchString(d.CallerID) || d.ID == "" || !queueName.MatchString(d.Campaign) {
 		return fieldErr("campaign", "invalid attempt")
 	}
-	contact := d.Contact
 	own := []ami.Field{
 		{Name: chanvar.CallID, Value: d.ID},
 		{Name: chanvar.CampaignID, Value: d.Campaign},
@@ -141,19 +140,27 @@ func (s *Service) DialCampaign(ctx context.Context, d amigate.CampaignDial) erro
 	if d.CallerID != "" {
 		o.CallerID = "<" + d.CallerID + ">"
 	}
-	s.calls.Expect(amigate.Call{
+	call := s.campaignCall(d, n)
+	call.Queue = d.Target.Queue
+	s.calls.Expect(call, o.ActionID)
+	return s.originated(ctx, d.ID, o)
+}
+
+// campaignCall is the call a campaign attempt is expected to become: the
+// correlator knows it by the attempt id, with its customer and contact.
+func (s *Service) campaignCall(d amigate.CampaignDial, n dialrules.Number) amigate.Call {
+	contact := d.Contact
+	return amigate.Call{
 		ID:        d.ID,
 		Direction: amigate.DirectionOutbound,
 		State:     amigate.StateDialing,
 		Customer:  &amigate.Party{Number: n.Dial, E164: n.E164, Name: d.Name},
-		Queue:     d.Target.Queue,
 		StartedAt: s.cfg.Now().UTC(),
 		Channels:  []amigate.Channel{},
 		Metadata:  d.Metadata,
 		Campaign:  d.Campaign,
 		Contact:   &contact,
-	}, o.ActionID)
-	return s.originated(ctx, d.ID, o)
+	}
 }
 
 // originated sends a campaign attempt's Originate and sorts its errors
@@ -189,19 +196,8 @@ func (s *Service) dialAgentFirst(ctx context.Context, d amigate.CampaignDial, n 
 	}
 	o := s.originate(p, d.ID, s.cfg.NewID())
 	o.ActionID = CampaignActionIDPrefix + d.ID
-	contact := d.Contact
-	s.calls.Expect(amigate.Call{
-		ID:         d.ID,
-		Direction:  amigate.DirectionOutbound,
-		State:      amigate.StateDialing,
-		Customer:   &amigate.Party{Number: n.Dial, E164: n.E164, Name: d.Name},
-		Agent:      &amigate.Agent{Extension: d.Agent},
-		Extensions: []string{d.Agent},
-		StartedAt:  s.cfg.Now().UTC(),
-		Channels:   []amigate.Channel{},
-		Metadata:   d.Metadata,
-		Campaign:   d.Campaign,
-		Contact:    &contact,
-	}, o.ActionID)
+	call := s.campaignCall(d, n)
+	call.Agent, call.Extensions = &amigate.Agent{Extension: d.Agent}, []string{d.Agent}
+	s.calls.Expect(call, o.ActionID)
 	return s.originated(ctx, d.ID, o)
 }

@@ -12,6 +12,17 @@ import (
 	"github.com/amigate/amigate/internal/amiclient"
 )
 
+// firstWire is the first action fa was sent, as it goes on the wire.
+func firstWire(t *testing.T, fa *fakeAMI) string {
+	t.Helper()
+	a := fa.actions()[0]
+	b, err := a.Encode(nil, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestDialCampaignOriginate(t *testing.T) {
 	fa, fc := &fakeAMI{}, newFakeCalls()
 	s := newTestService(t, Config{}, fa, fc)
@@ -21,12 +32,7 @@ func TestDialCampaignOriginate(t *testing.T) {
 	if err := s.DialCampaign(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	a := fa.actions()[0]
-	b, err := a.Encode(nil, a.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wire := string(b)
+	wire := firstWire(t, fa)
 	for _, want := range []string{
 		"Action: Originate\r\n", "Channel: Local/79001234567@from-internal\r\n",
 		"Context: amigate-campaign\r\n", "Exten: support\r\n", "ChannelId: " + callID + "\r\n",
@@ -48,7 +54,7 @@ func TestDialCampaignOriginate(t *testing.T) {
 	if err := s.DialCampaign(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	b, _ = fa.actions()[1].Encode(nil, "x")
+	b, _ := fa.actions()[1].Encode(nil, "x")
 	if !strings.Contains(string(b), "Context: from-internal\r\nExten: 101\r\n") {
 		t.Errorf("agent target:\n%s", b)
 	}
@@ -66,12 +72,7 @@ func TestDialCampaignPreview(t *testing.T) {
 	if err := s.DialCampaign(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	a := fa.actions()[0]
-	b, err := a.Encode(nil, a.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wire := string(b)
+	wire := firstWire(t, fa)
 	for _, want := range []string{
 		"Channel: " + s.cfg.Devices.Dial("101") + "\r\n", "Context: from-internal\r\n", "Exten: 79001234567\r\n",
 		"ChannelId: " + callID + "\r\n", "Variable: AMIGATE_CALL_ID=" + callID + "\r\n", "Variable: AMIGATE_CAMPAIGN_ID=cmp-1\r\n",
